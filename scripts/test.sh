@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Runs every EdgeStore test on a fresh Debian machine: installs what the tests need
+# (mosquitto included), builds, and runs the whole suite. Exit code 0 means all passed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+./scripts/install-deps.sh
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+status=0
+dotnet test EdgeStore.sln -c Release --logger "console;verbosity=normal" 2>&1 | tee "$log" || status=$?
+
+# One plain closing line summing every test assembly's results.
+awk '/^(Passed!|Failed!)/ {
+        for (i = 1; i <= NF; i++) {
+            if ($i == "Failed:")  failed  += $(i + 1)
+            if ($i == "Passed:")  passed  += $(i + 1)
+            if ($i == "Skipped:") skipped += $(i + 1)
+        }
+    }
+    END { printf "%d passed, %d failed, %d skipped\n", passed, failed, skipped }' "$log"
+exit "$status"

@@ -1,0 +1,184 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace EdgeStore.Testing;
+
+/// <summary>
+/// A real mosquitto started by the test on a free 127.0.0.1 port with its own config file and
+/// persistence directory. Stop/Start keep the port and the persistence file, so a test can restart
+/// the broker mid-stream. Only the process this fixture started is ever signalled.
+/// </summary>
+public sealed class MosquittoBroker : IDisposable
+{
+    private readonly string _extraConfig;
+    private Process? _process;
+
+    private MosquittoBroker(string directory, int port, string extraConfig)
+    {
+        Directory = directory;
+        Port = port;
+        _extraConfig = extraConfig;
+        ConfigPath = Path.Combine(directory, "mosquitto.conf");
+        LogPath = Path.Combine(directory, "mosquitto.log");
+    }
+
+    public int Port { get; }
+
+    public string Directory { get; }
+
+    public string ConfigPath { get; }
+
+    public string LogPath { get; }
+
+    public int? ProcessId => _process is { HasExited: false } p ? p.Id : null;
+
+    /// <summary>
+    /// Starts mosquitto. <paramref name="extraConfig"/> is appended to the generated config (TLS listeners, ACLs).
+    /// When <paramref name="listenerConfig"/> is given it replaces the default plain listener block.
+    /// </summary>
+    public static MosquittoBroker Start(string extraConfig = "", string? listenerConfig = null, int? port = null)
+    {
+        var executable = FindMosquitto()
+            ?? throw new InvalidOperationException(
+                "mosquitto is not installed: the tests need the real broker. Run scripts/test.sh, which installs it with apt-get.");
+        _ = executable;
+        var directory = System.IO.Directory.CreateTempSubdirectory("edgestore-mosquitto-").FullName;
+        var chosenPort = port ?? FreePort.Next();
+        var broker = new MosquittoBroker(directory, chosenPort, listenerConfig is null ? extraConfig : listenerConfig + "\n" + extraConfig);
+        broker.WriteConfig(listenerConfig is null);
+        broker.StartProcess();
+        return broker;
+    }
+
+    public static string? FindMosquitto()
+    {
+        foreach (var candidate in new[] { "/usr/sbin/mosquitto", "/usr/bin/mosquitto", "/usr/local/sbin/mosquitto" })
+        {
+            if (File.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Stops the broker gracefully (SIGTERM: it saves its persistence file) and waits for it to exit.</summary>
+    public void Stop()
+    {
+        if (_process is null)
+        {
+            return;
+        }
+
+        if (!_process.HasExited)
+        {
+            UnixSignal.Send(_process.Id, UnixSignal.SigTerm);
+            if (!_process.WaitForExit(10_000))
+            {
+                _process.Kill();
+                _process.WaitForExit(5_000);
+            }
+        }
+
+        _process.Dispose();
+        _process = null;
+    }
+
+    /// <summary>Kills the broker with SIGKILL (no persistence save).</summary>
+    public void Kill()
+    {
+        if (_process is { HasExited: false })
+        {
+            _process.Kill();
+            _process.WaitForExit(5_000);
+        }
+
+        _process?.Dispose();
+        _process = null;
+    }
+
+    /// <summary>Starts the broker again on the same port with the same config and persistence.</summary>
+    public void Restart()
+    {
+        Stop();
+        StartProcess();
+    }
+
+    public void StartAgain() => StartProcess();
+
+    public string ReadLog() => File.Exists(LogPath) ? File.ReadAllText(LogPath) : string.Empty;
+
+    public void Dispose()
+    {
+        Stop();
+        try
+        {
+            System.IO.Directory.Delete(Directory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A leftover temp directory is harmless.
+        }
+    }
+
+    private void WriteConfig(bool defaultListener)
+    {
+        var config = new StringBuilder();
+        config.AppendLine("# Written by the EdgeStore test fixture.");
+        config.AppendLine("per_listener_settings false");
+        if (defaultListener)
+        {
+            config.AppendLine($"listener {Port} 127.0.0.1");
+            config.AppendLine("allow_anonymous true");
+        }
+
+        config.AppendLine("persistence true");
+        config.AppendLine($"persistence_location {Directory}/");
+        config.AppendLine("autosave_interval 0");
+        // Ack-after-commit needs a large inflight window and a deep queue (see docs/MOSQUITTO.md).
+        config.AppendLine("max_inflight_messages 0");
+        config.AppendLine("max_queued_messages 1000000");
+        config.AppendLine("max_queued_bytes 0");
+        config.AppendLine("max_packet_size 0");
+        config.AppendLine("log_dest file " + LogPath);
+        config.AppendLine("log_type error");
+        config.AppendLine("log_type warning");
+        config.AppendLine("log_type notice");
+        config.AppendLine("log_type information");
+        config.AppendLine("connection_messages true");
+        config.AppendLine(_extraConfig);
+        File.WriteAllText(ConfigPath, config.ToString());
+    }
+
+    private void StartProcess()
+    {
+        var info = new ProcessStartInfo(FindMosquitto()!, ["-c", ConfigPath])
+        {
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+        };
+        _process = Process.Start(info) ?? throw new InvalidOperationException("mosquitto did not start");
+        _process.BeginErrorReadLine();
+        _process.BeginOutputReadLine();
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < TimeSpan.FromSeconds(15))
+        {
+            if (_process.HasExited)
+            {
+                throw new InvalidOperationException(
+                    $"mosquitto exited with code {_process.ExitCode} at start. Log:\n{ReadLog()}");
+            }
+
+            if (FreePort.IsListening(Port))
+            {
+                return;
+            }
+
+            Thread.Sleep(50);
+        }
+
+        throw new TimeoutException($"mosquitto did not listen on 127.0.0.1:{Port} within 15 s. Log:\n{ReadLog()}");
+    }
+}
