@@ -1,0 +1,67 @@
+namespace EdgeStore.Health;
+
+/// <summary>
+/// What the daemon is doing right now, written by the services that know each fact and read by the
+/// systemd STATUS= line, `edgestore status` and the metrics publisher. Each field is a single word
+/// written atomically; readers may see fields from slightly different instants, which is fine for status.
+/// </summary>
+internal sealed class DaemonStatus
+{
+    private int _brokerConnected;
+    private long _backlog;
+    private long _mmapLimitBytes;
+    private int _safeMode;
+    private long _rowsStored;
+    private long _acknowledged;
+    private long _quarantined;
+    private string _phase = "starting";
+
+    public string Phase
+    {
+        get => Volatile.Read(ref _phase);
+        set => Volatile.Write(ref _phase, value);
+    }
+
+    public bool BrokerConnected
+    {
+        get => Volatile.Read(ref _brokerConnected) != 0;
+        set => Volatile.Write(ref _brokerConnected, value ? 1 : 0);
+    }
+
+    /// <summary>Messages received from the broker and not yet committed.</summary>
+    public long Backlog
+    {
+        get => Interlocked.Read(ref _backlog);
+        set => Interlocked.Exchange(ref _backlog, value);
+    }
+
+    public long MmapLimitBytes
+    {
+        get => Interlocked.Read(ref _mmapLimitBytes);
+        set => Interlocked.Exchange(ref _mmapLimitBytes, value);
+    }
+
+    public bool SafeMode
+    {
+        get => Volatile.Read(ref _safeMode) != 0;
+        set => Volatile.Write(ref _safeMode, value ? 1 : 0);
+    }
+
+    public long RowsStored => Interlocked.Read(ref _rowsStored);
+
+    public long Acknowledged => Interlocked.Read(ref _acknowledged);
+
+    public long Quarantined => Interlocked.Read(ref _quarantined);
+
+    public void AddStored(long rows, long quarantined, long acknowledged)
+    {
+        Interlocked.Add(ref _rowsStored, rows);
+        Interlocked.Add(ref _quarantined, quarantined);
+        Interlocked.Add(ref _acknowledged, acknowledged);
+    }
+
+    /// <summary>The one-line summary systemd shows in `systemctl status` (STATUS=).</summary>
+    public string ToStatusLine() =>
+        $"{Phase}; broker {(BrokerConnected ? "connected" : "disconnected")}; backlog {Backlog}; " +
+        $"stored {RowsStored}; mmap limit {MmapLimitBytes / (1024 * 1024)} MiB{(SafeMode ? "; storage-safe mode" : string.Empty)}";
+}
