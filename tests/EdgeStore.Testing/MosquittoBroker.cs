@@ -133,6 +133,13 @@ public sealed class MosquittoBroker : IDisposable
             config.AppendLine("allow_anonymous true");
         }
 
+        if (Environment.UserName == "root")
+        {
+            // Run as root, mosquitto drops to its own user, which cannot write the persistence file into
+            // this root-owned temp directory: a stopped broker would then lose its sessions' queues.
+            config.AppendLine("user root");
+        }
+
         config.AppendLine("persistence true");
         config.AppendLine($"persistence_location {Directory}/");
         config.AppendLine("autosave_interval 0");
