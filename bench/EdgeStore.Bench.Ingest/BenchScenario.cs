@@ -1,0 +1,27 @@
+namespace EdgeStore.Bench.Ingest;
+
+/// <summary>How one measured run is set up.</summary>
+/// <param name="Name">Short name, selectable with --scenarios.</param>
+/// <param name="Qos">QoS the sensors publish at (the daemon subscribes at QoS 1; delivery is the lower of the two).</param>
+/// <param name="BrokerInflight">mosquitto's max_inflight_messages (0 = unlimited; mosquitto's default is 20).</param>
+/// <param name="ProtocolVersion">MQTT version the daemon connects with: 5 (sends a receive maximum) or 4 (3.1.1, does not).</param>
+/// <param name="Backlog">
+/// False: the daemon is subscribed while the sensors publish (live stream, what a gateway sees).
+/// True: the sensors publish into the daemon's session while it is stopped, then the daemon drains the queue;
+/// this isolates the subscriber side, because mosquitto also tells MQTT 5 publishers its inflight limit.
+/// </param>
+internal sealed record BenchScenario(string Name, int Qos, int BrokerInflight, int ProtocolVersion, bool Backlog)
+{
+    public static IReadOnlyList<BenchScenario> All { get; } =
+    [
+        new("live-qos0", Qos: 0, BrokerInflight: 1000, ProtocolVersion: 5, Backlog: false),
+        new("live-qos1", Qos: 1, BrokerInflight: 1000, ProtocolVersion: 5, Backlog: false),
+        new("drain-v5-inflight20", Qos: 1, BrokerInflight: 20, ProtocolVersion: 5, Backlog: true),
+        new("drain-v5-inflight1000", Qos: 1, BrokerInflight: 1000, ProtocolVersion: 5, Backlog: true),
+        new("drain-v5-unlimited", Qos: 1, BrokerInflight: 0, ProtocolVersion: 5, Backlog: true),
+        new("drain-v311-inflight20", Qos: 1, BrokerInflight: 20, ProtocolVersion: 4, Backlog: true),
+        new("drain-v311-inflight1000", Qos: 1, BrokerInflight: 1000, ProtocolVersion: 4, Backlog: true),
+        new("drain-v311-unlimited", Qos: 1, BrokerInflight: 0, ProtocolVersion: 4, Backlog: true),
+        new("live-qos1-inflight20", Qos: 1, BrokerInflight: 20, ProtocolVersion: 5, Backlog: false),
+    ];
+}
