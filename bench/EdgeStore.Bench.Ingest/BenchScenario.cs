@@ -10,13 +10,20 @@ namespace EdgeStore.Bench.Ingest;
 /// True: the sensors publish into the daemon's session while it is stopped, then the daemon drains the queue;
 /// this isolates the subscriber side, because mosquitto also tells MQTT 5 publishers its inflight limit.
 /// </param>
-internal sealed record BenchScenario(string Name, int Qos, int BrokerInflight, int ProtocolVersion, bool Backlog)
+/// <param name="ReceiveMaximum">
+/// The daemon's Mqtt:ReceiveMaximum, or null for its default (65535, which the client leaves out of CONNECT because
+/// it is the protocol default). Mosquitto replaces max_inflight_messages with the client's value only when the
+/// CONNECT carries one, so this decides which window applies to an MQTT 5 subscriber.
+/// </param>
+internal sealed record BenchScenario(string Name, int Qos, int BrokerInflight, int ProtocolVersion, bool Backlog, int? ReceiveMaximum = null)
 {
     public static IReadOnlyList<BenchScenario> All { get; } =
     [
         new("live-qos0", Qos: 0, BrokerInflight: 1000, ProtocolVersion: 5, Backlog: false),
         new("live-qos1", Qos: 1, BrokerInflight: 1000, ProtocolVersion: 5, Backlog: false),
         new("drain-v5-inflight20", Qos: 1, BrokerInflight: 20, ProtocolVersion: 5, Backlog: true),
+        new("drain-v5-inflight20-rm1000", Qos: 1, BrokerInflight: 20, ProtocolVersion: 5, Backlog: true, ReceiveMaximum: 1000),
+        new("drain-v5-inflight20-rm65000", Qos: 1, BrokerInflight: 20, ProtocolVersion: 5, Backlog: true, ReceiveMaximum: 65000),
         new("drain-v5-inflight1000", Qos: 1, BrokerInflight: 1000, ProtocolVersion: 5, Backlog: true),
         new("drain-v5-unlimited", Qos: 1, BrokerInflight: 0, ProtocolVersion: 5, Backlog: true),
         new("drain-v311-inflight20", Qos: 1, BrokerInflight: 20, ProtocolVersion: 4, Backlog: true),

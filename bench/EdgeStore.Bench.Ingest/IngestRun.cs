@@ -135,6 +135,11 @@ internal sealed partial class IngestRun(BenchOptions options, BenchScenario scen
             ["EDGESTORE__STORAGE__PATH"] = databasePath,
             ["EDGESTORE__NODE__ID"] = "bench",
         };
+        if (scenario.ReceiveMaximum is { } receiveMaximum)
+        {
+            environment["EDGESTORE__MQTT__RECEIVEMAXIMUM"] = receiveMaximum.ToString(CultureInfo.InvariantCulture);
+        }
+
         foreach (var (name, value) in options.DaemonEnvironment)
         {
             environment[name] = value;
