@@ -23,8 +23,10 @@ internal sealed class BenchOptions
     public const string Usage = """
         usage: EdgeStore.Bench.Ingest [--edgestore PATH] [--messages 200000] [--devices 100] [--timeout 300]
                                       [--scenarios live-qos0,live-qos1,...] [--repeat 1] [--env NAME=VALUE]...
+               EdgeStore.Bench.Ingest --window-probe
         Starts its own mosquitto on a free 127.0.0.1 port and the built edgestore daemon for each scenario,
         publishes with `edgestore simulate --rate 0`, and prints stored rows/s, loss, duplicates, peak RSS and CPU.
+        --window-probe prints the inflight window mosquitto grants a subscriber per broker setting and client kind.
         """;
 
     public static BenchOptions Parse(string[] args)

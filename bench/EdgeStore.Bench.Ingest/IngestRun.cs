@@ -43,20 +43,19 @@ internal sealed partial class IngestRun(BenchOptions options, BenchScenario scen
             if (scenario.Backlog)
             {
                 // Create the persistent session, stop, and let the whole load queue up in the broker for it.
-                daemon = await StartDaemonAsync(environment, directory);
+                daemon = ChildProcess.Start(options.EdgeStorePath, ["run"], environment, directory);
+                await daemon.WaitForLineAsync(SubscribedLine, TimeSpan.FromSeconds(90));
                 await daemon.StopAsync(TimeSpan.FromSeconds(30));
                 daemon.Dispose();
                 publisher = StartPublisher(broker.Port);
                 await publisher.WaitForExitAsync(deadline);
-                daemon = await StartDaemonAsync(environment, directory);
-            }
-            else
-            {
-                daemon = await StartDaemonAsync(environment, directory);
             }
 
+            // Sampled from the daemon's first instant: a backlog starts flowing right after CONNACK.
+            daemon = ChildProcess.Start(options.EdgeStorePath, ["run"], environment, directory);
             var tracked = new Dictionary<string, int> { ["daemon"] = daemon.ProcessId, ["broker"] = broker.ProcessId };
             await using var sampler = new ResourceSampler(daemon.ProcessId, tracked);
+            await daemon.WaitForLineAsync(SubscribedLine, TimeSpan.FromSeconds(90));
             if (!scenario.Backlog)
             {
                 publisher = StartPublisher(broker.Port);
@@ -71,6 +70,11 @@ internal sealed partial class IngestRun(BenchOptions options, BenchScenario scen
             {
                 await Task.Delay(PollInterval);
                 var now = probe.HighestId();
+                if (highest == 0 && now > 0)
+                {
+                    sampler.MarkWindowStart();
+                }
+
                 if (now != highest)
                 {
                     highest = now;
@@ -133,6 +137,7 @@ internal sealed partial class IngestRun(BenchOptions options, BenchScenario scen
             ["EDGESTORE__MQTT__SUBSCRIPTIONS__0__FILTER"] = "sensors/#",
             ["EDGESTORE__MQTT__SUBSCRIPTIONS__0__QOS"] = "1",
             ["EDGESTORE__STORAGE__PATH"] = databasePath,
+            ["EDGESTORE__STORAGE__DURABILITY"] = scenario.Durability,
             ["EDGESTORE__NODE__ID"] = "bench",
         };
         if (scenario.ReceiveMaximum is { } receiveMaximum)
@@ -146,22 +151,6 @@ internal sealed partial class IngestRun(BenchOptions options, BenchScenario scen
         }
 
         return environment;
-    }
-
-    private async Task<ChildProcess> StartDaemonAsync(Dictionary<string, string> environment, string directory)
-    {
-        var daemon = ChildProcess.Start(options.EdgeStorePath, ["run"], environment, directory);
-        try
-        {
-            await daemon.WaitForLineAsync(SubscribedLine, TimeSpan.FromSeconds(90));
-        }
-        catch
-        {
-            daemon.Dispose();
-            throw;
-        }
-
-        return daemon;
     }
 
     private ChildProcess StartPublisher(int port) => ChildProcess.Start(
