@@ -64,7 +64,9 @@ internal static class RunCommand
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            logger.LogCritical(e, "EdgeStore could not run: {Reason}", e.Message);
+            // The host has logged the exception with its stack; the operator gets the reason in one line.
+            logger.LogCritical("EdgeStore could not run: {Reason}", e.Message);
+            await error.WriteLineAsync($"edgestore: cannot run: {e.Message}");
             return ExitCodes.Failure;
         }
 
