@@ -326,6 +326,11 @@ public sealed class BatchWriter : IAsyncDisposable
     // Waits for the boundary (free unless a pause or a writer action holds it), beating meanwhile.
     private async ValueTask<bool> EnterBoundaryAsync(CancellationToken stopping)
     {
+        if (_boundary.Wait(0))
+        {
+            return true; // the usual case: nobody holds the writer, no timer needed
+        }
+
         while (true)
         {
             Beat();
