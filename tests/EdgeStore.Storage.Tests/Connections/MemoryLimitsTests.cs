@@ -92,7 +92,7 @@ public sealed class MemoryLimitsTests : IAsyncLifetime
         var mappings = ProcMaps.MappingSizes(_storage.DatabasePath);
         Assert.NotEmpty(mappings);
         Assert.All(mappings, size => Assert.True(size <= 1 * Mib, $"mapping of {size} bytes"));
-        Assert.Single(_storage.Logs.WithEventId(3006));
+        Assert.Contains("mmap 1048576 bytes", _storage.Logs.WithEventId(3006)[^1].Message, StringComparison.Ordinal);
 
         await stop.CancelAsync();
         await run.WaitAsync(TimeSpan.FromSeconds(30));
@@ -113,6 +113,36 @@ public sealed class MemoryLimitsTests : IAsyncLifetime
             () => database.Connections.LiveConnectionMappings().SequenceEqual([new ConnectionMapping(SqliteConnectionRole.Writer, 2 * Mib)]),
             "the idle writer applied mmap 2 MiB");
         Assert.Equal(2 * Mib, database.Connections.MmapSizeBytes);
+        await stop.CancelAsync();
+        await run.WaitAsync(TimeSpan.FromSeconds(30));
+    }
+
+    [Fact]
+    public async Task Maintenance_can_hold_the_paused_writer_at_mmap_0_and_the_writer_restores_the_limit_on_resume()
+    {
+        var database = await FilledDatabaseAsync();
+        var writer = database.CreateWriter();
+        var channel = Channel.CreateUnbounded<IngestRecord>();
+        using var stop = new CancellationTokenSource();
+        var run = writer.RunAsync(channel.Reader, (_, _) => ValueTask.CompletedTask, stop.Token);
+        var writerAt64 = new[] { new ConnectionMapping(SqliteConnectionRole.Writer, 64 * Mib) };
+
+        var pause = await writer.PauseAsync(CancellationToken.None);
+        long readBack = -1;
+        await writer.RunOnWriterAsync((connection, _) =>
+        {
+            readBack = database.Connections.ApplyMmapSize(connection, 0);
+            ScanEverything(connection);
+            return Task.CompletedTask;
+        }, CancellationToken.None);
+        await Task.Delay(700); // more than a heartbeat interval: a paused writer must not touch its connection
+
+        Assert.Equal(0, readBack);
+        Assert.Equal([new ConnectionMapping(SqliteConnectionRole.Writer, 0)], database.Connections.LiveConnectionMappings());
+        Assert.Empty(ProcMaps.MappingSizes(_storage.DatabasePath));
+
+        await pause.DisposeAsync();
+        await TestStorage.WaitUntilAsync(() => database.Connections.LiveConnectionMappings().SequenceEqual(writerAt64), "the writer restored mmap 64 MiB");
         await stop.CancelAsync();
         await run.WaitAsync(TimeSpan.FromSeconds(30));
     }

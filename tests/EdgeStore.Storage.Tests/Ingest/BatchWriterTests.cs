@@ -352,6 +352,32 @@ public sealed class BatchWriterTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_heartbeat_beats_while_a_long_batch_is_collected()
+    {
+        var database = await _storage.OpenAsync(o => o.MaxBatchLatency = TimeSpan.FromSeconds(3));
+        var writer = database.CreateWriter();
+        var beats = 0;
+        var beatsAtCommit = -1;
+        writer.Heartbeat = () => Interlocked.Increment(ref beats);
+        var channel = Channel.CreateUnbounded<IngestRecord>();
+        using var stop = new CancellationTokenSource();
+        var run = writer.RunAsync(channel.Reader, (_, _) =>
+        {
+            Volatile.Write(ref beatsAtCommit, Volatile.Read(ref beats));
+            return ValueTask.CompletedTask;
+        }, stop.Token);
+        await TestStorage.WaitUntilAsync(() => Volatile.Read(ref beats) >= 1, "the writer started");
+        var beatsBefore = Volatile.Read(ref beats);
+
+        channel.Writer.TryWrite(TestStorage.Record("sensors/a", "1", seq: 1));
+        await TestStorage.WaitUntilAsync(() => Volatile.Read(ref beatsAtCommit) >= 0, "the batch committed at its deadline");
+
+        Assert.True(beatsAtCommit - beatsBefore >= 3, $"{beatsAtCommit - beatsBefore} beats while collecting for 3 s");
+        await stop.CancelAsync();
+        await run.WaitAsync(Generous);
+    }
+
+    [Fact]
     public async Task PauseAsync_holds_the_writer_at_a_boundary_while_records_queue_and_resumes()
     {
         var database = await _storage.OpenAsync(o => o.MaxBatchLatency = TimeSpan.FromMilliseconds(300));
