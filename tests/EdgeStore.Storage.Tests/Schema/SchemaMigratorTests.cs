@@ -21,6 +21,7 @@ public sealed class SchemaMigratorTests : IAsyncLifetime
         Assert.Equal(TelemetryDatabase.LatestSchemaVersion, database.SchemaVersion);
         Assert.True(File.Exists(_storage.DatabasePath));
         Assert.Equal(2, _storage.Scalar("PRAGMA user_version"));
+        Assert.Equal(4096, _storage.Scalar("PRAGMA page_size"));
         AssertContractSchema();
     }
 
