@@ -142,6 +142,7 @@ public sealed class BatchWriter : IAsyncDisposable
     /// while paused it runs at once; otherwise the writer is held at its next boundary for the duration.
     /// Calls are serialized. The action must leave no transaction open and no statement unfinished. Afterwards the
     /// writer re-applies the factory's current memory limits at its next boundary, so an action may change them freely.
+    /// Never call it from the onCommitted callback: the loop holds the boundary while it reports.
     /// </summary>
     public async Task RunOnWriterAsync(Func<SqliteConnection, CancellationToken, Task> action, CancellationToken ct)
     {
