@@ -23,16 +23,17 @@ internal static class RunCommand
             HelpName = "FILE",
         };
         var command = new Command("run", "Run the daemon: subscribe to the configured topics and store every message.") { config };
-        command.SetAction((parseResult, cancellationToken) => RunAsync(parseResult.GetValue(config), cancellationToken));
+        command.SetAction((parseResult, cancellationToken) =>
+            RunAsync(SettingsLoader.ForCurrentProcess(), parseResult.GetValue(config), Console.Error, cancellationToken));
         return command;
     }
 
-    public static async Task<int> RunAsync(string? configFile, CancellationToken cancellationToken)
+    public static async Task<int> RunAsync(SettingsLoader loader, string? configFile, TextWriter error, CancellationToken cancellationToken)
     {
-        var loaded = SettingsLoader.ForCurrentProcess().Load(configFile);
+        var loaded = loader.Load(configFile);
         if (!loaded.IsValid)
         {
-            return ConfigurationErrors.Report(loaded.Errors, Console.Error);
+            return ConfigurationErrors.Report(loaded.Errors, error);
         }
 
         var builder = CreateHostBuilder(loaded.Settings!);
@@ -43,7 +44,7 @@ internal static class RunCommand
         }
         catch (Exception e) when (e is InvalidOperationException or AggregateException)
         {
-            await Console.Error.WriteLineAsync($"edgestore: cannot start: {e.Message}");
+            await error.WriteLineAsync($"edgestore: cannot start: {e.Message}");
             return ExitCodes.Failure;
         }
 
@@ -63,7 +64,9 @@ internal static class RunCommand
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            logger.LogCritical(e, "EdgeStore could not run: {Reason}", e.Message);
+            // The host has logged the exception with its stack; the operator gets the reason in one line.
+            logger.LogCritical("EdgeStore could not run: {Reason}", e.Message);
+            await error.WriteLineAsync($"edgestore: cannot run: {e.Message}");
             return ExitCodes.Failure;
         }
 
