@@ -16,7 +16,8 @@ internal sealed record BenchResult(
     IReadOnlyList<(string Thread, TimeSpan Cpu)> DaemonThreads,
     int DaemonExitCode,
     int BrokerDropWarnings,
-    bool TimedOut)
+    bool TimedOut,
+    string? Profile)
 {
     public long Loss => Published - (Stored - Duplicates);
 

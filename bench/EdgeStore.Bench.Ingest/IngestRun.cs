@@ -55,6 +55,7 @@ internal sealed partial class IngestRun(BenchOptions options, BenchScenario scen
             daemon = ChildProcess.Start(options.EdgeStorePath, ["run"], environment, directory);
             var tracked = new Dictionary<string, int> { ["daemon"] = daemon.ProcessId, ["broker"] = broker.ProcessId };
             await using var sampler = new ResourceSampler(daemon.ProcessId, tracked);
+            var profile = options.Perf ? new DaemonProfile(directory, daemon.ProcessId) : null;
             await daemon.WaitForLineAsync(SubscribedLine, TimeSpan.FromSeconds(90));
             if (!scenario.Backlog)
             {
@@ -73,6 +74,7 @@ internal sealed partial class IngestRun(BenchOptions options, BenchScenario scen
                 if (highest == 0 && now > 0)
                 {
                     sampler.MarkWindowStart();
+                    profile?.Start();
                 }
 
                 if (now != highest)
@@ -96,6 +98,7 @@ internal sealed partial class IngestRun(BenchOptions options, BenchScenario scen
 
             var cpu = sampler.CpuUsed();
             var threads = sampler.DaemonThreads();
+            var profileReport = profile is null ? null : await profile.StopAsync();
             var exitCode = await daemon.StopAsync(TimeSpan.FromSeconds(30));
             var (published, publisherRate) = publisher.HasExited ? ParsePublished(publisher.Output) : (0L, 0.0);
             var first = probe.FirstReceivedUnixMs();
@@ -117,7 +120,8 @@ internal sealed partial class IngestRun(BenchOptions options, BenchScenario scen
                 threads,
                 exitCode,
                 CountLines(broker.Output, "dropped"),
-                timedOut);
+                timedOut,
+                profileReport);
         }
         finally
         {
@@ -140,6 +144,14 @@ internal sealed partial class IngestRun(BenchOptions options, BenchScenario scen
             ["EDGESTORE__STORAGE__DURABILITY"] = scenario.Durability,
             ["EDGESTORE__NODE__ID"] = "bench",
         };
+        if (options.Perf)
+        {
+            // Names for JIT-compiled methods in the perf report (/tmp/perf-PID.map); with W^X on, JIT code runs from a
+            // double-mapped memfd that perf attributes to "memfd:doublemapper" instead of the map.
+            environment["DOTNET_PerfMapEnabled"] = "1";
+            environment["DOTNET_EnableWriteXorExecute"] = "0";
+        }
+
         if (scenario.ReceiveMaximum is { } receiveMaximum)
         {
             environment["EDGESTORE__MQTT__RECEIVEMAXIMUM"] = receiveMaximum.ToString(CultureInfo.InvariantCulture);

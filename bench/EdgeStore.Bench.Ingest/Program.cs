@@ -39,6 +39,11 @@ foreach (var scenario in options.Scenarios)
             var result = await new IngestRun(options, scenario).RunAsync();
             results.Add(result);
             Console.WriteLine(string.Create(culture, $"{result.RowsPerSecond:N0} rows/s, stored {result.Stored} of {result.Published}, loss {result.Loss}, duplicates {result.Duplicates}, peak anon {result.PeakRssAnonKiB / 1024.0:0.0} MiB{(result.TimedOut ? " (TIMED OUT)" : "")}"));
+            if (result.Profile is not null)
+            {
+                Console.WriteLine(result.Profile);
+            }
+
             Console.WriteLine("  daemon CPU by thread: " + string.Join(", ", result.DaemonThreads.Take(6).Select(t => string.Create(culture, $"{t.Thread} {t.Cpu.TotalSeconds:0.00} s"))));
         }
         catch (Exception e) when (e is InvalidOperationException or TimeoutException or IOException)
