@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.RegularExpressions;
 using EdgeStore.Testing;
 
 namespace EdgeStore.Bench.Ingest;
@@ -55,6 +56,10 @@ internal sealed class DaemonProfile
         return byObject + "\n" + bySymbol;
     }
 
+    /// <summary>perf pads columns to the longest symbol and appends empty "-  -" columns; neither helps a reader.</summary>
+    private static string Compact(string row) =>
+        Regex.Replace(Regex.Replace(row.Trim(), @"(\s+-)+\s*$", string.Empty), @"\s{2,}", "  ");
+
     private async Task<string> ReportAsync(string sort, int lines)
     {
         using var report = ChildProcess.Start(
@@ -64,6 +69,6 @@ internal sealed class DaemonProfile
         var rows = report.Output.Split('\n')
             .Where(l => l.Length > 0 && !l.StartsWith('#'))
             .Take(lines);
-        return $"  perf self time by {sort}:\n" + string.Join('\n', rows.Select(r => "    " + r.Trim()));
+        return $"  perf self time by {sort}:\n" + string.Join('\n', rows.Select(r => "    " + Compact(r)));
     }
 }
