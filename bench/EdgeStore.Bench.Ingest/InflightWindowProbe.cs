@@ -12,19 +12,23 @@ internal static class InflightWindowProbe
 {
     private const int Offered = 3_000;
 
-    public static async Task<int> MeasureAsync(int brokerInflight, MqttProtocolVersion version, ushort receiveMaximum)
+    /// <param name="queuedWhileOffline">
+    /// False: the subscriber is connected while the messages are published. True: its persistent session is offline
+    /// while they are published, and it reconnects afterwards (a daemon restart draining its backlog).
+    /// </param>
+    public static async Task<int> MeasureAsync(int brokerInflight, MqttProtocolVersion version, ushort receiveMaximum, bool queuedWhileOffline)
     {
         var directory = Directory.CreateTempSubdirectory("edgestore-window-").FullName;
         try
         {
             await using var broker = await BenchBroker.StartAsync(directory, brokerInflight);
             var received = 0;
-            await using var subscriber = new MqttClient(new MqttClientOptions
+            MqttClient Subscriber() => new(new MqttClientOptions
             {
                 Port = broker.Port,
                 ClientId = "window-probe-subscriber",
                 ProtocolVersion = version,
-                CleanStart = true,
+                CleanStart = false,
                 ReceiveMaximum = receiveMaximum,
                 Subscriptions = [new MqttSubscription("probe/#", MqttQualityOfService.AtLeastOnce)],
             })
@@ -36,10 +40,18 @@ internal static class InflightWindowProbe
                     return ValueTask.CompletedTask;
                 },
             };
+
+            var subscriber = Subscriber();
             await subscriber.StartAsync(CancellationToken.None);
             using (var connect = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
             {
                 await subscriber.WaitConnectedAsync(connect.Token);
+            }
+
+            if (queuedWhileOffline)
+            {
+                await subscriber.StopAsync(CancellationToken.None);
+                await subscriber.DisposeAsync();
             }
 
             await using (var publisher = new MqttClient(new MqttClientOptions
@@ -58,6 +70,14 @@ internal static class InflightWindowProbe
                     i => publisher.PublishAsync($"probe/{i % 100}", payload, MqttQualityOfService.AtLeastOnce, retain: false, publish.Token)));
                 await publisher.StopAsync(publish.Token);
             }
+
+            if (queuedWhileOffline)
+            {
+                subscriber = Subscriber();
+                await subscriber.StartAsync(CancellationToken.None);
+            }
+
+            await using var connected = subscriber;
 
             // Settled: no new message for a second (bounded to 15 s).
             var clock = Stopwatch.StartNew();
@@ -89,9 +109,9 @@ internal static class InflightWindowProbe
     public static async Task PrintAsync()
     {
         Console.WriteLine($"Inflight window granted by mosquitto to a subscriber that never acknowledges ({Offered} QoS 1 messages offered):");
-        Console.WriteLine("| broker max_inflight_messages | subscriber | messages in flight |");
-        Console.WriteLine("|---|---|---|");
-        foreach (var inflight in new[] { 20, 1000, 0 })
+        Console.WriteLine("| broker max_inflight_messages | subscriber session | subscriber | messages in flight |");
+        Console.WriteLine("|---|---|---|---|");
+        foreach (var (inflight, queued) in new[] { (20, false), (1000, false), (0, false), (20, true), (1000, true) })
         {
             foreach (var (version, receiveMaximum, label) in new[]
             {
@@ -101,8 +121,8 @@ internal static class InflightWindowProbe
                 (MqttProtocolVersion.V500, (ushort)100, "MQTT 5, receive maximum 100 (sent)"),
             })
             {
-                var window = await MeasureAsync(inflight, version, receiveMaximum);
-                Console.WriteLine($"| {(inflight == 0 ? "0 (unlimited)" : inflight.ToString(System.Globalization.CultureInfo.InvariantCulture))} | {label} | {window} |");
+                var window = await MeasureAsync(inflight, version, receiveMaximum, queued);
+                Console.WriteLine($"| {(inflight == 0 ? "0 (unlimited)" : inflight.ToString(System.Globalization.CultureInfo.InvariantCulture))} | {(queued ? "queued while offline, then reconnects" : "connected")} | {label} | {window} |");
             }
         }
     }

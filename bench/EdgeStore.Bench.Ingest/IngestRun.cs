@@ -56,9 +56,10 @@ internal sealed partial class IngestRun(BenchOptions options, BenchScenario scen
             var tracked = new Dictionary<string, int> { ["daemon"] = daemon.ProcessId, ["broker"] = broker.ProcessId };
             await using var sampler = new ResourceSampler(daemon.ProcessId, tracked);
             var profile = options.Perf ? new DaemonProfile(directory, daemon.ProcessId) : null;
-            await daemon.WaitForLineAsync(SubscribedLine, TimeSpan.FromSeconds(90));
             if (!scenario.Backlog)
             {
+                // A backlog drains from CONNACK on, before the subscription is even confirmed: no wait for it there.
+                await daemon.WaitForLineAsync(SubscribedLine, TimeSpan.FromSeconds(90));
                 publisher = StartPublisher(broker.Port);
                 sampler.Track("publisher", publisher.ProcessId);
             }
