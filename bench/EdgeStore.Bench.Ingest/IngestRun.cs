@@ -90,6 +90,12 @@ internal sealed partial class IngestRun(BenchOptions options, BenchScenario scen
                     break;
                 }
 
+                if (daemon.HasExited)
+                {
+                    // Crashed mid-run (an out-of-memory limit, a bug): report it, do not wait for rows that cannot come.
+                    break;
+                }
+
                 if (clock.Elapsed > deadline)
                 {
                     timedOut = true;
@@ -100,7 +106,12 @@ internal sealed partial class IngestRun(BenchOptions options, BenchScenario scen
             var cpu = sampler.CpuUsed();
             var threads = sampler.DaemonThreads();
             var profileReport = profile is null ? null : await profile.StopAsync();
+            var crashed = daemon.HasExited;
             var exitCode = await daemon.StopAsync(TimeSpan.FromSeconds(30));
+            if (crashed)
+            {
+                Console.Write($"[daemon exited with {exitCode} during the run: {LastLines(daemon.Output, 5)}] ");
+            }
             var (published, publisherRate) = publisher.HasExited ? ParsePublished(publisher.Output) : (0L, 0.0);
             var first = probe.FirstReceivedUnixMs();
             var window = first is { } start && lastChangeUnixMs > start
@@ -187,6 +198,9 @@ internal sealed partial class IngestRun(BenchOptions options, BenchScenario scen
                 double.Parse(match.Groups[2].Value, CultureInfo.InvariantCulture))
             : (0, 0);
     }
+
+    private static string LastLines(string output, int count) =>
+        string.Join(" / ", output.Split('\n').Where(l => l.Length > 0).TakeLast(count));
 
     private static int CountLines(string output, string text) =>
         output.Split('\n').Count(l => l.Contains(text, StringComparison.OrdinalIgnoreCase));
