@@ -38,7 +38,7 @@ foreach (var scenario in options.Scenarios)
         {
             var result = await new IngestRun(options, scenario).RunAsync();
             results.Add(result);
-            Console.WriteLine(string.Create(culture, $"{result.RowsPerSecond:N0} rows/s, stored {result.Stored} of {result.Published}, missing {result.Missing}, duplicates {result.Duplicates}, peak anon {result.PeakRssAnonKiB / 1024.0:0.0} MiB, daemon exit {result.DaemonExitCode}{(result.TimedOut ? " (TIMED OUT)" : "")}"));
+            Console.WriteLine(string.Create(culture, $"{result.RowsPerSecond:N0} rows/s, stored {result.Stored} of {result.Published}, missing {result.Missing}, duplicates {result.Duplicates}, peak anon {result.PeakRssAnonKiB / 1024.0:0.0} MiB, daemon exit {result.DaemonExitCode}, broker drop warnings {result.BrokerDropWarnings}{(result.TimedOut ? " (TIMED OUT)" : "")}"));
             if (result.Profile is not null)
             {
                 Console.WriteLine(result.Profile);
