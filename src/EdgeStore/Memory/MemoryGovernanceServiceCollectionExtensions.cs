@@ -1,0 +1,45 @@
+using EdgeStore.Health;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace EdgeStore.Memory;
+
+/// <summary>
+/// One call wires the memory capability: settings bound from section "Memory" and validated at start,
+/// the cgroup and effective RAM found once, the cap, the monitor and the governor (both hosted when
+/// Memory:Enabled). After opening the database the host calls <see cref="MmapGovernor.AttachStorageAsync"/>
+/// and uses <see cref="MmapCap.Clamp"/> for the mmap size it opens with.
+/// </summary>
+internal static class MemoryGovernanceServiceCollectionExtensions
+{
+    public static IServiceCollection AddMemoryGovernance(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        services.AddOptions<MemorySettings>().Bind(configuration.GetSection(MemorySettings.SectionName)).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<MemorySettings>, MemorySettingsValidator>());
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<DaemonStatus>();
+        services.TryAddSingleton(sp => new MemoryFiles(sp.GetRequiredService<IOptions<MemorySettings>>().Value.FilesRoot));
+        services.TryAddSingleton(sp => CgroupLocator.Locate(sp.GetRequiredService<MemoryFiles>()));
+        services.TryAddSingleton<CgroupMemory>();
+        services.TryAddSingleton(sp => EffectiveMemory.Read(sp.GetRequiredService<MemoryFiles>(), sp.GetRequiredService<CgroupMemory>()));
+        services.TryAddSingleton<MmapCap>();
+        services.TryAddSingleton<MemorySampler>();
+        services.TryAddSingleton<MemoryPressureMonitor>();
+        services.TryAddSingleton<MemoryGovernanceCounters>();
+        services.TryAddSingleton<MmapGovernor>();
+        services.TryAddSingleton<MemoryStatusReport>();
+
+        // Hosted only when enabled; when disabled the governor still exists so attaching storage applies the capped ceiling.
+        var enabled = configuration.GetSection(MemorySettings.SectionName).GetValue(nameof(MemorySettings.Enabled), defaultValue: true);
+        if (enabled)
+        {
+            services.AddHostedService(sp => sp.GetRequiredService<MemoryPressureMonitor>());
+            services.AddHostedService(sp => sp.GetRequiredService<MmapGovernor>());
+        }
+
+        return services;
+    }
+}
