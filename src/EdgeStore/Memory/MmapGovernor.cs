@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using EdgeStore.Health;
+using EdgeStore.Storage;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -30,6 +31,7 @@ internal sealed partial class MmapGovernor : BackgroundService
     private readonly DaemonStatus _status;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger<MmapGovernor> _logger;
+    private readonly MemoryFiles _files;
     private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly SemaphoreSlim _reconcileGate = new(1, 1);
     private IMemoryLimitTarget? _target;
@@ -46,6 +48,7 @@ internal sealed partial class MmapGovernor : BackgroundService
         IOptions<MemorySettings> settings,
         DaemonStatus status,
         MemoryGovernanceCounters counters,
+        MemoryFiles files,
         TimeProvider timeProvider,
         ILogger<MmapGovernor> logger)
     {
@@ -56,6 +59,7 @@ internal sealed partial class MmapGovernor : BackgroundService
         _settings = settings.Value;
         _status = status;
         Counters = counters;
+        _files = files;
         _timeProvider = timeProvider;
         _logger = logger;
         _ceilingBytes = Math.Min(256L * 1024 * 1024, cap.CapBytes);
@@ -84,6 +88,16 @@ internal sealed partial class MmapGovernor : BackgroundService
         Volatile.Write(ref _target, target);
         _applied = null;
         return ReconcileAsync(ct);
+    }
+
+    /// <summary>
+    /// Connects the governor to the open database: the factory's current limits (opened with an mmap size
+    /// already clamped by <see cref="MmapCap"/>) become the ceiling and the normal cache size.
+    /// </summary>
+    public Task AttachStorageAsync(SqliteConnectionFactory connections, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(connections);
+        return AttachStorageAsync(new SqliteMemoryLimitTarget(connections, _files), connections.MmapSizeBytes, connections.CacheSizeBytes, ct);
     }
 
     /// <summary>

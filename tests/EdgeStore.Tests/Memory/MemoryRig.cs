@@ -21,7 +21,7 @@ internal sealed class MemoryRig : IDisposable
         Monitor = new MemoryPressureMonitor(Options.Create(settings), new MemorySampler(Files, cgroup, Clock), Clock, MonitorLogger);
         Status = new DaemonStatus();
         GovernorLogger = new RecordingLogger<MmapGovernor>();
-        Governor = new MmapGovernor(Monitor, Cap, Options.Create(settings), Status, new MemoryGovernanceCounters(), Clock, GovernorLogger);
+        Governor = new MmapGovernor(Monitor, Cap, Options.Create(settings), Status, new MemoryGovernanceCounters(), Files, Clock, GovernorLogger);
     }
 
     public FixtureTree Tree { get; }
