@@ -222,4 +222,42 @@ public sealed class ProcfsParsingTests
         Assert.NotNull(cgroup.ReadPressure()); // the unified root's memory.pressure
         Assert.NotNull(new CgroupMemory(files, cgroup.Paths).ReadUsage(300L * 1024 * 1024));
     }
+
+    [Fact]
+    public void Captured_thrash_in_a_300_MiB_cgroup_is_critical_from_the_cgroup_psi()
+    {
+        var files = Fixture("hybrid-thrash-captured");
+        var paths = CgroupLocator.Locate(files);
+        var cgroup = new CgroupMemory(files, paths);
+        var limitText = files.TryReadText(paths.V1MemoryDirectory + "/memory.limit_in_bytes")!;
+
+        var effective = EffectiveMemory.Read(files, cgroup);
+        Assert.Equal(long.Parse(limitText.Trim(), CultureInfo.InvariantCulture), effective.CgroupLimitBytes);
+        Assert.Equal(effective.CgroupLimitBytes / 4 / 4096 * 4096, MmapCap.Compute(effective.EffectiveBytes));
+
+        var sample = new MemorySampler(files, cgroup, TimeProvider.System).Take();
+        var assessment = new PressureClassifier(new MemorySettings()).Classify(null, sample);
+
+        // The file cache filled the cgroup to its limit, but almost all of it is inactive: usage is no signal.
+        Assert.True(sample.CgroupUsage!.WorkingSetPercentOfLimit < 50, $"working set {sample.CgroupUsage.WorkingSetPercentOfLimit}%");
+        Assert.True(sample.CgroupPressure!.FullAvg10Percent >= 5);
+        Assert.Equal(MemoryPressureLevel.Critical, assessment.Level);
+        Assert.StartsWith("cgroup PSI full", assessment.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Maps_lines_of_one_file_are_sized_exactly()
+    {
+        const string maps =
+            "7f0000000000-7f0002000000 r--s 00000000 08:01 1234                       /data/edge store.db\n" +
+            "7f0003000000-7f0003008000 rw-s 00000000 08:01 1236                       /data/edge store.db-shm\n" +
+            "7f0004000000-7f0005000000 r--s 00000000 08:01 1234                       /data/edge store.db\n" +
+            "7f0006000000-7f0006001000 rw-p 00000000 00:00 0 \n";
+
+        var mappings = FileMappings.Parse(maps, "/data/edge store.db");
+
+        Assert.Equal([32L * 1024 * 1024, 16L * 1024 * 1024], mappings.SizesBytes);
+        Assert.Equal(1, mappings.CountLargerThan(16L * 1024 * 1024));
+        Assert.Equal(0, FileMappings.Parse(null, "/x").Count);
+    }
 }
