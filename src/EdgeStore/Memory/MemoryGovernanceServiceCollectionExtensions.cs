@@ -18,6 +18,28 @@ internal static class MemoryGovernanceServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(configuration);
         services.AddOptions<MemorySettings>().Bind(configuration.GetSection(MemorySettings.SectionName)).ValidateOnStart();
+        var enabled = configuration.GetSection(MemorySettings.SectionName).GetValue(nameof(MemorySettings.Enabled), defaultValue: true);
+        return AddCore(services, enabled);
+    }
+
+    /// <summary>For a host that loads its settings itself (EdgeStoreSettings.Memory): the same wiring around that instance.</summary>
+    public static IServiceCollection AddMemoryGovernance(this IServiceCollection services, MemorySettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        // Copied into the options pipeline (rather than registered as a ready IOptions) so validation still runs.
+        services.AddOptions<MemorySettings>().Configure(target =>
+        {
+            foreach (var property in typeof(MemorySettings).GetProperties().Where(p => p.CanWrite))
+            {
+                property.SetValue(target, property.GetValue(settings));
+            }
+        });
+        return AddCore(services, settings.Enabled);
+    }
+
+    private static IServiceCollection AddCore(IServiceCollection services, bool enabled)
+    {
+        services.AddOptions<MemorySettings>().ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<MemorySettings>, MemorySettingsValidator>());
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<DaemonStatus>();
@@ -33,7 +55,6 @@ internal static class MemoryGovernanceServiceCollectionExtensions
         services.TryAddSingleton<MemoryStatusReport>();
 
         // Hosted only when enabled; when disabled the governor still exists so attaching storage applies the capped ceiling.
-        var enabled = configuration.GetSection(MemorySettings.SectionName).GetValue(nameof(MemorySettings.Enabled), defaultValue: true);
         if (enabled)
         {
             services.AddHostedService(sp => sp.GetRequiredService<MemoryPressureMonitor>());

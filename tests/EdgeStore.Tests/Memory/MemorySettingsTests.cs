@@ -52,6 +52,19 @@ public sealed class MemorySettingsTests
         Assert.NotNull(provider.GetRequiredService<MmapGovernor>());
     }
 
+    [Fact]
+    public void Registration_from_a_settings_instance_validates_it()
+    {
+        var services = new ServiceCollection();
+        services.AddLogging(b => b.ClearProviders());
+        services.AddMemoryGovernance(new MemorySettings { PollIntervalMs = 5 });
+        using var provider = services.BuildServiceProvider();
+
+        var ex = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<MemorySettings>>().Value);
+
+        Assert.Contains("Memory:PollIntervalMs must be between 100 and 60000 ms (was 5)", ex.Failures);
+    }
+
     private static ServiceProvider Build(Dictionary<string, string?> values)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
