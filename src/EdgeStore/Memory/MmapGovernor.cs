@@ -230,28 +230,35 @@ internal sealed partial class MmapGovernor : BackgroundService
         _applied = target is null ? null : wanted;
         _status.MmapLimitBytes = wanted.MmapSizeBytes;
         Counters.RecordLimits(wanted.MmapSizeBytes, wanted.CacheSizeBytes);
-        if (previous is null && outcome is null)
+        if (previous is null)
         {
+            if (outcome is not null)
+            {
+                LogAttached(wanted.MmapSizeBytes, CeilingBytes, _cap.CapBytes, wanted.CacheSizeBytes, outcome.MmapSizeReadBackBytes ?? -1);
+            }
+
             return;
         }
 
-        var oldMmap = previous?.MmapSizeBytes ?? wanted.MmapSizeBytes;
+        var oldMmap = previous.Value.MmapSizeBytes;
         var bound = outcome?.DatabaseBytes ?? long.MaxValue;
         var released = Math.Min(oldMmap, bound) - Math.Min(wanted.MmapSizeBytes, bound);
         var recycled = outcome?.ConnectionsRecycled ?? 0;
-        if (previous is not null)
-        {
-            Counters.RecordChange(recycled, released);
-        }
-
-        LogLimits(level, oldMmap, wanted.MmapSizeBytes, previous?.CacheSizeBytes ?? wanted.CacheSizeBytes, wanted.CacheSizeBytes,
+        Counters.RecordChange(recycled, released);
+        // Lowering is what an operator watching a struggling gateway wants to see; climbing back is routine.
+        var logLevel = wanted.MmapSizeBytes < oldMmap || wanted.CacheSizeBytes < previous.Value.CacheSizeBytes ? LogLevel.Warning : LogLevel.Information;
+        LogLimits(logLevel, level, oldMmap, wanted.MmapSizeBytes, previous.Value.CacheSizeBytes, wanted.CacheSizeBytes,
             wanted.ShrinkMemory, recycled, Math.Max(0, released), outcome?.MmapSizeReadBackBytes ?? -1);
     }
 
-    [LoggerMessage(EventId = 4120, Level = LogLevel.Warning,
+    [LoggerMessage(EventId = 4120,
         Message = "Memory limits set for {Level}: mmap {OldMmapBytes} -> {MmapBytes} bytes, cache {OldCacheBytes} -> {CacheBytes} bytes, shrink_memory {ShrinkMemory}, {ConnectionsRecycled} connections recycled, ~{BytesReleased} bytes released, read back {ReadBackMmapBytes}")]
-    private partial void LogLimits(MemoryPressureLevel level, long oldMmapBytes, long mmapBytes, long oldCacheBytes, long cacheBytes,
+    private partial void LogLimits(LogLevel logLevel, MemoryPressureLevel level, long oldMmapBytes, long mmapBytes, long oldCacheBytes, long cacheBytes,
         bool shrinkMemory, int connectionsRecycled, long bytesReleased, long readBackMmapBytes);
+
+    [LoggerMessage(EventId = 4123, Level = LogLevel.Information,
+        Message = "Memory governor attached to the database: mmap limit {MmapBytes} bytes (ceiling {CeilingBytes}, cap {CapBytes}), cache {CacheBytes} bytes, read back {ReadBackMmapBytes}")]
+    private partial void LogAttached(long mmapBytes, long ceilingBytes, long capBytes, long cacheBytes, long readBackMmapBytes);
 
     [LoggerMessage(EventId = 4121, Level = LogLevel.Error, Message = "Applying memory limits (mmap {MmapBytes} bytes, cache {CacheBytes} bytes) failed; retrying at the next tick")]
     private partial void LogApplyFailed(Exception exception, long mmapBytes, long cacheBytes);

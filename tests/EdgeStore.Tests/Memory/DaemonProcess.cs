@@ -52,12 +52,13 @@ internal sealed class DaemonProcess : IDisposable
         return daemon;
     }
 
-    public async Task<string> WaitForLineAsync(Func<string, bool> match, TimeSpan timeout, string what)
+    /// <summary>Waits for a line matching <paramref name="match"/> among the lines after the first <paramref name="skipLines"/>.</summary>
+    public async Task<string> WaitForLineAsync(Func<string, bool> match, TimeSpan timeout, string what, int skipLines = 0)
     {
         var stopwatch = Stopwatch.StartNew();
         while (stopwatch.Elapsed < timeout)
         {
-            var found = Lines.FirstOrDefault(match);
+            var found = Lines.Skip(skipLines).FirstOrDefault(match);
             if (found is not null)
             {
                 return found;
