@@ -22,6 +22,7 @@ internal sealed partial class MemoryPressureMonitor : BackgroundService
     private string? _sourcesLogged;
     private long _levelChanges;
     private int _level;
+    private MemoryPressureReading? _latest;
 
     public MemoryPressureMonitor(
         IOptions<MemorySettings> settings,
@@ -46,7 +47,7 @@ internal sealed partial class MemoryPressureMonitor : BackgroundService
     public long LevelChanges => Interlocked.Read(ref _levelChanges);
 
     /// <summary>The latest sample and what it indicated before hysteresis (null before the first poll).</summary>
-    public (MemorySample Sample, PressureAssessment Assessment)? Latest { get; private set; }
+    public MemoryPressureReading? Latest => Volatile.Read(ref _latest);
 
     /// <summary>One poll: sample, classify, apply hysteresis, announce a change. The loop calls it; tests call it directly.</summary>
     public MemoryPressureChange? Poll()
@@ -54,7 +55,7 @@ internal sealed partial class MemoryPressureMonitor : BackgroundService
         var sample = _sampler.Take();
         var assessment = _classifier.Classify(_previous, sample);
         _previous = sample;
-        Latest = (sample, assessment);
+        Volatile.Write(ref _latest, new MemoryPressureReading(sample, assessment));
 
         var sources = sample.DescribeSources();
         if (sources != _sourcesLogged)

@@ -196,6 +196,12 @@ internal sealed partial class MmapGovernor : BackgroundService
         }
     }
 
+    public override void Dispose()
+    {
+        _reconcileGate.Dispose();
+        base.Dispose();
+    }
+
     private MemoryLimits LimitsFor(int step)
     {
         var ceiling = CeilingBytes;

@@ -39,14 +39,14 @@ public sealed class MemoryPressureMonitorTests
     {
         using var rig = new MemoryRig("v2-only", new MemorySettings());
         rig.Monitor.Poll();
-        Assert.Equal("meminfo, PSI, cgroup PSI, cgroup events, cgroup usage", rig.Monitor.Latest!.Value.Sample.DescribeSources());
+        Assert.Equal("meminfo, PSI, cgroup PSI, cgroup events, cgroup usage", rig.Monitor.Latest!.Sample.DescribeSources());
 
         rig.Tree.Delete("/proc/pressure/memory");
         rig.Tree.Delete(rig.Paths.V2Directory + "/memory.pressure");
         rig.Tree.Delete("/proc/meminfo");
         rig.Tick();
 
-        Assert.Equal("cgroup events, cgroup usage", rig.Monitor.Latest!.Value.Sample.DescribeSources());
+        Assert.Equal("cgroup events, cgroup usage", rig.Monitor.Latest!.Sample.DescribeSources());
         Assert.Equal(MemoryPressureLevel.Normal, rig.Monitor.Level);
         Assert.Contains("Information: Memory pressure sources: cgroup events, cgroup usage", rig.MonitorLogger.Lines);
     }
