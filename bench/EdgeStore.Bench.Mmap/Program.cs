@@ -18,6 +18,7 @@ const long MiB = 1024 * 1024;
 const int Series = 200;
 const int PayloadBytes = 2000;
 const long SpanMs = 2L * 24 * 3600 * 1000; // rows spread evenly over 2 days: ~50 rows per series-hour at 1 GiB
+var allQueries = 0L; // every query of every phase, for the per-second lines
 var startMs = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero).ToUnixTimeMilliseconds();
 
 Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(arguments.DatabasePath))!);
@@ -102,6 +103,7 @@ async Task<(long Queries, long Rows)> RunPhaseAsync(string name, SqliteConnectio
         {
             var read = QueryOnce(connections, random);
             Interlocked.Increment(ref queries);
+            Interlocked.Increment(ref allQueries);
             Interlocked.Add(ref rowsRead, read);
         }
     })).ToArray();
@@ -214,13 +216,19 @@ async Task RunGovernedPhaseAsync(SqliteConnectionFactory connections, MmapCap mm
 
     // A per-second line: level, limit, q/s, RSS, read alongside the phase's own loop.
     var perSecond = Stopwatch.StartNew();
+    var lastCount = Interlocked.Read(ref allQueries);
+    var lastAt = perSecond.Elapsed;
     while (!phase.IsCompleted)
     {
         await Task.WhenAny(phase, Task.Delay(1000));
         var counters = governor.Counters;
         var (anon, file) = Rss();
+        var count = Interlocked.Read(ref allQueries);
+        var now = perSecond.Elapsed;
+        var rate = (count - lastCount) / Math.Max(0.001, (now - lastAt).TotalSeconds);
+        (lastCount, lastAt) = (count, now);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"  t={perSecond.Elapsed.TotalSeconds,5:0.0}s level {monitor.Level,-8} mmap {counters.MmapLimitBytes / MiB,5} MiB cache {counters.CacheSizeBytes / MiB} MiB  RssAnon {anon / MiB} MiB RssFile {file / MiB} MiB  mappings {FileMappings.Of(liveFiles, connections.DatabasePath)}"));
+            $"  t={now.TotalSeconds,5:0.0}s {rate,6:0} q/s level {monitor.Level,-8} mmap {counters.MmapLimitBytes / MiB,5} MiB cache {counters.CacheSizeBytes / MiB} MiB  RssAnon {anon / MiB} MiB RssFile {file / MiB} MiB  mappings {FileMappings.Of(liveFiles, connections.DatabasePath)}"));
     }
 
     var (queries, _) = await phase;
