@@ -3,7 +3,7 @@ namespace EdgeStore.Memory;
 /// <summary>
 /// Section "Memory": how the pressure monitor polls and classifies, and how the mmap governor reacts.
 /// Defaults and ranges are documented in docs/MEMORY.md; <see cref="MemorySettingsValidator"/> enforces them.
-/// Percent thresholds are 0-100; PSI thresholds apply to the worse of avg10 and the stall share measured
+/// Percent thresholds are whole numbers 0-100 (the daemon's settings are integers, like every other section); PSI thresholds apply to the worse of avg10 and the stall share measured
 /// between two polls (growth of "total").
 /// </summary>
 internal sealed class MemorySettings
@@ -24,29 +24,29 @@ internal sealed class MemorySettings
     /// <summary>Time at Normal before the governor raises mmap one step, and between further steps.</summary>
     public int CalmPeriodSeconds { get; set; } = 60;
 
-    /// <summary>Share of the mmap ceiling kept at Elevated (0.5 = half).</summary>
-    public double ElevatedMmapFraction { get; set; } = 0.5;
+    /// <summary>Share of the mmap ceiling kept at Elevated, in percent (50 = half).</summary>
+    public int ElevatedMmapPercent { get; set; } = 50;
 
     /// <summary>cache_size (per connection) at Critical; the normal value is Storage:CacheSizeMiB.</summary>
     public int CriticalCacheSizeKiB { get; set; } = 2048;
 
-    public double ElevatedSomeStallPercent { get; set; } = 10;
+    public int ElevatedSomeStallPercent { get; set; } = 10;
 
-    public double CriticalSomeStallPercent { get; set; } = 40;
+    public int CriticalSomeStallPercent { get; set; } = 40;
 
-    public double ElevatedFullStallPercent { get; set; } = 2;
+    public int ElevatedFullStallPercent { get; set; } = 2;
 
-    public double CriticalFullStallPercent { get; set; } = 5;
+    public int CriticalFullStallPercent { get; set; } = 5;
 
     /// <summary>MemAvailable below this share of MemTotal is Elevated.</summary>
-    public double ElevatedAvailablePercent { get; set; } = 15;
+    public int ElevatedAvailablePercent { get; set; } = 15;
 
-    public double CriticalAvailablePercent { get; set; } = 5;
+    public int CriticalAvailablePercent { get; set; } = 5;
 
     /// <summary>Cgroup working set (usage minus inactive file pages) above this share of the limit is Elevated.</summary>
-    public double ElevatedCgroupUsagePercent { get; set; } = 85;
+    public int ElevatedCgroupUsagePercent { get; set; } = 85;
 
-    public double CriticalCgroupUsagePercent { get; set; } = 95;
+    public int CriticalCgroupUsagePercent { get; set; } = 95;
 
     public TimeSpan PollInterval => TimeSpan.FromMilliseconds(PollIntervalMs);
 

@@ -25,10 +25,7 @@ internal sealed class MemorySettingsValidator : IValidateOptions<MemorySettings>
         Range(errors, nameof(MemorySettings.StepDownHoldSeconds), options.StepDownHoldSeconds, 0, 3600, "s");
         Range(errors, nameof(MemorySettings.CalmPeriodSeconds), options.CalmPeriodSeconds, 1, 86_400, "s");
         Range(errors, nameof(MemorySettings.CriticalCacheSizeKiB), options.CriticalCacheSizeKiB, 64, 1_048_576, "KiB");
-        if (options.ElevatedMmapFraction is not (> 0 and < 1))
-        {
-            errors.Add((nameof(MemorySettings.ElevatedMmapFraction), $"must be greater than 0 and less than 1 (was {options.ElevatedMmapFraction})"));
-        }
+        Range(errors, nameof(MemorySettings.ElevatedMmapPercent), options.ElevatedMmapPercent, 1, 99, "percent");
 
         Pair(errors, nameof(MemorySettings.ElevatedSomeStallPercent), options.ElevatedSomeStallPercent, nameof(MemorySettings.CriticalSomeStallPercent), options.CriticalSomeStallPercent, rising: true);
         Pair(errors, nameof(MemorySettings.ElevatedFullStallPercent), options.ElevatedFullStallPercent, nameof(MemorySettings.CriticalFullStallPercent), options.CriticalFullStallPercent, rising: true);
@@ -51,11 +48,11 @@ internal sealed class MemorySettingsValidator : IValidateOptions<MemorySettings>
     }
 
     // Each threshold is a percentage; the Critical one must be the worse of the pair, or Elevated could never be reached.
-    private static void Pair(List<(string, string)> errors, string elevatedField, double elevated, string criticalField, double critical, bool rising)
+    private static void Pair(List<(string, string)> errors, string elevatedField, int elevated, string criticalField, int critical, bool rising)
     {
         foreach (var (field, value) in new[] { (elevatedField, elevated), (criticalField, critical) })
         {
-            if (value is < 0 or > 100 || double.IsNaN(value))
+            if (value is < 0 or > 100)
             {
                 errors.Add((field, $"must be between 0 and 100 percent (was {value})"));
                 return;

@@ -12,7 +12,7 @@ namespace EdgeStore.Memory;
 /// <list type="number">
 /// <item>Critical: mmap 0, cache_size lowered to Memory:CriticalCacheSizeKiB, PRAGMA shrink_memory (the page
 /// cache is anonymous memory and only that frees it; a mapping is reclaimable file cache).</item>
-/// <item>Elevated: mmap = ceiling × Memory:ElevatedMmapFraction, normal cache_size.</item>
+/// <item>Elevated: mmap = ceiling × Memory:ElevatedMmapPercent / 100, normal cache_size.</item>
 /// <item>Normal: mmap = the ceiling (the configured value clamped by <see cref="MmapCap"/>), normal cache_size.</item>
 /// </list>
 /// A rise drops at once to the level's step (or stays lower). Going back up is one step per Memory:CalmPeriodSeconds
@@ -79,15 +79,27 @@ internal sealed partial class MmapGovernor : BackgroundService
     /// Connects the governor to the open database. <paramref name="configuredMmapBytes"/> is Storage:MmapSizeMiB
     /// (clamped here), <paramref name="normalCacheSizeBytes"/> Storage:CacheSizeMiB. The current limits are pushed at once.
     /// </summary>
-    public Task AttachStorageAsync(IMemoryLimitTarget target, long configuredMmapBytes, long normalCacheSizeBytes, CancellationToken ct)
+    public async Task AttachStorageAsync(IMemoryLimitTarget target, long configuredMmapBytes, long normalCacheSizeBytes, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(target);
         ArgumentOutOfRangeException.ThrowIfNegative(normalCacheSizeBytes);
-        Interlocked.Exchange(ref _ceilingBytes, _cap.Clamp(configuredMmapBytes, "Storage:MmapSizeMiB").AppliedBytes);
-        Interlocked.Exchange(ref _normalCacheSizeBytes, normalCacheSizeBytes);
-        Volatile.Write(ref _target, target);
-        _applied = null;
-        return ReconcileAsync(ct);
+        var ceiling = _cap.Clamp(configuredMmapBytes, "Storage:MmapSizeMiB").AppliedBytes;
+
+        // Under the gate: a reconcile running on the loop must not push to the old target with the new state.
+        await _reconcileGate.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            Interlocked.Exchange(ref _ceilingBytes, ceiling);
+            Interlocked.Exchange(ref _normalCacheSizeBytes, normalCacheSizeBytes);
+            Volatile.Write(ref _target, target);
+            _applied = null;
+        }
+        finally
+        {
+            _reconcileGate.Release();
+        }
+
+        await ReconcileAsync(ct).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -209,7 +221,7 @@ internal sealed partial class MmapGovernor : BackgroundService
         return step switch
         {
             CriticalStep => new MemoryLimits(0, Math.Min(normalCache, _settings.CriticalCacheSizeBytes), ShrinkMemory: true),
-            ElevatedStep => new MemoryLimits((long)(ceiling * _settings.ElevatedMmapFraction) / 4096 * 4096, normalCache, ShrinkMemory: false),
+            ElevatedStep => new MemoryLimits(ceiling * _settings.ElevatedMmapPercent / 100 / 4096 * 4096, normalCache, ShrinkMemory: false),
             _ => new MemoryLimits(ceiling, normalCache, ShrinkMemory: false),
         };
     }

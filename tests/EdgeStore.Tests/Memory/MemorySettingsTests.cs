@@ -17,7 +17,7 @@ public sealed class MemorySettingsTests
 
     [Theory]
     [InlineData("PollIntervalMs", "50", "Memory:PollIntervalMs must be between 100 and 60000 ms (was 50)")]
-    [InlineData("ElevatedMmapFraction", "1.5", "Memory:ElevatedMmapFraction must be greater than 0 and less than 1 (was 1.5)")]
+    [InlineData("ElevatedMmapPercent", "100", "Memory:ElevatedMmapPercent must be between 1 and 99 percent (was 100)")]
     [InlineData("CriticalSomeStallPercent", "5", "Memory:CriticalSomeStallPercent must be at least ElevatedSomeStallPercent (10) (was 5)")]
     [InlineData("CriticalAvailablePercent", "20", "Memory:CriticalAvailablePercent must be at most ElevatedAvailablePercent (15) (was 20)")]
     [InlineData("FilesRoot", "relative/dir", "Memory:FilesRoot must be an absolute path (was 'relative/dir')")]
