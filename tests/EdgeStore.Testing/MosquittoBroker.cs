@@ -164,6 +164,14 @@ public sealed class MosquittoBroker : IDisposable
             UseShellExecute = false,
         };
         _process = Process.Start(info) ?? throw new InvalidOperationException("mosquitto did not start");
+        var startOutput = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        _process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is not null && startOutput.Count < 100)
+            {
+                startOutput.Enqueue(e.Data);
+            }
+        };
         _process.BeginErrorReadLine();
         _process.BeginOutputReadLine();
         var deadline = Stopwatch.StartNew();
@@ -172,7 +180,7 @@ public sealed class MosquittoBroker : IDisposable
             if (_process.HasExited)
             {
                 throw new InvalidOperationException(
-                    $"mosquitto exited with code {_process.ExitCode} at start. Log:\n{ReadLog()}");
+                    $"mosquitto exited with code {_process.ExitCode} at start. Log:\n{ReadLog()}\n{string.Join('\n', startOutput)}");
             }
 
             if (FreePort.IsListening(Port))
