@@ -1,4 +1,5 @@
 using EdgeStore.Configuration;
+using Microsoft.Extensions.Configuration;
 
 namespace EdgeStore.Tests.Configuration;
 
@@ -88,6 +89,15 @@ public sealed class SettingsLoaderTests : IDisposable
         Assert.Equal(5, settings.Ingest.MaxBatchLatencyMs);
         Assert.Equal("from-file", settings.Node.Id);
         Assert.Equal("edgestore-from-file", settings.Mqtt.ClientId);
+    }
+
+    [Fact]
+    public void The_merged_configuration_tree_is_kept_for_components_that_bind_their_own_section()
+    {
+        var result = Load(_files.Write("""{ "Mqtt": { "Port": 1884, "Host": "b" } }"""), ("EDGESTORE__MQTT__PORT", "1885"));
+
+        Assert.Equal("1885", result.Configuration!["Mqtt:Port"]);
+        Assert.Equal("b", result.Configuration["mqtt:host"]);
     }
 
     [Fact]
@@ -187,6 +197,33 @@ public sealed class SettingsLoaderTests : IDisposable
     }
 
     [Fact]
+    public void Sections_of_other_scalar_types_are_checked_the_way_the_binder_converts_them()
+    {
+        var errors = new List<SettingsError>();
+        var badValues = new List<SettingsError>();
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["Fraction"] = "0.5",
+                ["Ratio"] = "half",
+                ["Level"] = "Debug",
+                ["Mode"] = "Loud",
+                ["Window"] = "00:00:30",
+            })
+            .Build();
+
+        SettingsSchema.Check(configuration, typeof(ScalarSection), _ => "in test", errors, badValues);
+
+        Assert.Empty(errors);
+        Assert.Equal(
+            [
+                "Mode: must be one of Trace, Debug, Information, Warning, Error, Critical, None (got 'Loud')",
+                "Ratio: must be a number (got 'half')",
+            ],
+            badValues.Select(e => e.ToString()));
+    }
+
+    [Fact]
     public void A_wrongly_typed_environment_variable_uses_the_settings_own_spelling()
     {
         Assert.Equal(["Mqtt:KeepAliveSeconds: must be a whole number (got 'soon')"], Errors(null, ("EDGESTORE__MQTT__KEEPALIVESECONDS", "soon")));
@@ -264,4 +301,17 @@ public sealed class SettingsLoaderTests : IDisposable
 
     private static Dictionary<string, string?> Environment(params (string Name, string Value)[] variables) =>
         variables.ToDictionary(v => v.Name, v => (string?)v.Value, StringComparer.Ordinal);
+
+    internal sealed class ScalarSection
+    {
+        public double Fraction { get; set; }
+
+        public double Ratio { get; set; }
+
+        public Microsoft.Extensions.Logging.LogLevel Level { get; set; }
+
+        public Microsoft.Extensions.Logging.LogLevel Mode { get; set; }
+
+        public TimeSpan Window { get; set; }
+    }
 }
