@@ -46,8 +46,14 @@ internal sealed class BenchBroker : IDisposable
         ]);
         var executable = new[] { "/usr/sbin/mosquitto", "/usr/bin/mosquitto", "/usr/local/sbin/mosquitto" }.FirstOrDefault(File.Exists)
             ?? throw new InvalidOperationException("mosquitto is not installed (apt-get install mosquitto)");
-        var process = Process.Start(new ProcessStartInfo(executable, ["-c", config]) { UseShellExecute = false })
-            ?? throw new InvalidOperationException("mosquitto did not start");
+        var process = Process.Start(new ProcessStartInfo(executable, ["-c", config])
+        {
+            UseShellExecute = false,
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+        }) ?? throw new InvalidOperationException("mosquitto did not start");
+        process.BeginErrorReadLine();
+        process.BeginOutputReadLine();
         var clock = Stopwatch.StartNew();
         while (clock.Elapsed < TimeSpan.FromSeconds(15))
         {

@@ -266,7 +266,19 @@ public sealed class MqttClient : IAsyncDisposable
                 return;
             }
 
-            var closed = await ServeAsync(connection, stop).ConfigureAwait(false);
+            MqttConnectionClosed closed;
+            try
+            {
+                closed = await ServeAsync(connection, stop).ConfigureAwait(false);
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException and not OutOfMemoryException)
+            {
+                // A bug here must not end the reconnect loop for good: say so, drop the connection, connect again.
+                MqttClientLog.LoopFailed(_logger, _endpoint, exception);
+                connection.Abort("client loop failed");
+                closed = new MqttConnectionClosed(exception.Message, IsProtocolError: false, Graceful: false);
+            }
+
             if (closed.Graceful || _stopping)
             {
                 MqttClientLog.Stopped(_logger, _endpoint);
