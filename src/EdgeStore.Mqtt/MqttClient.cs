@@ -27,7 +27,7 @@ public sealed class MqttClient : IAsyncDisposable
     private TaskCompletionSource _readySignal = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _generation;
     private bool _connectedBefore;
-    private bool _stopping;
+    private volatile bool _stopping;
 
     public MqttClient(MqttClientOptions options, ILogger<MqttClient>? logger = null, TimeProvider? timeProvider = null)
     {
@@ -195,7 +195,11 @@ public sealed class MqttClient : IAsyncDisposable
         }
         finally
         {
-            run.Dispose();
+            // Dispose only once nothing can still register on its token.
+            if (_runLoop.IsCompleted)
+            {
+                run.Dispose();
+            }
         }
     }
 
