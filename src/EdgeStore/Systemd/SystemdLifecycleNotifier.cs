@@ -85,10 +85,10 @@ internal sealed partial class SystemdLifecycleNotifier : IHostedLifecycleService
         _timeoutExtension.Begin("stop", _options.MaxStopExtension);
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Told systemd the daemon is ready (database open and migrated)")]
+    [LoggerMessage(EventId = 5001, Level = LogLevel.Information, Message = "Told systemd the daemon is ready (database open and migrated)")]
     private static partial void LogReady(ILogger logger);
 
-    [LoggerMessage(Level = LogLevel.Warning,
+    [LoggerMessage(EventId = 5002, Level = LogLevel.Warning,
         Message = "Could not send {State} to systemd's notify socket; with Type=notify the unit will time out")]
     private static partial void LogNotifyFailed(ILogger logger, string state);
 }

@@ -79,7 +79,7 @@ internal sealed partial class SystemdTimeoutExtension : IDisposable
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning,
+    [LoggerMessage(EventId = 5003, Level = LogLevel.Warning,
         Message = "The {Phase} has run for {ElapsedSeconds:F0} s; no longer asking systemd for more time, its timeout now applies")]
     private static partial void LogExtensionCapped(ILogger logger, string phase, double elapsedSeconds);
 }

@@ -113,14 +113,14 @@ internal sealed partial class SystemdWatchdog : IHostedService, IDisposable
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information,
+    [LoggerMessage(EventId = 5004, Level = LogLevel.Information,
         Message = "systemd watchdog on: WatchdogSec {WatchdogSeconds} s, keep-alive every {FeedSeconds} s while ingest and writer beat within {StaleAfterSeconds} s")]
     private static partial void LogWatchdogOn(ILogger logger, double watchdogSeconds, double feedSeconds, double staleAfterSeconds);
 
-    [LoggerMessage(Level = LogLevel.Error,
+    [LoggerMessage(EventId = 5005, Level = LogLevel.Error,
         Message = "Withholding the systemd watchdog keep-alive: ingest loop last beat {IngestBeatAgeSeconds:F1} s ago, writer {WriterBeatAgeSeconds:F1} s ago; systemd will restart EdgeStore unless they recover")]
     private static partial void LogWatchdogStarved(ILogger logger, double ingestBeatAgeSeconds, double writerBeatAgeSeconds);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Ingest loop and writer beat again; systemd watchdog keep-alives resumed")]
+    [LoggerMessage(EventId = 5006, Level = LogLevel.Warning, Message = "Ingest loop and writer beat again; systemd watchdog keep-alives resumed")]
     private static partial void LogWatchdogResumed(ILogger logger);
 }
