@@ -7,7 +7,7 @@
 #   packaging/test-package.sh [--out DIR] [--skip-boot]
 #
 # The Debian root is cached in /var/cache/edgestore-test (EDGESTORE_TEST_CACHE), so later runs are fast.
-# Prints "N passed, N failed" at the end; exits non-zero when any check failed.
+# Prints "packaging: N passed, N failed" at the end; exits non-zero when any check failed.
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -42,7 +42,7 @@ indent() { # indent LABEL: prefixes every line of stdin, for reports inside the 
     done
 }
 finish() {
-    echo "$passed passed, $failed failed"
+    echo "packaging: $passed passed, $failed failed"
     [[ $failed -eq 0 ]]
 }
 

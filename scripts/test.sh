@@ -13,6 +13,13 @@ trap 'rm -f "$log"' EXIT
 status=0
 dotnet test EdgeStore.sln -c Release --logger "console;verbosity=normal" 2>&1 | tee "$log" || status=$?
 
+# The .deb, the unit and the service under a real systemd (installs lintian, debootstrap, systemd-container).
+packaging_status=0
+./packaging/test-package.sh 2>&1 | tee -a "$log" || packaging_status=$?
+if ((packaging_status != 0 && status == 0)); then
+    status=$packaging_status
+fi
+
 # One plain closing line summing every test assembly's results.
 awk '/^(Passed!|Failed!)/ {
         for (i = 1; i <= NF; i++) {
@@ -21,5 +28,6 @@ awk '/^(Passed!|Failed!)/ {
             if ($i == "Skipped:") skipped += $(i + 1)
         }
     }
+    /^packaging: [0-9]+ passed, [0-9]+ failed$/ { passed += $2; failed += $4 }
     END { printf "%d passed, %d failed, %d skipped\n", passed, failed, skipped }' "$log"
 exit "$status"
