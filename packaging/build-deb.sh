@@ -146,5 +146,5 @@ CONTROL
 chmod 0644 "$root/DEBIAN/md5sums" "$root/DEBIAN/control"
 
 deb="$out_dir/edgestore_${deb_version}_${arch}.deb"
-dpkg-deb --root-owner-group -Zxz --build "$root" "$deb" >/dev/null
+dpkg-deb --root-owner-group -Zxz -z3 --build "$root" "$deb" >/dev/null
 echo "$deb"

@@ -94,6 +94,11 @@ message_stored() {
         | grep -F '"topic":"sensors/dev-0001/telemetry"' | grep -qF '21.5'
 }
 database_private() { [[ $(inside stat -c "%U %a" /var/lib/edgestore/edgestore.db) == "edgestore 600" ]]; }
+watchdog_fed() { # systemd stamps WatchdogTimestamp on every WATCHDOG=1 it accepts.
+    local now
+    now=$(unit_property WatchdogTimestampMonotonic)
+    [[ -n "$now" && "$now" != 0 && "$now" != "$watchdog_stamp" ]]
+}
 same_process_no_restart() { [[ $(unit_property MainPID) == "$main_pid" && $(unit_property NRestarts) == 0 ]]; }
 no_watchdog_timeout() { ! inside journalctl --no-pager -o cat | grep -qi "watchdog timeout"; }
 stopped_with_success() { [[ $(unit_property Result) == success && $(unit_property ExecMainStatus) == 0 ]]; }
@@ -118,6 +123,8 @@ if [[ -n "$init_pid" ]]; then
     check "EdgeStore subscribed at the local broker" wait_for 60 journal_has "Subscribed to"
     check "STATUS= reaches systemd" wait_for 30 status_text_connected
     main_pid=$(unit_property MainPID)
+    check "the unit's watchdog is 30 s" test "$(unit_property WatchdogUSec)" = 30s
+    watchdog_stamp=$(unit_property WatchdogTimestampMonotonic)
 
     inside mosquitto_pub -h 127.0.0.1 -p 1883 -q 1 -t sensors/dev-0001/telemetry -m '{"seq":1,"ts":1763769600000,"temperature":21.5}' || true
     check "a published message is stored in /var/lib/edgestore" wait_for 30 message_stored
@@ -127,6 +134,7 @@ if [[ -n "$init_pid" ]]; then
     sleep 40
     check "the service survived a watchdog period (same PID, NRestarts=0)" same_process_no_restart
     check "the journal shows no watchdog timeout" no_watchdog_timeout
+    check "systemd received WATCHDOG=1 keep-alives" watchdog_fed
 
     check "systemctl stop returns" inside systemctl stop edgestore.service
     check "the stop was a clean exit 0" stopped_with_success

@@ -4,7 +4,8 @@
 # systemd (systemd-nspawn --boot): the service must send READY, survive a watchdog period, stop cleanly,
 # and remove and purge must leave nothing behind.
 #
-#   packaging/test-package.sh [--out DIR] [--skip-boot]
+#   packaging/test-package.sh [--out DIR] [--skip-boot] [--deb FILE]
+#   (--deb checks an already built amd64 package instead of building one: for iterating on the checks)
 #
 # The Debian root is cached in /var/cache/edgestore-test (EDGESTORE_TEST_CACHE), so later runs are fast.
 # Prints "packaging: N passed, N failed" at the end; exits non-zero when any check failed.
@@ -13,14 +14,18 @@ set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 out="$repo/artifacts"
 skip_boot=false
+prebuilt_deb=""
 while (($# > 0)); do
     case "$1" in
         --out) out=$2; shift 2 ;;
         --skip-boot) skip_boot=true; shift ;;
+        --deb) prebuilt_deb=$2; shift 2 ;;
         *) echo "test-package: unknown argument $1" >&2; exit 2 ;;
     esac
 done
 cache=${EDGESTORE_TEST_CACHE:-/var/cache/edgestore-test}
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
 
 passed=0
 failed=0
@@ -58,31 +63,38 @@ if ((${#needed[@]} > 0)); then
 fi
 
 # 1. The identical pipeline as for arm64, for linux-x64.
-"$repo/build-arm64.sh" --x64 --out "$out"
 version=$(sed -n 's:.*<Version>\(.*\)</Version>.*:\1:p' "$repo/Directory.Build.props" | head -n 1)
 deb="$out/edgestore_${version}-1_amd64.deb"
-check "the amd64 package was built" test -f "$deb"
-answers_version() { [[ "$("$out/publish/linux-x64/edgestore" --version)" == "$version" ]]; }
-check "the published binary answers --version with $version" answers_version
+if [[ -n "$prebuilt_deb" ]]; then
+    deb=$prebuilt_deb
+    echo "test-package: checking $deb (not rebuilt)"
+else
+    build_start=$SECONDS
+    "$repo/build-arm64.sh" --x64 --out "$out"
+    echo "test-package: build-arm64.sh --x64 took $((SECONDS - build_start)) s"
+    check "the amd64 package was built" test -f "$deb"
+    answers_version() { [[ "$("$out/publish/linux-x64/edgestore" --version)" == "$version" ]]; }
+    check "the published binary answers --version with $version" answers_version
 
-# The arm64 build must either succeed or name the runtime pack it cannot restore.
-arm64_check() {
-    local status=0
-    "$repo/build-arm64.sh" --out "$out/arm64" >"$out/arm64.out" 2>&1 || status=$?
-    if [[ $status -eq 0 ]]; then
-        test -f "$out/arm64/edgestore_${version}-1_arm64.deb"
-    else
-        [[ $status -eq 3 ]] && grep -q "Microsoft.NETCore.App.Runtime.linux-arm64" "$out/arm64.out" \
-            && grep -q "succeeds on a machine" "$out/arm64.out"
-    fi
-}
-check "build-arm64.sh builds arm64 or names the missing runtime pack" arm64_check
-indent arm64 <"$out/arm64.out"
+    # The arm64 build must either succeed or name the runtime pack it cannot restore.
+    arm64_check() {
+        local status=0
+        "$repo/build-arm64.sh" --out "$out/arm64" >"$out/arm64.out" 2>&1 || status=$?
+        if [[ $status -eq 0 ]]; then
+            test -f "$out/arm64/edgestore_${version}-1_arm64.deb"
+        else
+            [[ $status -eq 3 ]] && grep -q "Microsoft.NETCore.App.Runtime.linux-arm64" "$out/arm64.out" \
+                && grep -q "succeeds on a machine" "$out/arm64.out"
+        fi
+    }
+    check "build-arm64.sh builds arm64 or names the missing runtime pack" arm64_check
+    indent arm64 <"$out/arm64.out"
+fi
 
 # 2. lintian: no errors, no warnings (overrides carry their reason in the file).
 lintian_check() {
     local report
-    report=$(lintian --no-tag-display-limit "$deb" 2>&1 || true)
+    report=$(lintian --tag-display-limit 0 "$deb" 2>&1 || true)
     [[ -z "$report" ]] || indent lintian <<<"$report"
     ! grep -qE '^(E|W): ' <<<"$report"
 }
@@ -125,7 +137,9 @@ check "packaged unit is systemd/edgestore.service" cmp "$repo/systemd/edgestore.
 check "packaged mosquitto example is the overlay's" cmp "$overlay/etc/mosquitto/conf.d/edgestore.conf" "$root/usr/share/doc/edgestore/examples/mosquitto/edgestore.conf"
 check "overlay config is valid JSON" python3 -m json.tool "$overlay/etc/edgestore/edgestore.json" /dev/null
 
-# 5. The unit: verify clean against the package's own tree, and the exposure score at most 1.2.
+# 5. The unit: verify clean against the package's tree (plus this machine's own units, for the targets it
+# refers to), and the exposure score at most 1.2.
+cp -an /usr/lib/systemd/system/. "$root/usr/lib/systemd/system/"
 verify_check() {
     local report
     report=$(systemd-analyze verify --root="$root" --man=no /usr/lib/systemd/system/edgestore.service 2>&1 || echo "exit $?")
@@ -140,12 +154,12 @@ security_check() {
     [[ -n "$score" ]] && awk -v s="$score" 'BEGIN { exit !(s <= 1.2) }'
 }
 check "systemd-analyze security exposure is at most 1.2" security_check
-dropin_verifies() { # The unit with the drop-in's lines appended must still verify clean.
-    local unit report
-    unit=$(mktemp -d)
-    cat "$repo/systemd/edgestore.service" "$1" >"$unit/edgestore.service"
-    report=$(systemd-analyze verify --root="$root" --man=no "$unit/edgestore.service" 2>&1 || echo "exit $?")
-    rm -rf "$unit"
+dropin_verifies() { # Installed as an administrator would, the unit must still verify clean.
+    local dropin_dir="$root/etc/systemd/system/edgestore.service.d" report
+    mkdir -p "$dropin_dir"
+    cp "$1" "$dropin_dir/"
+    report=$(systemd-analyze verify --root="$root" --man=no /usr/lib/systemd/system/edgestore.service 2>&1 || echo "exit $?")
+    rm -rf "$dropin_dir"
     [[ -z "$report" ]] || indent verify <<<"$report"
     [[ -z "$report" ]]
 }
