@@ -1,11 +1,14 @@
-using System.Diagnostics;
 using EdgeStore.Systemd;
 using EdgeStore.Testing;
+using EdgeStore.Tests.EndToEnd;
 using Microsoft.Data.Sqlite;
 
 namespace EdgeStore.Tests.Systemd;
 
-/// <summary>The built daemon, started the way systemd starts it: NOTIFY_SOCKET and WATCHDOG_USEC in its environment.</summary>
+/// <summary>
+/// The built daemon (through the end-to-end tests' <see cref="EdgeStoreProcess"/>), started the way systemd starts it:
+/// NOTIFY_SOCKET and WATCHDOG_USEC in its environment.
+/// </summary>
 public sealed class SystemdProcessTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(90);
@@ -17,26 +20,20 @@ public sealed class SystemdProcessTests
         var directory = Path.Combine(Path.GetTempPath(), "edgestore-sd-process-" + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(directory);
         var database = Path.Combine(directory, "edgestore.db");
-        var start = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "edgestore"))
+        var environment = new Dictionary<string, string?>
         {
-            ArgumentList = { "run" },
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
+            ["INVOCATION_ID"] = null,
+            ["JOURNAL_STREAM"] = null,
+            ["SYSTEMD_EXEC_PID"] = null,
+            ["WATCHDOG_PID"] = null,
+            ["NOTIFY_SOCKET"] = listener.NotifySocket,
+            ["WATCHDOG_USEC"] = "2000000",
+            ["EDGESTORE__STORAGE__PATH"] = database,
+            // Nothing listens there: READY and the keep-alives must not wait for a broker.
+            ["EDGESTORE__MQTT__PORT"] = FreePort.Next().ToString(System.Globalization.CultureInfo.InvariantCulture),
         };
-        foreach (var inherited in new[] { "INVOCATION_ID", "JOURNAL_STREAM", "SYSTEMD_EXEC_PID", "WATCHDOG_PID", "NOTIFY_SOCKET" })
-        {
-            start.Environment.Remove(inherited);
-        }
 
-        start.Environment["NOTIFY_SOCKET"] = listener.NotifySocket;
-        start.Environment["WATCHDOG_USEC"] = "2000000";
-        start.Environment["EDGESTORE__STORAGE__PATH"] = database;
-        // Nothing listens there: READY and the keep-alives must not wait for a broker.
-        start.Environment["EDGESTORE__MQTT__PORT"] = FreePort.Next().ToString(System.Globalization.CultureInfo.InvariantCulture);
-
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
+        await using var process = EdgeStoreProcess.Start(["run"], environment);
         try
         {
             var beforeReady = await listener.ReceiveUntilAsync(SystemdNotifyMessage.Ready, Timeout);
@@ -59,19 +56,18 @@ public sealed class SystemdProcessTests
             await listener.ReceiveUntilAsync(SystemdNotifyMessage.Watchdog, Timeout);
             await listener.ReceiveUntilAsync(SystemdNotifyMessage.Watchdog, Timeout);
 
-            UnixSignal.Send(process.Id, UnixSignal.SigTerm);
+            process.Terminate();
             await listener.ReceiveUntilAsync(SystemdNotifyMessage.Stopping, Timeout);
-            using var exit = new CancellationTokenSource(Timeout);
-            await process.WaitForExitAsync(exit.Token);
+            Assert.Equal(0, await process.WaitForExitAsync(Timeout));
 
-            Assert.Equal(0, process.ExitCode);
-            var output = await stdout;
-            Assert.Contains("Told systemd the daemon is ready", output, StringComparison.Ordinal);
+            Assert.Contains("Told systemd the daemon is ready", process.Output, StringComparison.Ordinal);
             // Under systemd every console line carries its syslog priority for journald.
-            var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            var lines = process.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+                .Where(line => !line.StartsWith("err: ", StringComparison.Ordinal))
+                .ToList();
             Assert.NotEmpty(lines);
             Assert.All(lines, line => Assert.Matches("^<[0-7]>", line));
-            _ = await stderr;
+            process.WriteOutputOnDispose = false;
         }
         finally
         {
