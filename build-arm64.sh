@@ -38,11 +38,9 @@ out=$(cd "$out" && pwd)
 publish_dir="$out/publish/$rid"
 log="$out/build-$rid.log"
 project="$repo/src/EdgeStore/EdgeStore.csproj"
-# Separate intermediate and output folders per RID, so this never disturbs the developer's own build.
-build_props=(-p:BaseIntermediateOutputPath="$out/obj/$rid/" -p:BaseOutputPath="$out/bin/$rid/")
 
 restore() {
-    dotnet restore "$project" -r "$rid" -p:PublishReadyToRun="$1" "${build_props[@]}" >"$log" 2>&1
+    dotnet restore "$project" -r "$rid" -p:PublishReadyToRun="$1" >"$log" 2>&1
 }
 
 # The runtime pack (Microsoft.NETCore.App.Runtime.<rid>), the apphost pack and, for ReadyToRun, the
@@ -85,7 +83,7 @@ echo "build-arm64: publishing to $publish_dir"
 rm -rf "$publish_dir"
 dotnet publish "$project" --no-restore -c Release -r "$rid" --self-contained true \
     -p:PublishSingleFile=true -p:PublishReadyToRun="$ready_to_run" -p:DebugType=none \
-    "${build_props[@]}" -o "$publish_dir" >>"$log" 2>&1 || {
+    -o "$publish_dir" >>"$log" 2>&1 || {
     tail -n 30 "$log" >&2
     echo "build-arm64: publish failed; full log in $log" >&2
     exit 1
