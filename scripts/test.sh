@@ -20,14 +20,12 @@ if ((packaging_status != 0 && status == 0)); then
     status=$packaging_status
 fi
 
-# One plain closing line summing every test assembly's results.
-awk '/^(Passed!|Failed!)/ {
-        for (i = 1; i <= NF; i++) {
-            if ($i == "Failed:")  failed  += $(i + 1)
-            if ($i == "Passed:")  passed  += $(i + 1)
-            if ($i == "Skipped:") skipped += $(i + 1)
-        }
-    }
-    /^packaging: [0-9]+ passed, [0-9]+ failed$/ { passed += $2; failed += $4 }
-    END { printf "%d passed, %d failed, %d skipped\n", passed, failed, skipped }' "$log"
+# One plain closing line summing every test assembly's results (the console logger prints
+# "Passed: N", "Failed: N" and "Skipped: N" lines under each "Total tests:"), and the packaging checks'
+# "packaging: N passed, N failed" line.
+awk '$1 == "Passed:"  && NF == 2 { passed  += $2 }
+     $1 == "Failed:"  && NF == 2 { failed  += $2 }
+     $1 == "Skipped:" && NF == 2 { skipped += $2 }
+     /^packaging: [0-9]+ passed, [0-9]+ failed$/ { passed += $2; failed += $4 }
+     END { printf "%d passed, %d failed, %d skipped\n", passed, failed, skipped }' "$log"
 exit "$status"
