@@ -3,6 +3,7 @@ using EdgeStore.Configuration;
 using EdgeStore.Health;
 using EdgeStore.Ingest;
 using EdgeStore.Memory;
+using EdgeStore.Systemd;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -104,6 +105,7 @@ internal static class RunCommand
         builder.Services.AddSingleton<IngestService>();
         builder.Services.AddHostedService(services => services.GetRequiredService<IngestService>());
         builder.Services.AddMemoryGovernance(settings.Memory);
+        builder.AddSystemdIntegration();
         return builder;
     }
 
