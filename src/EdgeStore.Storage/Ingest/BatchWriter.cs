@@ -1,0 +1,585 @@
+using System.Threading.Channels;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+
+namespace EdgeStore.Storage;
+
+/// <summary>
+/// The one writer of the database (DESIGN §2, C1): takes decoded records from the ingest channel, group-commits
+/// them in explicit transactions (a batch closes at <see cref="MaxBatchRows"/> records or
+/// <see cref="MaxBatchLatency"/> after its first record), and reports each batch's ack tags only after COMMIT
+/// returned. A commit that fails with a full disk or an I/O error is rolled back, nothing of it is reported,
+/// and the same batch is retried with backoff: nothing acknowledged, nothing lost.
+/// Between batches (the boundary) the writer holds no transaction and no unfinished statement; that is where it
+/// applies new memory limits and where <see cref="PauseAsync"/> holds it.
+/// </summary>
+public sealed class BatchWriter : IAsyncDisposable
+{
+    /// <summary>The longest the loop goes without beating, idle or paused or waiting to retry.</summary>
+    internal static readonly TimeSpan HeartbeatInterval = TimeSpan.FromMilliseconds(500);
+
+    private static readonly TimeSpan FirstRetryDelay = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(5);
+
+    private readonly SqliteConnectionFactory _factory;
+    private readonly SqliteConnection _connection;
+    private readonly IngestStatements _statements;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _timeProvider;
+    private readonly Action _onDisposed;
+    private readonly Dictionary<string, long> _seriesByTopic = new(StringComparer.Ordinal);
+    private readonly List<string> _seriesCreatedInBatch = [];
+    private readonly List<IngestRecord> _batch = [];
+    private readonly SemaphoreSlim _boundary = new(1, 1);
+    private readonly SemaphoreSlim _writerActions = new(1, 1);
+    private readonly CancellationTokenSource _disposing = new();
+    private CancellationTokenSource _wake = new();
+    private WriterPause? _activePause;
+    private Task? _running;
+    private long _appliedProfileGeneration;
+    private long _appliedShrinkGeneration;
+    private int _maxBatchRows;
+    private long _maxBatchLatencyTicks;
+    private int _disposed;
+
+    internal BatchWriter(SqliteConnectionFactory factory, StorageOptions options, ILogger logger, TimeProvider timeProvider, Action onDisposed)
+    {
+        _factory = factory;
+        _logger = logger;
+        _timeProvider = timeProvider;
+        _onDisposed = onDisposed;
+        _maxBatchRows = options.MaxBatchRows;
+        _maxBatchLatencyTicks = options.MaxBatchLatency.Ticks;
+        _connection = factory.OpenWriter();
+        try
+        {
+            // The connection was just opened at the current limits.
+            _appliedProfileGeneration = factory.ProfileGeneration;
+            _appliedShrinkGeneration = factory.ShrinkGeneration;
+            LoadSeries();
+            _statements = new IngestStatements(_connection);
+        }
+        catch
+        {
+            _connection.Dispose();
+            throw;
+        }
+
+        _factory.MemoryLimitsChanged += WakeUp;
+    }
+
+    /// <summary>Invoked on every loop iteration, idle, paused and retrying included, at least every half second.</summary>
+    public Action? Heartbeat { get; set; }
+
+    public BatchWriterCounters Counters { get; } = new();
+
+    /// <summary>Live setting (remote tuning): takes effect from the next batch.</summary>
+    public int MaxBatchRows
+    {
+        get => Volatile.Read(ref _maxBatchRows);
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
+            Volatile.Write(ref _maxBatchRows, value);
+        }
+    }
+
+    /// <summary>Live setting (remote tuning): takes effect from the next batch.</summary>
+    public TimeSpan MaxBatchLatency
+    {
+        get => TimeSpan.FromTicks(Interlocked.Read(ref _maxBatchLatencyTicks));
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, TimeSpan.Zero);
+            Interlocked.Exchange(ref _maxBatchLatencyTicks, value.Ticks);
+        }
+    }
+
+    /// <summary>True while a <see cref="PauseAsync"/> handle is held.</summary>
+    public bool IsPaused => Volatile.Read(ref _activePause) is not null;
+
+    /// <summary>Test seam: called with the writer connection after a failed commit was rolled back, before the retry.</summary>
+    internal Action<SqliteConnection, int>? AfterFailedCommit { get; set; }
+
+    /// <summary>
+    /// Runs until <paramref name="input"/> completes (the remainder is committed and reported) or
+    /// <paramref name="ct"/> is cancelled (the batch in hand and the records already queued are committed and
+    /// reported; the report then gets <see cref="CancellationToken.None"/> so acknowledgements still go out).
+    /// </summary>
+    public Task RunAsync(ChannelReader<IngestRecord> input, Func<CommittedBatch, CancellationToken, ValueTask> onCommitted, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(onCommitted);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        if (_running is { IsCompleted: false })
+        {
+            throw new InvalidOperationException("The batch writer is already running; a database has one writer loop.");
+        }
+
+        var running = RunLoopAsync(input, onCommitted, ct);
+        _running = running;
+        return running;
+    }
+
+    /// <summary>
+    /// Resolves once the writer is idle at a batch boundary (holding no transaction) and keeps it there until the
+    /// returned handle is disposed. Records keep queueing in the channel meanwhile (the bounded channel then
+    /// pushes back on the socket); nothing is acknowledged while paused. Pauses do not nest: a second caller waits.
+    /// </summary>
+    public async Task<IAsyncDisposable> PauseAsync(CancellationToken ct)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        await _boundary.WaitAsync(ct).ConfigureAwait(false);
+        var pause = new WriterPause(this, _timeProvider.GetTimestamp());
+        Volatile.Write(ref _activePause, pause);
+        StorageLog.WriterPaused(_logger);
+        return pause;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="action"/> on the writer connection at a batch boundary, with no transaction open:
+    /// while paused it runs at once; otherwise the writer is held at its next boundary for the duration.
+    /// Calls are serialized. The action must leave no transaction open and no statement unfinished.
+    /// </summary>
+    public async Task RunOnWriterAsync(Func<SqliteConnection, CancellationToken, Task> action, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(action);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        var heldHere = false;
+        if (!IsPaused)
+        {
+            await _boundary.WaitAsync(ct).ConfigureAwait(false);
+            heldHere = true;
+        }
+
+        try
+        {
+            await _writerActions.WaitAsync(ct).ConfigureAwait(false);
+            try
+            {
+                await action(_connection, ct).ConfigureAwait(false);
+            }
+            finally
+            {
+                _writerActions.Release();
+            }
+        }
+        finally
+        {
+            if (heldHere)
+            {
+                _boundary.Release();
+            }
+        }
+    }
+
+    /// <summary>Stops a running loop (committing and reporting what it holds), then closes the writer connection.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        _factory.MemoryLimitsChanged -= WakeUp;
+        await _disposing.CancelAsync().ConfigureAwait(false);
+        if (_running is { } running)
+        {
+            try
+            {
+                await running.ConfigureAwait(false);
+            }
+            catch (Exception) when (running.IsFaulted || running.IsCanceled)
+            {
+                // The loop's own caller observes its failure; disposal only needs it stopped.
+            }
+        }
+
+        _statements.RollbackIfOpen();
+        _statements.Dispose();
+        await _connection.DisposeAsync().ConfigureAwait(false);
+        _disposing.Dispose();
+        _onDisposed();
+    }
+
+    internal void Resume(WriterPause pause)
+    {
+        if (Interlocked.CompareExchange(ref _activePause, null, pause) == pause)
+        {
+            StorageLog.WriterResumed(_logger, _timeProvider.GetElapsedTime(pause.PausedAtTimestamp));
+            _boundary.Release();
+        }
+    }
+
+    private async Task RunLoopAsync(ChannelReader<IngestRecord> input, Func<CommittedBatch, CancellationToken, ValueTask> onCommitted, CancellationToken ct)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct, _disposing.Token);
+        var stopping = stop.Token;
+        try
+        {
+            while (!stopping.IsCancellationRequested)
+            {
+                Beat();
+                var available = await WaitForInputAsync(input, stopping).ConfigureAwait(false);
+                if (available == false)
+                {
+                    return; // input completed and fully drained
+                }
+
+                if (!await EnterBoundaryAsync(stopping).ConfigureAwait(false))
+                {
+                    break;
+                }
+
+                try
+                {
+                    _factory.ApplyMemoryLimitsToWriter(_connection, ref _appliedProfileGeneration, ref _appliedShrinkGeneration);
+                    if (available == true)
+                    {
+                        // Returns early when stopping; what it holds is still committed and reported below.
+                        await CollectBatchAsync(input, stopping).ConfigureAwait(false);
+                    }
+
+                    if (_batch.Count > 0 && !await CommitAndReportAsync(onCommitted, stopping).ConfigureAwait(false))
+                    {
+                        return; // stopped while the disk refused the batch: nothing reported, nothing lost
+                    }
+                }
+                finally
+                {
+                    _boundary.Release();
+                }
+            }
+
+            await DrainAsync(input, onCommitted).ConfigureAwait(false);
+        }
+        finally
+        {
+            _batch.Clear();
+            StorageLog.WriterStopped(_logger, Counters.Batches, Counters.Inserted, Counters.Duplicates, Counters.Quarantined);
+        }
+    }
+
+    // On stop: commit what is already queued (it was received; QoS 0 must not be dropped while running) without
+    // waiting for more, in batches; bounded by the channel's own capacity and a batch count.
+    private async Task DrainAsync(ChannelReader<IngestRecord> input, Func<CommittedBatch, CancellationToken, ValueTask> onCommitted)
+    {
+        const int MaxDrainBatches = 1000;
+        if (!await EnterBoundaryAsync(CancellationToken.None).ConfigureAwait(false))
+        {
+            return;
+        }
+
+        try
+        {
+            for (var i = 0; i < MaxDrainBatches; i++)
+            {
+                var maxRows = MaxBatchRows;
+                while (_batch.Count < maxRows && input.TryRead(out var record))
+                {
+                    _batch.Add(record);
+                }
+
+                if (_batch.Count == 0 || !await CommitAndReportAsync(onCommitted, CancellationToken.None, retry: false).ConfigureAwait(false))
+                {
+                    return;
+                }
+            }
+        }
+        finally
+        {
+            _boundary.Release();
+        }
+    }
+
+    // true: records are available; false: input completed and empty; null: woke up for a beat or new limits.
+    private async ValueTask<bool?> WaitForInputAsync(ChannelReader<IngestRecord> input, CancellationToken stopping)
+    {
+        if (input.TryPeek(out _))
+        {
+            return true;
+        }
+
+        var wake = Volatile.Read(ref _wake);
+        if (wake.IsCancellationRequested)
+        {
+            Volatile.Write(ref _wake, new CancellationTokenSource());
+            return null;
+        }
+
+        using var beat = new CancellationTokenSource(HeartbeatInterval, _timeProvider);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(stopping, beat.Token, wake.Token);
+        try
+        {
+            return await input.WaitToReadAsync(linked.Token).ConfigureAwait(false) ? true : false;
+        }
+        catch (OperationCanceledException) when (!stopping.IsCancellationRequested)
+        {
+            return null;
+        }
+        catch (OperationCanceledException)
+        {
+            return null; // the loop condition sees the stop
+        }
+    }
+
+    // Waits for the boundary (free unless a pause or a writer action holds it), beating meanwhile.
+    private async ValueTask<bool> EnterBoundaryAsync(CancellationToken stopping)
+    {
+        while (true)
+        {
+            Beat();
+            using var beat = new CancellationTokenSource(HeartbeatInterval, _timeProvider);
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(stopping, beat.Token);
+            try
+            {
+                await _boundary.WaitAsync(linked.Token).ConfigureAwait(false);
+                return true;
+            }
+            catch (OperationCanceledException) when (!stopping.IsCancellationRequested)
+            {
+                // A beat is due; keep waiting.
+            }
+            catch (OperationCanceledException)
+            {
+                return false;
+            }
+        }
+    }
+
+    // Fills _batch up to MaxBatchRows or until MaxBatchLatency after its first record. False when stopping.
+    private async ValueTask<bool> CollectBatchAsync(ChannelReader<IngestRecord> input, CancellationToken stopping)
+    {
+        var maxRows = MaxBatchRows;
+        var latency = MaxBatchLatency;
+        long firstTimestamp = 0;
+        CancellationTokenSource? deadline = null;
+        CancellationTokenSource? linked = null;
+        try
+        {
+            while (_batch.Count < maxRows)
+            {
+                if (input.TryRead(out var record))
+                {
+                    if (_batch.Count == 0)
+                    {
+                        firstTimestamp = _timeProvider.GetTimestamp();
+                    }
+
+                    _batch.Add(record);
+                    continue;
+                }
+
+                if (_batch.Count == 0)
+                {
+                    return !stopping.IsCancellationRequested; // someone else took it (not expected: one reader)
+                }
+
+                if (deadline is null)
+                {
+                    var remaining = latency - _timeProvider.GetElapsedTime(firstTimestamp);
+                    if (remaining <= TimeSpan.Zero)
+                    {
+                        return true;
+                    }
+
+                    deadline = new CancellationTokenSource(remaining, _timeProvider);
+                    linked = CancellationTokenSource.CreateLinkedTokenSource(stopping, deadline.Token);
+                }
+
+                try
+                {
+                    if (!await input.WaitToReadAsync(linked!.Token).ConfigureAwait(false))
+                    {
+                        return true; // input completed: commit the remainder
+                    }
+                }
+                catch (OperationCanceledException)
+                {
+                    return !stopping.IsCancellationRequested; // deadline reached, or stopping
+                }
+            }
+
+            return true;
+        }
+        finally
+        {
+            linked?.Dispose();
+            deadline?.Dispose();
+        }
+    }
+
+    // Commits _batch (retrying transient failures unless told not to) and reports it. False when it could not commit.
+    private async ValueTask<bool> CommitAndReportAsync(Func<CommittedBatch, CancellationToken, ValueTask> onCommitted, CancellationToken stopping, bool retry = true)
+    {
+        var delay = FirstRetryDelay;
+        for (var attempt = 1; ; attempt++)
+        {
+            CommittedBatch committed;
+            try
+            {
+                committed = CommitOnce();
+            }
+            catch (SqliteException ex) when (IsTransient(ex))
+            {
+                _statements.RollbackIfOpen();
+                ForgetSeriesCreatedInBatch();
+                Counters.AddCommitFailure();
+                StorageLog.CommitFailed(_logger, _batch.Count, attempt, ex.SqliteErrorCode, delay, ex);
+                AfterFailedCommit?.Invoke(_connection, attempt);
+                if (!retry || stopping.IsCancellationRequested || !await DelayWithBeatsAsync(delay, stopping).ConfigureAwait(false))
+                {
+                    StorageLog.UncommittedAtStop(_logger, _batch.Count);
+                    _batch.Clear();
+                    return false;
+                }
+
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxRetryDelay.Ticks));
+                continue;
+            }
+            catch
+            {
+                _statements.RollbackIfOpen();
+                ForgetSeriesCreatedInBatch();
+                _batch.Clear();
+                throw;
+            }
+
+            if (attempt > 1)
+            {
+                StorageLog.CommitRecovered(_logger, attempt);
+            }
+
+            _batch.Clear();
+            Counters.AddBatch(committed.Inserted, committed.Duplicates, committed.Quarantined, committed.CommitDuration);
+            StorageLog.BatchCommitted(_logger, committed.Records, committed.Inserted, committed.Duplicates, committed.Quarantined, committed.CommitDuration.TotalMilliseconds);
+            await onCommitted(committed, stopping.IsCancellationRequested ? CancellationToken.None : stopping).ConfigureAwait(false);
+            return true;
+        }
+    }
+
+    private CommittedBatch CommitOnce()
+    {
+        var started = _timeProvider.GetTimestamp();
+        _seriesCreatedInBatch.Clear();
+        _statements.Begin();
+        int inserted = 0, duplicates = 0, quarantined = 0, tagged = 0;
+        var batch = _batch;
+        for (var i = 0; i < batch.Count; i++)
+        {
+            var record = batch[i];
+            if (record.AckTag != 0)
+            {
+                tagged++;
+            }
+
+            if (record.QuarantineReason is not null)
+            {
+                _statements.InsertQuarantine(record);
+                quarantined++;
+                continue;
+            }
+
+            var collisions = _statements.HashCollisions;
+            if (_statements.InsertMessage(SeriesId(record.Topic), record))
+            {
+                inserted++;
+                if (_statements.HashCollisions != collisions)
+                {
+                    var (seriesId, hash, slot) = _statements.LastCollision;
+                    StorageLog.PayloadHashCollision(_logger, seriesId, hash, slot);
+                }
+            }
+            else
+            {
+                duplicates++;
+            }
+        }
+
+        _statements.Commit();
+        var duration = _timeProvider.GetElapsedTime(started);
+
+        // Only now, after COMMIT returned, do the tags become reportable.
+        var tags = new long[tagged];
+        var t = 0;
+        for (var i = 0; i < batch.Count; i++)
+        {
+            var tag = batch[i].AckTag;
+            if (tag != 0)
+            {
+                tags[t++] = tag;
+            }
+        }
+
+        return new CommittedBatch(tags, inserted, duplicates, quarantined, duration);
+    }
+
+    private long SeriesId(string topic)
+    {
+        if (_seriesByTopic.TryGetValue(topic, out var id))
+        {
+            return id;
+        }
+
+        id = _statements.GetOrCreateSeries(topic, out var created);
+        _seriesByTopic[topic] = id;
+        if (created)
+        {
+            _seriesCreatedInBatch.Add(topic);
+        }
+
+        return id;
+    }
+
+    // A rolled-back batch takes its new series rows with it; the cache must not keep their ids.
+    private void ForgetSeriesCreatedInBatch()
+    {
+        foreach (var topic in _seriesCreatedInBatch)
+        {
+            _seriesByTopic.Remove(topic);
+        }
+
+        _seriesCreatedInBatch.Clear();
+    }
+
+    private void LoadSeries()
+    {
+        using var command = _connection.CreateCommand();
+        command.CommandText = "SELECT id, topic FROM series";
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            _seriesByTopic[reader.GetString(1)] = reader.GetInt64(0);
+        }
+    }
+
+    private async ValueTask<bool> DelayWithBeatsAsync(TimeSpan delay, CancellationToken stopping)
+    {
+        var until = _timeProvider.GetTimestamp();
+        var remaining = delay;
+        try
+        {
+            while (remaining > TimeSpan.Zero)
+            {
+                Beat();
+                var step = remaining < HeartbeatInterval ? remaining : HeartbeatInterval;
+                await Task.Delay(step, _timeProvider, stopping).ConfigureAwait(false);
+                remaining = delay - _timeProvider.GetElapsedTime(until);
+            }
+
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    // Disk full, I/O error, or the lock held elsewhere past busy_timeout: the batch may well commit later.
+    private static bool IsTransient(SqliteException ex) =>
+        (ex.SqliteErrorCode & 0xFF) is SQLitePCL.raw.SQLITE_FULL or SQLitePCL.raw.SQLITE_IOERR or SQLitePCL.raw.SQLITE_BUSY or SQLitePCL.raw.SQLITE_LOCKED;
+
+    private void Beat() => Heartbeat?.Invoke();
+
+    private void WakeUp() => Volatile.Read(ref _wake).Cancel();
+}

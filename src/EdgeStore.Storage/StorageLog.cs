@@ -1,0 +1,49 @@
+using Microsoft.Extensions.Logging;
+
+namespace EdgeStore.Storage;
+
+/// <summary>Source-generated log lines of the storage layer; each one a fact an operator can act on.</summary>
+internal static partial class StorageLog
+{
+    [LoggerMessage(EventId = 3001, Level = LogLevel.Information, Message = "Opened database {Path} at schema version {SchemaVersion} (journal {JournalMode}, synchronous {Synchronous}, mmap {MmapSizeBytes} bytes, cache {CacheSizeBytes} bytes)")]
+    public static partial void DatabaseOpened(ILogger logger, string path, int schemaVersion, string journalMode, int synchronous, long mmapSizeBytes, long cacheSizeBytes);
+
+    [LoggerMessage(EventId = 3002, Level = LogLevel.Information, Message = "Migrated database {Path} to schema version {SchemaVersion}: {Description}")]
+    public static partial void Migrated(ILogger logger, string path, int schemaVersion, string description);
+
+    [LoggerMessage(EventId = 3003, Level = LogLevel.Warning, Message = "SQLite set PRAGMA {Pragma} to {Actual} instead of the requested {Requested}")]
+    public static partial void PragmaCapped(ILogger logger, string pragma, string requested, string actual);
+
+    [LoggerMessage(EventId = 3004, Level = LogLevel.Warning, Message = "PRAGMA mmap_size={Requested} not applied (connection reports {Actual}) on attempt {Attempt}; retrying")]
+    public static partial void MmapNotApplied(ILogger logger, long requested, long actual, int attempt);
+
+    [LoggerMessage(EventId = 3005, Level = LogLevel.Information, Message = "Memory limits changed: mmap {PreviousMmapSizeBytes} -> {MmapSizeBytes} bytes, cache {PreviousCacheSizeBytes} -> {CacheSizeBytes} bytes, shrink memory {ShrinkMemory}; reader pool cleared")]
+    public static partial void MemoryLimitsChanged(ILogger logger, long previousMmapSizeBytes, long mmapSizeBytes, long previousCacheSizeBytes, long cacheSizeBytes, bool shrinkMemory);
+
+    [LoggerMessage(EventId = 3006, Level = LogLevel.Information, Message = "Writer applied memory limits at a batch boundary: mmap {MmapSizeBytes} bytes (read back), cache {CacheSizeBytes} bytes")]
+    public static partial void WriterMemoryLimitsApplied(ILogger logger, long mmapSizeBytes, long cacheSizeBytes);
+
+    [LoggerMessage(EventId = 3010, Level = LogLevel.Debug, Message = "Committed batch of {Rows} records ({Inserted} inserted, {Duplicates} duplicates, {Quarantined} quarantined) in {CommitMilliseconds} ms")]
+    public static partial void BatchCommitted(ILogger logger, int rows, int inserted, int duplicates, int quarantined, double commitMilliseconds);
+
+    [LoggerMessage(EventId = 3011, Level = LogLevel.Error, Message = "Commit of a batch of {Rows} records failed (attempt {Attempt}, SQLite error {SqliteErrorCode}); rolled back, nothing acknowledged, retrying in {RetryDelay}")]
+    public static partial void CommitFailed(ILogger logger, int rows, int attempt, int sqliteErrorCode, TimeSpan retryDelay, Exception exception);
+
+    [LoggerMessage(EventId = 3012, Level = LogLevel.Warning, Message = "Commit succeeded again after {Attempts} attempts")]
+    public static partial void CommitRecovered(ILogger logger, int attempts);
+
+    [LoggerMessage(EventId = 3013, Level = LogLevel.Warning, Message = "Writer stopped while a batch of {Rows} records could not be committed; none of it was acknowledged, the broker will redeliver")]
+    public static partial void UncommittedAtStop(ILogger logger, int rows);
+
+    [LoggerMessage(EventId = 3014, Level = LogLevel.Information, Message = "Writer paused at a batch boundary")]
+    public static partial void WriterPaused(ILogger logger);
+
+    [LoggerMessage(EventId = 3015, Level = LogLevel.Information, Message = "Writer resumed after {PausedFor}")]
+    public static partial void WriterResumed(ILogger logger, TimeSpan pausedFor);
+
+    [LoggerMessage(EventId = 3016, Level = LogLevel.Information, Message = "Writer stopped: {Batches} batches, {Inserted} inserted, {Duplicates} duplicates, {Quarantined} quarantined")]
+    public static partial void WriterStopped(ILogger logger, long batches, long inserted, long duplicates, long quarantined);
+
+    [LoggerMessage(EventId = 3017, Level = LogLevel.Warning, Message = "Two different payloads on series {SeriesId} in the same second share payload hash {PayloadHash}; stored both (collision slot {Slot})")]
+    public static partial void PayloadHashCollision(ILogger logger, long seriesId, long payloadHash, long slot);
+}
