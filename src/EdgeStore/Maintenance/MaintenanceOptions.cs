@@ -92,7 +92,7 @@ internal sealed class MaintenanceOptions
             MessagesRetentionDays = Int(configuration, "Retention:MessagesDays", defaults.MessagesRetentionDays, 0, 36500),
             QuarantineRetentionDays = Int(configuration, "Retention:QuarantineDays", defaults.QuarantineRetentionDays, 0, 36500),
             RetentionChunkRows = Int(configuration, "Maintenance:RetentionChunkRows", defaults.RetentionChunkRows, 100, 1_000_000),
-            VacuumFreePageRatio = Double(configuration, "Maintenance:VacuumFreePageRatio", defaults.VacuumFreePageRatio, 0.01, 1.0),
+            VacuumFreePageRatio = Int(configuration, "Maintenance:VacuumFreePagePercent", (int)(defaults.VacuumFreePageRatio * 100), 1, 100) / 100.0,
             VacuumFreeBytes = Long(configuration, "Maintenance:VacuumFreeMiB", defaults.VacuumFreeBytes / (1024 * 1024), 1, 1L << 30) * 1024 * 1024,
             VacuumMinFreeBytes = Long(configuration, "Maintenance:VacuumMinFreeKiB", defaults.VacuumMinFreeBytes / 1024, 0, 1L << 40) * 1024,
             WalHardLimitBytes = Long(configuration, "Maintenance:WalHardLimitMiB", defaults.WalHardLimitBytes / (1024 * 1024), 1, 1L << 30) * 1024 * 1024,
@@ -100,7 +100,7 @@ internal sealed class MaintenanceOptions
             OnDemandBudget = Duration(configuration, "Maintenance:OnDemandBudget", defaults.OnDemandBudget, TimeSpan.FromSeconds(10), TimeSpan.FromDays(1)),
             CheckpointRetryDelay = Duration(configuration, "Maintenance:CheckpointRetryDelay", defaults.CheckpointRetryDelay, TimeSpan.Zero, TimeSpan.FromHours(1)),
             MinFreeBytes = Long(configuration, "Storage:MinFreeBytes", defaults.MinFreeBytes, 0, long.MaxValue),
-            MinFreePercent = Double(configuration, "Storage:MinFreePercent", defaults.MinFreePercent, 0, 50),
+            MinFreePercent = Int(configuration, "Storage:MinFreePercent", (int)defaults.MinFreePercent, 0, 50),
             DiskFullPolicy = policy,
             DiskCheckInterval = Duration(configuration, "Storage:DiskCheckInterval", defaults.DiskCheckInterval, TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(10)),
             SafeModeUncleanExits = Int(configuration, "SafeMode:UncleanExits", defaults.SafeModeUncleanExits, 1, 1000),
@@ -129,7 +129,7 @@ internal sealed class MaintenanceOptions
             }
 
             var durationText = child["Duration"] ?? "2h";
-            if (!DurationText.TryParse(durationText, out var duration) || duration <= TimeSpan.Zero || duration > MaintenanceWindow.MaxDuration)
+            if (!SettingDuration.TryParse(durationText, out var duration) || duration <= TimeSpan.Zero || duration > MaintenanceWindow.MaxDuration)
             {
                 throw new MaintenanceSettingsException(field + ":Duration", $"\"{durationText}\" is not a duration between 1s and 24h (e.g. 2h, 90m)");
             }
@@ -164,22 +164,6 @@ internal sealed class MaintenanceOptions
         return value;
     }
 
-    private static double Double(IConfiguration configuration, string key, double fallback, double min, double max)
-    {
-        var text = configuration[key];
-        if (string.IsNullOrWhiteSpace(text))
-        {
-            return fallback;
-        }
-
-        if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) || value < min || value > max)
-        {
-            throw new MaintenanceSettingsException(key, $"\"{text}\" is not a number between {min} and {max}");
-        }
-
-        return value;
-    }
-
     private static TimeSpan Duration(IConfiguration configuration, string key, TimeSpan fallback, TimeSpan min, TimeSpan max)
     {
         var text = configuration[key];
@@ -188,7 +172,7 @@ internal sealed class MaintenanceOptions
             return fallback;
         }
 
-        if (!DurationText.TryParse(text, out var value) || value < min || value > max)
+        if (!SettingDuration.TryParse(text, out var value) || value < min || value > max)
         {
             throw new MaintenanceSettingsException(key, $"\"{text}\" is not a duration between {min} and {max} (e.g. 30s, 2h)");
         }

@@ -6,7 +6,7 @@ namespace EdgeStore.Maintenance;
 /// Reads durations as operators write them in settings: "2h", "90m", "1h30m", "45s", "7d",
 /// or a TimeSpan such as "02:00:00".
 /// </summary>
-internal static class DurationText
+internal static class SettingDuration
 {
     public static bool TryParse(string? text, out TimeSpan duration)
     {
