@@ -42,6 +42,9 @@ internal sealed class StoreUnderLoad : IAsyncDisposable
 
     public long LastTag => Interlocked.Read(ref _nextTag);
 
+    /// <summary>The writer loop; faulted when the writer stopped on an error.</summary>
+    public Task WriterTask => _writerTask;
+
     public static async Task<StoreUnderLoad> StartAsync(string path, long mmapBytes, IAckGate? gate = null, ILoggerFactory? loggerFactory = null, int maxBatchRows = 500)
     {
         var options = new StorageOptions { Path = path, MmapSizeBytes = mmapBytes, MaxBatchRows = maxBatchRows, MaxBatchLatency = TimeSpan.FromMilliseconds(10) };
