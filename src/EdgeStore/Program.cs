@@ -1,16 +1,39 @@
+using System.CommandLine;
+using System.Reflection;
+using EdgeStore.Commands;
+
 namespace EdgeStore;
 
 internal static class Program
 {
-    public static int Main(string[] args)
+    /// <summary>The version `edgestore --version` prints and the daemon logs at start.</summary>
+    public static string Version =>
+        typeof(Program).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
+        ?? typeof(Program).Assembly.GetName().Version?.ToString(3)
+        ?? "0.0.0";
+
+    public static async Task<int> Main(string[] args)
     {
-        if (args is ["--version"])
+        var root = new RootCommand("EdgeStore: stores MQTT telemetry in SQLite on IoT gateways, acknowledging only after commit.")
         {
-            Console.WriteLine(typeof(Program).Assembly.GetName().Version?.ToString(3) ?? "0.0.0");
-            return 0;
+            RunCommand.Create(),
+            QueryCommand.Create(),
+            SimulateCommand.Create(),
+        };
+        var parseResult = root.Parse(args);
+        if (parseResult.Errors.Count > 0)
+        {
+            foreach (var error in parseResult.Errors)
+            {
+                await Console.Error.WriteLineAsync($"edgestore: {error.Message}");
+            }
+
+            await Console.Error.WriteLineAsync("Run 'edgestore --help' for usage.");
+            return ExitCodes.InvalidInput;
         }
 
-        Console.Error.WriteLine("usage: edgestore run [--config FILE]");
-        return 2;
+        // The daemon's signals belong to the host's console lifetime (SIGTERM/SIGINT start the clean stop); the command
+        // line library must not install its own handler, which would force an exit after a short timeout.
+        return await parseResult.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
     }
 }

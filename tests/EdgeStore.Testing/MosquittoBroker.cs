@@ -140,7 +140,11 @@ public sealed class MosquittoBroker : IDisposable
         config.AppendLine("max_inflight_messages 0");
         config.AppendLine("max_queued_messages 1000000");
         config.AppendLine("max_queued_bytes 0");
-        config.AppendLine("max_packet_size 0");
+        // No max_packet_size line: mosquitto 2.0.11 rejects 0, and its default is already "no limit"; a test
+        // that needs a limit passes it in extraConfig.
+        // Started as root (CI, containers), mosquitto would switch to the "mosquitto" user, which cannot write
+        // this test's private directory; "user" is ignored when not root.
+        config.AppendLine("user " + Environment.UserName);
         config.AppendLine("log_dest file " + LogPath);
         config.AppendLine("log_type error");
         config.AppendLine("log_type warning");
@@ -160,6 +164,14 @@ public sealed class MosquittoBroker : IDisposable
             UseShellExecute = false,
         };
         _process = Process.Start(info) ?? throw new InvalidOperationException("mosquitto did not start");
+        var startOutput = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        _process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is not null && startOutput.Count < 100)
+            {
+                startOutput.Enqueue(e.Data);
+            }
+        };
         _process.BeginErrorReadLine();
         _process.BeginOutputReadLine();
         var deadline = Stopwatch.StartNew();
@@ -168,7 +180,7 @@ public sealed class MosquittoBroker : IDisposable
             if (_process.HasExited)
             {
                 throw new InvalidOperationException(
-                    $"mosquitto exited with code {_process.ExitCode} at start. Log:\n{ReadLog()}");
+                    $"mosquitto exited with code {_process.ExitCode} at start. Log:\n{ReadLog()}\n{string.Join('\n', startOutput)}");
             }
 
             if (FreePort.IsListening(Port))

@@ -1,0 +1,5 @@
+namespace EdgeStore.Mqtt.Codec;
+
+/// <summary>What the decoder needs to know about the connection: the negotiated version, the largest packet we
+/// accept (checked from the fixed header, before the body is buffered) and the generation stamped into ack tokens.</summary>
+internal readonly record struct MqttDecoderSettings(MqttProtocolVersion Version, uint MaximumPacketSizeBytes, long Generation);

@@ -1,0 +1,21 @@
+namespace EdgeStore.Configuration;
+
+/// <summary>
+/// The whole configuration of `edgestore run`: one property per section of edgestore.json. The property names are the
+/// public setting names (`Mqtt:Port`, `Storage:Path`, ...), and <see cref="SettingsSchema"/> derives the set of known
+/// keys from them, so a section added here is known to the unknown-key check without further wiring.
+/// </summary>
+internal sealed class EdgeStoreSettings
+{
+    public MqttSettings Mqtt { get; set; } = new();
+
+    public StorageSettings Storage { get; set; } = new();
+
+    public IngestSettings Ingest { get; set; } = new();
+
+    public DecoderSettings Decoder { get; set; } = new();
+
+    public NodeSettings Node { get; set; } = new();
+
+    public LoggingSettings Logging { get; set; } = new();
+}

@@ -1,0 +1,24 @@
+namespace EdgeStore.Configuration;
+
+/// <summary>The `Storage` section: the SQLite file and its PRAGMA profile.</summary>
+internal sealed class StorageSettings
+{
+    /// <summary>Null means `$STATE_DIRECTORY/edgestore.db` under systemd, else `./data/edgestore.db`.</summary>
+    public string? Path { get; set; }
+
+    /// <summary>`Normal` (synchronous=NORMAL: survives a process crash) or `Full` (synchronous=FULL: survives power loss).</summary>
+    public string Durability { get; set; } = "Normal";
+
+    public int CacheSizeMiB { get; set; } = 8;
+
+    /// <summary>Null means min(256 MiB, 25% of RAM). Any value is capped at 25% of RAM (contract C2).</summary>
+    public int? MmapSizeMiB { get; set; }
+
+    public int BusyTimeoutMs { get; set; } = 5000;
+
+    public int JournalSizeLimitMiB { get; set; } = 64;
+
+    public int WalAutocheckpointPages { get; set; } = 1000;
+
+    public int ReaderPoolSize { get; set; } = 4;
+}

@@ -1,0 +1,69 @@
+using EdgeStore.Configuration;
+using EdgeStore.Mqtt;
+using EdgeStore.Storage;
+
+namespace EdgeStore.Ingest;
+
+/// <summary>Translates the validated settings into the options of the MQTT client and of storage.</summary>
+internal static class IngestOptions
+{
+    private const long Mebibyte = 1024 * 1024;
+
+    public static MqttClientOptions ForClient(MqttSettings mqtt)
+    {
+        var options = new MqttClientOptions
+        {
+            Host = mqtt.Host,
+            Port = mqtt.Port,
+            ClientId = mqtt.ClientId ?? throw new InvalidOperationException("Mqtt:ClientId has no value; the settings were not loaded through SettingsLoader."),
+            ProtocolVersion = mqtt.ProtocolVersion == MqttSettings.MqttV311 ? MqttProtocolVersion.V311 : MqttProtocolVersion.V500,
+
+            // A persistent session is what makes ack-after-commit safe (C1): whatever was received but not
+            // acknowledged when EdgeStore stopped or crashed is redelivered by the broker on the next connect.
+            CleanStart = false,
+            SessionExpiryInterval = TimeSpan.FromSeconds(mqtt.SessionExpirySeconds),
+            KeepAlive = TimeSpan.FromSeconds(mqtt.KeepAliveSeconds),
+            Username = mqtt.Username,
+            Password = mqtt.Password,
+
+            // Acks wait for a commit, so the broker must be allowed many unacknowledged messages in flight or it
+            // throttles us to one batch per commit (see the broker settings in docs/CONFIGURATION.md).
+            ReceiveMaximum = (ushort)mqtt.ReceiveMaximum,
+            MaximumPacketSize = (uint)mqtt.MaximumPacketSizeBytes,
+            ConnectTimeout = TimeSpan.FromSeconds(mqtt.ConnectTimeoutSeconds),
+            ReconnectMinDelay = TimeSpan.FromMilliseconds(mqtt.ReconnectMinDelayMs),
+            ReconnectMaxDelay = TimeSpan.FromMilliseconds(mqtt.ReconnectMaxDelayMs),
+        };
+        if (mqtt.Tls.Enabled)
+        {
+            options.Tls = new MqttTlsOptions
+            {
+                CaFile = mqtt.Tls.CaFile,
+                ClientCertificateFile = mqtt.Tls.ClientCertificateFile,
+                ClientKeyFile = mqtt.Tls.ClientKeyFile,
+                ServerName = mqtt.Tls.ServerName ?? mqtt.Host,
+            };
+        }
+
+        foreach (var subscription in mqtt.Subscriptions)
+        {
+            options.Subscriptions.Add(new MqttSubscription(subscription.Filter!, (MqttQualityOfService)subscription.Qos));
+        }
+
+        return options;
+    }
+
+    public static StorageOptions ForStorage(StorageSettings storage, IngestSettings ingest) => new()
+    {
+        Path = storage.Path ?? throw new InvalidOperationException("Storage:Path has no value; the settings were not loaded through SettingsLoader."),
+        Durability = string.Equals(storage.Durability, "Full", StringComparison.OrdinalIgnoreCase) ? DurabilityLevel.Full : DurabilityLevel.Normal,
+        BusyTimeout = TimeSpan.FromMilliseconds(storage.BusyTimeoutMs),
+        CacheSizeBytes = storage.CacheSizeMiB * Mebibyte,
+        MmapSizeBytes = (storage.MmapSizeMiB ?? 0) * Mebibyte,
+        JournalSizeLimitBytes = storage.JournalSizeLimitMiB * Mebibyte,
+        WalAutocheckpointPages = storage.WalAutocheckpointPages,
+        ReaderPoolSize = storage.ReaderPoolSize,
+        MaxBatchRows = ingest.MaxBatchRows,
+        MaxBatchLatency = TimeSpan.FromMilliseconds(ingest.MaxBatchLatencyMs),
+    };
+}

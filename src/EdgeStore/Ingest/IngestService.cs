@@ -1,0 +1,370 @@
+using System.Threading.Channels;
+using EdgeStore.Configuration;
+using EdgeStore.Decoding;
+using EdgeStore.Health;
+using EdgeStore.Mqtt;
+using EdgeStore.Storage;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace EdgeStore.Ingest;
+
+/// <summary>
+/// EdgeStore's main job: broker → MqttClient → decoder → bounded channel → BatchWriter → COMMIT → acknowledgements.
+/// <list type="bullet">
+/// <item>StartAsync opens and migrates the database before anything else, so the host's ApplicationStarted (and the
+/// systemd READY=1 sent on it) means "database open and migrated".</item>
+/// <item>The channel is bounded and the MQTT receive loop awaits the write into it: when the writer falls behind, the
+/// socket stops being read and the broker queues (contract C2, TCP back-pressure).</item>
+/// <item>Acknowledgements are released only for the ack tags a committed batch reports (contract C1).</item>
+/// <item>StopAsync drains in the one safe order: stop taking messages, complete the channel, let the writer commit and
+/// report, hand the acks to the client, and only then stop the client, which flushes them before DISCONNECT.</item>
+/// </list>
+/// </summary>
+internal sealed partial class IngestService : IHostedService, IAsyncDisposable
+{
+    private static readonly TimeSpan IdleBeatInterval = TimeSpan.FromMilliseconds(500);
+    private const int QuarantineWarningsInFull = 10;
+    private const int QuarantineWarningEvery = 1000;
+
+    private readonly EdgeStoreSettings _settings;
+    private readonly DaemonStatus _status;
+    private readonly IngestHeartbeat _heartbeat;
+    private readonly ILoggerFactory _loggerFactory;
+    private readonly ILogger<IngestService> _logger;
+    private readonly TimeProvider _timeProvider;
+    private readonly IHostApplicationLifetime _lifetime;
+    private readonly PayloadDecoder _decoder;
+    private readonly CancellationTokenSource _writerStop = new();
+    private readonly CancellationTokenSource _beatStop = new();
+
+    // Completed when the client is being stopped: message handlers parked during the drain return then, without
+    // storing (and so without acknowledging) what they hold; the broker redelivers it to the persistent session.
+    private readonly TaskCompletionSource _releaseParked = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private TelemetryDatabase? _database;
+    private BatchWriter? _writer;
+    private Channel<IngestRecord>? _channel;
+    private MqttClient? _client;
+    private Task _writerTask = Task.CompletedTask;
+    private Task _beatTask = Task.CompletedTask;
+    private int _accepting;
+    private int _handlersInFlight;
+    private int _handlersParked;
+    private long _backlog;
+    private long _quarantinedSeen;
+    private volatile Exception? _fault;
+
+    public IngestService(
+        EdgeStoreSettings settings,
+        DaemonStatus status,
+        IngestHeartbeat heartbeat,
+        ILoggerFactory loggerFactory,
+        TimeProvider timeProvider,
+        IHostApplicationLifetime lifetime)
+    {
+        _settings = settings;
+        _status = status;
+        _heartbeat = heartbeat;
+        _loggerFactory = loggerFactory;
+        _logger = loggerFactory.CreateLogger<IngestService>();
+        _timeProvider = timeProvider;
+        _lifetime = lifetime;
+        _decoder = new PayloadDecoder(settings.Decoder.JsonTopics);
+    }
+
+    /// <summary>Why ingestion stopped on its own (the writer failed), or null. A non-null fault makes `edgestore run` exit 1.</summary>
+    public Exception? Fault => _fault;
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        _status.Phase = "opening database";
+        var storageOptions = IngestOptions.ForStorage(_settings.Storage, _settings.Ingest);
+        _database = await TelemetryDatabase.OpenAsync(storageOptions, _loggerFactory, _timeProvider, cancellationToken);
+        _status.MmapLimitBytes = storageOptions.MmapSizeBytes;
+        LogDatabaseOpened(storageOptions.Path, _database.SchemaVersion, storageOptions.Durability, storageOptions.MmapSizeBytes / (1024 * 1024));
+
+        _writer = _database.CreateWriter();
+        _writer.Heartbeat = _heartbeat.WriterBeat;
+        _channel = Channel.CreateBounded<IngestRecord>(new BoundedChannelOptions(_settings.Ingest.QueueCapacity)
+        {
+            FullMode = BoundedChannelFullMode.Wait,
+            SingleReader = true,
+            SingleWriter = false,
+        });
+        _writerTask = Task.Run(RunWriterAsync, CancellationToken.None);
+
+        var clientOptions = IngestOptions.ForClient(_settings.Mqtt);
+        _client = new MqttClient(clientOptions, _loggerFactory.CreateLogger<MqttClient>(), _timeProvider)
+        {
+            MessageReceived = OnMessageAsync,
+        };
+        _client.ConnectionChanged += OnConnectionChanged;
+        Volatile.Write(ref _accepting, 1);
+        await _client.StartAsync(cancellationToken);
+        _beatTask = Task.Run(() => BeatAsync(_beatStop.Token), CancellationToken.None);
+
+        _status.Phase = "running";
+        LogStarted(clientOptions.Host, clientOptions.Port, clientOptions.ClientId, _settings.Ingest.QueueCapacity, _settings.Ingest.MaxBatchRows, _settings.Ingest.MaxBatchLatencyMs);
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (_client is null || _channel is null)
+        {
+            return; // StartAsync failed before ingestion began; DisposeAsync closes what was opened.
+        }
+
+        _status.Phase = "stopping";
+        LogStopping(Interlocked.Read(ref _backlog));
+
+        // 1. Take no more messages: handlers that arrive from now on park, so the receive loop stops reading.
+        Volatile.Write(ref _accepting, 0);
+        _channel.Writer.TryComplete();
+
+        // 2. The writer commits everything queued, reports each batch (acks go to the client) and returns. If the host's
+        //    shutdown timeout runs out first, it commits what it holds and returns; the rest is redelivered later.
+        await using (cancellationToken.Register(() => _writerStop.Cancel()))
+        {
+            await _writerTask;
+        }
+
+        // 3. The client flushes the acks it was handed, then sends DISCONNECT and closes the connection, which cancels
+        //    the parked handlers' token; they return without storing, so nothing they held is acknowledged.
+        try
+        {
+            await _client.StopAsync(cancellationToken);
+        }
+        catch (Exception e) when (e is MqttException or OperationCanceledException or IOException)
+        {
+            LogClientStopFailed(e);
+        }
+        finally
+        {
+            _releaseParked.TrySetResult();
+        }
+
+        await _beatStop.CancelAsync();
+        await _beatTask;
+        _status.BrokerConnected = false;
+        _status.Phase = "stopped";
+        LogStopped(_status.RowsStored, _status.Acknowledged, _status.Quarantined);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_client is not null)
+        {
+            await _client.DisposeAsync();
+        }
+
+        if (_writer is not null)
+        {
+            await _writer.DisposeAsync();
+        }
+
+        if (_database is not null)
+        {
+            await _database.DisposeAsync();
+        }
+
+        _writerStop.Dispose();
+        _beatStop.Dispose();
+    }
+
+    private async Task RunWriterAsync()
+    {
+        try
+        {
+            await _writer!.RunAsync(_channel!.Reader, OnCommittedAsync, _writerStop.Token);
+            if (Volatile.Read(ref _accepting) == 1)
+            {
+                throw new InvalidOperationException("the batch writer returned while ingestion was still running");
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException || Volatile.Read(ref _accepting) == 1)
+        {
+            // Nothing more can be committed, so nothing more may be acknowledged: stop the daemon (exit 1) and let
+            // systemd restart it; the broker redelivers everything unacknowledged to the persistent session.
+            _fault = e;
+            LogWriterFailed(e);
+            _lifetime.StopApplication();
+        }
+        catch (OperationCanceledException)
+        {
+            // Shutdown timeout: the writer committed and reported what it held.
+        }
+    }
+
+    private async ValueTask OnMessageAsync(MqttApplicationMessage message, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _handlersInFlight);
+        try
+        {
+            if (Volatile.Read(ref _accepting) == 0)
+            {
+                await ParkAsync(cancellationToken);
+                return;
+            }
+
+            var receivedAt = _timeProvider.GetUtcNow().ToUnixTimeMilliseconds();
+            var decoded = _decoder.Decode(message.Topic, message.Payload.Span, message.ContentType);
+            if (decoded.QuarantineReason is not null)
+            {
+                var seen = Interlocked.Increment(ref _quarantinedSeen);
+                if (seen <= QuarantineWarningsInFull || seen % QuarantineWarningEvery == 0)
+                {
+                    LogQuarantined(message.Topic, decoded.QuarantineReason, seen);
+                }
+            }
+
+            var record = new IngestRecord(
+                message.Topic,
+                message.Payload,
+                (byte)message.Qos,
+                message.Retain,
+                receivedAt,
+                decoded.DeviceTimestampUnixMs,
+                decoded.DeviceSequence,
+                decoded.QuarantineReason,
+                message.AckToken.RequiresAck ? message.AckToken.Value : 0);
+
+            // Awaiting a full channel here is the back-pressure: the client's receive loop stops reading the socket.
+            if (!_channel!.Writer.TryWrite(record))
+            {
+                try
+                {
+                    await _channel.Writer.WriteAsync(record, cancellationToken);
+                }
+                catch (ChannelClosedException)
+                {
+                    await ParkAsync(cancellationToken);
+                    return;
+                }
+            }
+
+            _status.Backlog = Interlocked.Increment(ref _backlog);
+            _heartbeat.IngestLoopBeat();
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _handlersInFlight);
+        }
+    }
+
+    private async Task ParkAsync(CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _handlersParked);
+        try
+        {
+            await _releaseParked.Task.WaitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            // The client is shutting its receive loop down; the message stays unacknowledged.
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _handlersParked);
+        }
+    }
+
+    private ValueTask OnCommittedAsync(CommittedBatch batch, CancellationToken cancellationToken)
+    {
+        // Runs after COMMIT returned: these and only these messages are durable, so these and only these are acknowledged.
+        var acknowledged = 0;
+        if (batch.AckTags.Count > 0)
+        {
+            var tokens = new List<MqttAckToken>(batch.AckTags.Count);
+            foreach (var tag in batch.AckTags)
+            {
+                if (tag != 0)
+                {
+                    tokens.Add(new MqttAckToken(tag));
+                }
+            }
+
+            if (tokens.Count > 0)
+            {
+                _client!.Acknowledge(tokens);
+                acknowledged = tokens.Count;
+            }
+        }
+
+        var rows = batch.Inserted + batch.Duplicates + batch.Quarantined;
+        _status.Backlog = Math.Max(0, Interlocked.Add(ref _backlog, -rows));
+        _status.AddStored(batch.Inserted, batch.Quarantined, acknowledged);
+        LogCommitted(batch.Inserted, batch.Duplicates, batch.Quarantined, batch.CommitDuration.TotalMilliseconds, acknowledged);
+        return ValueTask.CompletedTask;
+    }
+
+    private void OnConnectionChanged(MqttConnectionEvent change)
+    {
+        _status.BrokerConnected = change.Connected;
+        if (change.Connected)
+        {
+            var filters = string.Join(", ", _settings.Mqtt.Subscriptions.Select(s => $"{s.Filter} (QoS {s.Qos})"));
+            LogSubscribed(filters, change.SessionPresent);
+        }
+        else if (Volatile.Read(ref _accepting) == 1)
+        {
+            LogDisconnected(change.Reason ?? "connection closed", Interlocked.Read(ref _backlog));
+        }
+    }
+
+    /// <summary>
+    /// Beats for the ingest side while it is idle (no message for a while, or waiting for the broker). A handler stuck
+    /// in the channel write does not count as idle: then only the handler's own beat, on each message it completes, keeps
+    /// the ingest beat fresh, so a writer that stops draining the channel also stops the ingest beat.
+    /// </summary>
+    private async Task BeatAsync(CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(IdleBeatInterval, _timeProvider);
+        try
+        {
+            do
+            {
+                if (Volatile.Read(ref _handlersInFlight) - Volatile.Read(ref _handlersParked) <= 0)
+                {
+                    _heartbeat.IngestLoopBeat();
+                }
+
+                _status.BrokerConnected = _client?.IsConnected ?? false;
+            }
+            while (await timer.WaitForNextTickAsync(cancellationToken));
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Database {Path} open (schema version {SchemaVersion}, durability {Durability}, mmap limit {MmapMiB} MiB)")]
+    private partial void LogDatabaseOpened(string path, int schemaVersion, DurabilityLevel durability, long mmapMiB);
+
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Information, Message = "Ingesting from {Host}:{Port} as {ClientId} (queue {QueueCapacity}, batches of up to {MaxBatchRows} rows or {MaxBatchLatencyMs} ms)")]
+    private partial void LogStarted(string host, int port, string clientId, int queueCapacity, int maxBatchRows, int maxBatchLatencyMs);
+
+    [LoggerMessage(EventId = 1003, Level = LogLevel.Information, Message = "Subscribed to {Filters} (session present: {SessionPresent})")]
+    private partial void LogSubscribed(string filters, bool sessionPresent);
+
+    [LoggerMessage(EventId = 1004, Level = LogLevel.Warning, Message = "Disconnected from the broker: {Reason}; {Backlog} messages received and not yet committed (unacknowledged ones are redelivered)")]
+    private partial void LogDisconnected(string reason, long backlog);
+
+    [LoggerMessage(EventId = 1005, Level = LogLevel.Warning, Message = "Quarantined a message on {Topic}: {Reason} ({QuarantinedSoFar} quarantined since start)")]
+    private partial void LogQuarantined(string topic, string reason, long quarantinedSoFar);
+
+    [LoggerMessage(EventId = 1006, Level = LogLevel.Debug, Message = "Committed {Inserted} rows ({Duplicates} duplicates, {Quarantined} quarantined) in {CommitMs:F1} ms; acknowledged {Acknowledged}")]
+    private partial void LogCommitted(int inserted, int duplicates, int quarantined, double commitMs, int acknowledged);
+
+    [LoggerMessage(EventId = 1007, Level = LogLevel.Information, Message = "Stopping: no more messages taken; committing the {Backlog} queued, then acknowledging and disconnecting")]
+    private partial void LogStopping(long backlog);
+
+    [LoggerMessage(EventId = 1008, Level = LogLevel.Information, Message = "Stopped cleanly: {Stored} rows stored, {Acknowledged} acknowledged, {Quarantined} quarantined since start")]
+    private partial void LogStopped(long stored, long acknowledged, long quarantined);
+
+    [LoggerMessage(EventId = 1009, Level = LogLevel.Warning, Message = "The MQTT client did not stop cleanly; unacknowledged messages will be redelivered")]
+    private partial void LogClientStopFailed(Exception exception);
+
+    [LoggerMessage(EventId = 1010, Level = LogLevel.Critical, Message = "The batch writer failed; stopping (nothing uncommitted was acknowledged, the broker redelivers it)")]
+    private partial void LogWriterFailed(Exception exception);
+}
