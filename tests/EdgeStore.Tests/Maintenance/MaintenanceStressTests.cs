@@ -65,6 +65,16 @@ public sealed class MaintenanceStressTests(ITestOutputHelper output) : IDisposab
             }
         });
 
+        // And `edgestore query`, a separate process opening read-only with mmap 0.
+        var queryRuns = new ConcurrentQueue<int>();
+        var query = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                queryRuns.Enqueue(await RunEdgestoreQueryAsync(path));
+            }
+        });
+
         // Windows forced every three seconds.
         var results = new List<MaintenanceResult>();
         var pass = MaintenanceProtocolTests.NewPass(store.MaintenanceView(), new MaintenanceOptions { MessagesRetentionDays = 30, RetentionChunkRows = 5000, CheckpointRetryDelay = TimeSpan.FromMilliseconds(500) }, mmapBytes);
@@ -79,6 +89,7 @@ public sealed class MaintenanceStressTests(ITestOutputHelper output) : IDisposab
         await producer;
         await Task.WhenAll(readers);
         await shell;
+        await query;
         await store.WaitAcknowledgedAsync(TimeSpan.FromMinutes(2));
         await store.StopWriterAsync();
 
@@ -87,7 +98,7 @@ public sealed class MaintenanceStressTests(ITestOutputHelper output) : IDisposab
             output.WriteLine(result.Summary);
         }
 
-        output.WriteLine($"{store.Acknowledged.Count} acknowledged, {Interlocked.Read(ref scans)} scans, sqlite3 runs {shellRuns.Count} (exit codes {string.Join(",", shellRuns.Distinct())})");
+        output.WriteLine($"{store.Acknowledged.Count} acknowledged, {Interlocked.Read(ref scans)} scans, sqlite3 runs {shellRuns.Count} (exit codes {string.Join(",", shellRuns.Distinct())}), edgestore query runs {queryRuns.Count} (exit codes {string.Join(",", queryRuns.Distinct())})");
         Assert.Empty(errors);
         Assert.True(results.Count >= 5, $"only {results.Count} windows ran");
         Assert.All(results, r => Assert.True(r.MmapZeroVerified, r.Summary));
@@ -98,16 +109,35 @@ public sealed class MaintenanceStressTests(ITestOutputHelper output) : IDisposab
         Assert.NotEmpty(shellRuns);
         Assert.DoesNotContain(shellRuns, code => code >= 128); // killed by a signal (SIGBUS is 135)
         Assert.Contains(0, shellRuns);
+        Assert.NotEmpty(queryRuns);
+        Assert.DoesNotContain(queryRuns, code => code >= 128);
+        Assert.Contains(0, queryRuns);
         Assert.Equal("ok", StoreUnderLoad.IntegrityCheck(path));
         var lost = store.LostAcknowledged();
         Assert.True(lost.Count == 0, $"{lost.Count} acknowledged rows missing, first {string.Join(",", lost.Take(5))}");
     }
 
-    internal static async Task<int> RunSqliteShellAsync(string path, string sql)
+    internal static Task<int> RunEdgestoreQueryAsync(string path)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
+        foreach (var argument in new[] { Path.Combine(AppContext.BaseDirectory, "edgestore.dll"), "query", "--db", path, "--topic", "sensors/#", "--desc", "--limit", "2000", "--format", "jsonl" })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        return RunAsync(start);
+    }
+
+    internal static Task<int> RunSqliteShellAsync(string path, string sql)
     {
         var start = new ProcessStartInfo("sqlite3") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
         start.ArgumentList.Add(path);
         start.ArgumentList.Add(sql);
+        return RunAsync(start);
+    }
+
+    private static async Task<int> RunAsync(ProcessStartInfo start)
+    {
         using var process = Process.Start(start) ?? throw new InvalidOperationException("sqlite3 did not start");
         process.StandardInput.Close();
         var stdout = process.StandardOutput.ReadToEndAsync();
