@@ -58,6 +58,60 @@ internal sealed class MaintenanceOptions
     /// <summary>Storage-safe mode ends by itself once no unclean exit happened for this long.</summary>
     public TimeSpan SafeModeCalmPeriod { get; init; } = TimeSpan.FromHours(24);
 
+    /// <summary>
+    /// Builds the options from the bound settings sections (for hosts that bind settings objects rather than pass
+    /// an IConfiguration); same validation and field names as <see cref="Read"/>.
+    /// </summary>
+    public static MaintenanceOptions From(
+        MaintenanceSettings? maintenance,
+        RetentionSettings? retention,
+        SafeModeSettings? safeMode,
+        long? minFreeBytes = null,
+        int? minFreePercent = null,
+        string? diskFullPolicy = null,
+        string? diskCheckInterval = null)
+    {
+        var keys = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+        void Add(string key, object? value)
+        {
+            if (value is not null)
+            {
+                keys[key] = Convert.ToString(value, CultureInfo.InvariantCulture);
+            }
+        }
+
+        if (maintenance is not null)
+        {
+            for (var i = 0; i < maintenance.Windows.Count; i++)
+            {
+                Add($"Maintenance:Windows:{i}:Start", maintenance.Windows[i].Start);
+                Add($"Maintenance:Windows:{i}:Duration", maintenance.Windows[i].Duration);
+                Add($"Maintenance:Windows:{i}:Days", maintenance.Windows[i].Days);
+            }
+
+            Add("Maintenance:TimeZone", maintenance.TimeZone);
+            Add("Maintenance:RetentionChunkRows", maintenance.RetentionChunkRows);
+            Add("Maintenance:VacuumFreePagePercent", maintenance.VacuumFreePagePercent);
+            Add("Maintenance:VacuumFreeMiB", maintenance.VacuumFreeMiB);
+            Add("Maintenance:VacuumMinFreeKiB", maintenance.VacuumMinFreeKiB);
+            Add("Maintenance:WalHardLimitMiB", maintenance.WalHardLimitMiB);
+            Add("Maintenance:WalGuardInterval", maintenance.WalGuardInterval);
+            Add("Maintenance:OnDemandBudget", maintenance.OnDemandBudget);
+            Add("Maintenance:CheckpointRetryDelay", maintenance.CheckpointRetryDelay);
+        }
+
+        Add("Retention:MessagesDays", retention?.MessagesDays);
+        Add("Retention:QuarantineDays", retention?.QuarantineDays);
+        Add("SafeMode:UncleanExits", safeMode?.UncleanExits);
+        Add("SafeMode:Period", safeMode?.Period);
+        Add("SafeMode:CalmPeriod", safeMode?.CalmPeriod);
+        Add("Storage:MinFreeBytes", minFreeBytes);
+        Add("Storage:MinFreePercent", minFreePercent);
+        Add("Storage:DiskFullPolicy", diskFullPolicy);
+        Add("Storage:DiskCheckInterval", diskCheckInterval);
+        return Read(new ConfigurationBuilder().AddInMemoryCollection(keys).Build());
+    }
+
     /// <summary>Reads and validates the settings; throws <see cref="MaintenanceSettingsException"/> naming the first bad field.</summary>
     public static MaintenanceOptions Read(IConfiguration configuration)
     {

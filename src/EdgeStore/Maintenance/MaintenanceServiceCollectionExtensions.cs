@@ -17,12 +17,19 @@ internal static class MaintenanceServiceCollectionExtensions
     public static IServiceCollection AddMaintenance(this IServiceCollection services, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(configuration);
-        var options = MaintenanceOptions.Read(configuration);
-        var databasePath = DatabaseLocation.Resolve(configuration);
         var mmapCapBytes = long.TryParse(configuration["Storage:MmapSizeMiB"], System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var mib) && mib >= 0
             ? mib * 1024 * 1024
             : 256L * 1024 * 1024;
+        return services.AddMaintenance(MaintenanceOptions.Read(configuration), DatabaseLocation.Resolve(configuration), mmapCapBytes);
+    }
 
+    /// <summary>
+    /// The same, from options already built (<see cref="MaintenanceOptions.From"/>), the resolved database path
+    /// and the capped mmap limit the default <see cref="IMmapLimitSource"/> hands back after a window (register
+    /// the memory governor's own <see cref="IMmapLimitSource"/> first to replace it).
+    /// </summary>
+    public static IServiceCollection AddMaintenance(this IServiceCollection services, MaintenanceOptions options, string databasePath, long mmapCapBytes)
+    {
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(options);
         services.AddSingleton<MaintenanceAlarms>();

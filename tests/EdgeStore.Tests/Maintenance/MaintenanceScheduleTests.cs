@@ -184,4 +184,29 @@ public sealed class MaintenanceScheduleTests
         Assert.Equal("Storage:DiskFullPolicy", FieldOf("Storage:DiskFullPolicy", "Panic"));
         Assert.Equal("Maintenance:TimeZone", FieldOf("Maintenance:TimeZone", "Mars/Olympus"));
     }
+
+    [Fact]
+    public void Options_from_bound_settings_match_the_configuration_keys()
+    {
+        var options = MaintenanceOptions.From(
+            new MaintenanceSettings { Windows = [new MaintenanceWindowSettings { Start = "01:15", Duration = "45m", Days = "Sat,Sun" }], WalHardLimitMiB = 32 },
+            new RetentionSettings { MessagesDays = 14 },
+            new SafeModeSettings { UncleanExits = 5, CalmPeriod = "12h" },
+            minFreeBytes: 1000,
+            diskFullPolicy: "DeleteOldest");
+        Assert.Single(options.Windows);
+        Assert.Equal(new TimeOnly(1, 15), options.Windows[0].Start);
+        Assert.True(options.Windows[0].Days.Contains(DayOfWeek.Sunday));
+        Assert.False(options.Windows[0].Days.Contains(DayOfWeek.Monday));
+        Assert.Equal(32L << 20, options.WalHardLimitBytes);
+        Assert.Equal(14, options.MessagesRetentionDays);
+        Assert.Equal(5, options.SafeModeUncleanExits);
+        Assert.Equal(TimeSpan.FromHours(12), options.SafeModeCalmPeriod);
+        Assert.Equal(1000, options.MinFreeBytes);
+        Assert.Equal(DiskFullPolicy.DeleteOldest, options.DiskFullPolicy);
+
+        var bad = Assert.Throws<MaintenanceSettingsException>(() => MaintenanceOptions.From(
+            new MaintenanceSettings { Windows = [new MaintenanceWindowSettings { Days = "Caturday" }] }, null, null));
+        Assert.Equal("Maintenance:Windows:0:Days", bad.Field);
+    }
 }
