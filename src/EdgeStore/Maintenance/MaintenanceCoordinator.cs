@@ -101,14 +101,21 @@ internal sealed partial class MaintenanceCoordinator : IMaintenanceActivity
         var limit = _limitSource.CurrentLimitBytes;
         _database.SetMmapLimit(limit);
         long writerMmap;
-        var pause = await _database.PauseWriterAsync(ct).ConfigureAwait(false);
-        await using (pause.ConfigureAwait(false))
+        try
         {
-            writerMmap = await _database.RunOnWriterAsync((connection, _) => Task.FromResult(_database.ApplyMmapSize(connection, limit)), ct).ConfigureAwait(false);
-            _database.ClearReaderPool();
+            var pause = await _database.PauseWriterAsync(ct).ConfigureAwait(false);
+            await using (pause.ConfigureAwait(false))
+            {
+                writerMmap = await _database.RunOnWriterAsync((connection, _) => Task.FromResult(_database.ApplyMmapSize(connection, limit)), ct).ConfigureAwait(false);
+                _database.ClearReaderPool();
+            }
+        }
+        finally
+        {
+            // Whatever happened, the window no longer holds mmap at 0: the governor may move the limit again.
+            Volatile.Write(ref _holdsMmapAtZero, 0);
         }
 
-        Volatile.Write(ref _holdsMmapAtZero, 0);
         if (_status is not null)
         {
             _status.MmapLimitBytes = limit;

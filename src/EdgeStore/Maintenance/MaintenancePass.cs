@@ -66,8 +66,16 @@ internal sealed partial class MaintenancePass
             finally
             {
                 // Hand back even when cancelled: the process must not stay at mmap 0 forever, nor the writer paused.
-                var restored = await _coordinator.LeaveAsync(CancellationToken.None).ConfigureAwait(false);
-                result = result with { RestoredMmapBytes = restored, FinishedAt = _timeProvider.GetUtcNow() };
+                try
+                {
+                    var restored = await _coordinator.LeaveAsync(CancellationToken.None).ConfigureAwait(false);
+                    result = result with { RestoredMmapBytes = restored, FinishedAt = _timeProvider.GetUtcNow() };
+                }
+                catch (ObjectDisposedException)
+                {
+                    // The writer is gone (shutdown): later opens already use the restored limit; nothing else to hand back.
+                    result = result with { FinishedAt = _timeProvider.GetUtcNow() };
+                }
             }
         }
         finally
@@ -250,7 +258,7 @@ internal sealed partial class MaintenancePass
         var databaseSpace = _diskSpace.Measure(Database.DatabasePath);
         var tempDirectory = Environment.GetEnvironmentVariable("SQLITE_TMPDIR") is { Length: > 0 } t ? t : Path.GetTempPath();
         var tempSpace = _diskSpace.Measure(tempDirectory);
-        var sameFilesystem = databaseSpace == tempSpace;
+        var sameFilesystem = databaseSpace.SameFilesystemAs(tempSpace);
         var needed = sameFilesystem ? 2 * fileBytes : fileBytes;
         if (databaseSpace.AvailableBytes < needed)
         {

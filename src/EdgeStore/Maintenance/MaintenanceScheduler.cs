@@ -94,7 +94,18 @@ internal sealed partial class MaintenanceScheduler : BackgroundService
     private async Task<MaintenanceResult> RunPassAsync(MaintenanceCoordinator coordinator, string trigger, MaintenanceDeadline deadline, CancellationToken ct)
     {
         var pass = new MaintenancePass(coordinator, _options, _diskSpace, _timeProvider, _loggerFactory.CreateLogger<MaintenancePass>());
-        var result = await pass.RunAsync(trigger, deadline, ct);
+        MaintenanceResult result;
+        try
+        {
+            result = await pass.RunAsync(trigger, deadline, ct);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // Maintenance failing must never stop the daemon: ingestion goes on, the next window tries again.
+            LogPassFailed(_logger, ex, trigger);
+            result = new MaintenanceResult { Trigger = trigger, StartedAt = _timeProvider.GetUtcNow(), FinishedAt = _timeProvider.GetUtcNow(), StoppedBecause = ex.GetType().Name + ": " + ex.Message };
+        }
+
         Volatile.Write(ref _lastResult, result);
         return result;
     }
@@ -106,6 +117,9 @@ internal sealed partial class MaintenanceScheduler : BackgroundService
             _status.SafeMode = _safeMode.IsActive;
         }
     }
+
+    [LoggerMessage(EventId = 4402, Level = LogLevel.Error, Message = "Maintenance ({Trigger}) failed; ingestion continues and the next window tries again")]
+    private static partial void LogPassFailed(ILogger logger, Exception exception, string trigger);
 
     [LoggerMessage(EventId = 4401, Level = LogLevel.Information, Message = "Maintenance: {Windows} windows in time zone {TimeZone}; next at {Next:O}")]
     private static partial void LogScheduled(ILogger logger, int windows, DateTimeOffset? next, string timeZone);

@@ -10,6 +10,23 @@ internal sealed class StatvfsDiskSpaceProbe : IDiskSpaceProbe
     {
         var directory = Directory.Exists(path) ? path : Path.GetDirectoryName(Path.GetFullPath(path)) ?? "/";
         var drive = new DriveInfo(directory);
-        return new DiskSpace(drive.AvailableFreeSpace, drive.TotalSize);
+        return new DiskSpace(drive.AvailableFreeSpace, drive.TotalSize, MountPointOf(directory));
+    }
+
+    /// <summary>The longest mount point that contains <paramref name="directory"/> (what filesystem it is on).</summary>
+    private static string? MountPointOf(string directory)
+    {
+        var full = Path.GetFullPath(directory).TrimEnd('/') + "/";
+        string? best = null;
+        foreach (var drive in DriveInfo.GetDrives())
+        {
+            var root = drive.RootDirectory.FullName.TrimEnd('/') + "/";
+            if (full.StartsWith(root, StringComparison.Ordinal) && (best is null || root.Length > best.Length))
+            {
+                best = root;
+            }
+        }
+
+        return best;
     }
 }

@@ -86,7 +86,7 @@ internal sealed partial class WalGuard : BackgroundService
                 {
                     await CheckOnceAsync(stoppingToken);
                 }
-                catch (Exception ex) when (ex is SqliteException or IOException or ObjectDisposedException)
+                catch (Exception ex) when (ex is SqliteException or IOException or ObjectDisposedException or InvalidOperationException)
                 {
                     LogFailed(_logger, ex);
                 }

@@ -79,5 +79,9 @@ public sealed class DiskGuardTests
         var space = new StatvfsDiskSpaceProbe().Measure(Path.Combine(Path.GetTempPath(), "does-not-exist.db"));
         Assert.True(space.TotalBytes > 0);
         Assert.InRange(space.AvailableBytes, 1, space.TotalBytes);
+        Assert.NotNull(space.MountPoint);
+        Assert.StartsWith(space.MountPoint, Path.GetTempPath().TrimEnd('/') + "/", StringComparison.Ordinal);
+        Assert.True(space.SameFilesystemAs(new StatvfsDiskSpaceProbe().Measure(Path.GetTempPath())));
+        Assert.False(space.SameFilesystemAs(new StatvfsDiskSpaceProbe().Measure("/proc")));
     }
 }
