@@ -2,6 +2,7 @@ using System.CommandLine;
 using EdgeStore.Configuration;
 using EdgeStore.Health;
 using EdgeStore.Ingest;
+using EdgeStore.Maintenance;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -92,6 +93,9 @@ internal static class RunCommand
         builder.Services.AddSingleton<IngestHeartbeat>();
         builder.Services.AddSingleton<IngestService>();
         builder.Services.AddHostedService(services => services.GetRequiredService<IngestService>());
+
+        // After ingestion, so maintenance stops first on shutdown; safe mode is decided when IngestService resolves it.
+        builder.Services.AddMaintenance(MaintenanceOptions.From(settings), settings.Storage.Path!, (settings.Storage.MmapSizeMiB ?? 0) * 1024L * 1024);
         return builder;
     }
 

@@ -1,3 +1,5 @@
+using EdgeStore.Maintenance;
+
 namespace EdgeStore.Configuration;
 
 /// <summary>
@@ -18,4 +20,10 @@ internal sealed class EdgeStoreSettings
     public NodeSettings Node { get; set; } = new();
 
     public LoggingSettings Logging { get; set; } = new();
+
+    public MaintenanceSettings Maintenance { get; set; } = new();
+
+    public RetentionSettings Retention { get; set; } = new();
+
+    public SafeModeSettings SafeMode { get; set; } = new();
 }

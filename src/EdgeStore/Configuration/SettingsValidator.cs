@@ -1,3 +1,4 @@
+using EdgeStore.Maintenance;
 using EdgeStore.Mqtt;
 
 namespace EdgeStore.Configuration;
@@ -15,6 +16,15 @@ internal static class SettingsValidator
         ValidateIngest(settings.Ingest, errors);
         ValidateDecoder(settings.Decoder, errors);
         ValidateNode(settings.Node, errors);
+        try
+        {
+            _ = MaintenanceOptions.From(settings);
+        }
+        catch (MaintenanceSettingsException e)
+        {
+            errors.Add(new SettingsError(e.Field, e.Reason));
+        }
+
         if (!Enum.TryParse<Microsoft.Extensions.Logging.LogLevel>(settings.Logging.Level, ignoreCase: true, out var level) || level == Microsoft.Extensions.Logging.LogLevel.None || !Enum.IsDefined(level) || settings.Logging.Level.Any(char.IsAsciiDigit))
         {
             errors.Add(new SettingsError("Logging:Level", $"must be Trace, Debug, Information, Warning, Error or Critical (got '{settings.Logging.Level}')"));
