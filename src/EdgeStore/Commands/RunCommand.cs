@@ -3,6 +3,7 @@ using EdgeStore.Configuration;
 using EdgeStore.Health;
 using EdgeStore.Ingest;
 using EdgeStore.Maintenance;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -37,7 +38,7 @@ internal static class RunCommand
             return ConfigurationErrors.Report(loaded.Errors, error);
         }
 
-        var builder = CreateHostBuilder(loaded.Settings!);
+        var builder = CreateHostBuilder(loaded.Settings!, loaded.Configuration);
         IHost host;
         try
         {
@@ -74,8 +75,12 @@ internal static class RunCommand
         return ingest.Fault is null ? ExitCodes.Ok : ExitCodes.Failure;
     }
 
-    /// <summary>The daemon's host: settings, health, ingestion. Exposed for tests that inspect the wiring.</summary>
-    public static HostApplicationBuilder CreateHostBuilder(EdgeStoreSettings settings)
+    /// <summary>
+    /// The daemon's host: settings, health, ingestion. <paramref name="configuration"/> (the validated file + environment
+    /// tree) becomes the builder's configuration, so a component that binds its own section from
+    /// <c>builder.Configuration</c> sees exactly what <paramref name="settings"/> was bound from.
+    /// </summary>
+    public static HostApplicationBuilder CreateHostBuilder(EdgeStoreSettings settings, IConfiguration? configuration = null)
     {
         var builder = new HostApplicationBuilder(new HostApplicationBuilderSettings
         {
@@ -83,6 +88,11 @@ internal static class RunCommand
             ApplicationName = "edgestore",
             ContentRootPath = AppContext.BaseDirectory,
         });
+        if (configuration is not null)
+        {
+            builder.Configuration.AddConfiguration(configuration);
+        }
+
         ConfigureLogging(builder.Logging, settings.Logging);
 
         builder.Services.Configure<HostOptions>(options => options.ShutdownTimeout = ShutdownTimeout);

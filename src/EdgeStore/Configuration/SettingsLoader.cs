@@ -95,14 +95,15 @@ internal sealed class SettingsLoader
         }
 
         combined.AddConfiguration(environmentConfiguration);
+        var configuration = combined.Build();
         var settings = new EdgeStoreSettings();
-        combined.Build().Bind(settings);
+        configuration.Bind(settings);
 
         ApplyDefaults(settings, notices);
         SettingsValidator.Validate(settings, errors);
         return errors.Count > 0
             ? new SettingsLoadResult(null, errors, notices, usedFile)
-            : new SettingsLoadResult(settings, errors, notices, usedFile);
+            : new SettingsLoadResult(settings, errors, notices, usedFile) { Configuration = configuration };
     }
 
     /// <summary>The effective memory-map cap: 25% of RAM (contract C2), or the default cap when RAM is unknown.</summary>

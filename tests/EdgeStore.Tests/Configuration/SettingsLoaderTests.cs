@@ -92,6 +92,15 @@ public sealed class SettingsLoaderTests : IDisposable
     }
 
     [Fact]
+    public void The_merged_configuration_tree_is_kept_for_components_that_bind_their_own_section()
+    {
+        var result = Load(_files.Write("""{ "Mqtt": { "Port": 1884, "Host": "b" } }"""), ("EDGESTORE__MQTT__PORT", "1885"));
+
+        Assert.Equal("1885", result.Configuration!["Mqtt:Port"]);
+        Assert.Equal("b", result.Configuration["mqtt:host"]);
+    }
+
+    [Fact]
     public void Subscriptions_can_be_given_entirely_through_the_environment()
     {
         var settings = Load(

@@ -88,6 +88,26 @@ public sealed class IngestServiceTests : IDisposable
         Assert.False(reader.Read());
     }
 
+    [Fact]
+    public async Task An_idle_daemon_keeps_both_beats_fresh_and_reports_its_status()
+    {
+        using var host = await StartAsync(Settings());
+        var heartbeat = host.Services.GetRequiredService<IngestHeartbeat>();
+        var status = host.Services.GetRequiredService<DaemonStatus>();
+
+        // Idle for longer than the beat interval of either loop: the beats must keep coming without telemetry.
+        await Task.Delay(TimeSpan.FromSeconds(3));
+
+        Assert.True(heartbeat.IsAlive(TimeSpan.FromSeconds(2)), $"ingest beat {heartbeat.SinceIngestBeat}, writer beat {heartbeat.SinceWriterBeat}");
+        Assert.Equal("running", status.Phase);
+        Assert.True(status.BrokerConnected);
+        Assert.Equal(0, status.Backlog);
+        Assert.Equal(256L * 1024 * 1024, status.MmapLimitBytes);
+        await host.StopAsync(CancellationToken.None);
+        Assert.Equal("stopped", status.Phase);
+        Assert.False(status.BrokerConnected);
+    }
+
     private EdgeStoreSettings Settings(params (string Name, string Value)[] extra)
     {
         var environment = new Dictionary<string, string?>
