@@ -18,4 +18,7 @@ internal sealed class EdgeStoreSettings
     public NodeSettings Node { get; set; } = new();
 
     public LoggingSettings Logging { get; set; } = new();
+
+    /// <summary>Memory pressure monitoring and mmap governance (docs/MEMORY.md).</summary>
+    public EdgeStore.Memory.MemorySettings Memory { get; set; } = new();
 }
