@@ -16,6 +16,11 @@ internal static class SettingsValidator
         ValidateIngest(settings.Ingest, errors);
         ValidateDecoder(settings.Decoder, errors);
         ValidateNode(settings.Node, errors);
+        foreach (var (field, reason) in EdgeStore.Memory.MemorySettingsValidator.Check(settings.Memory))
+        {
+            errors.Add(new SettingsError($"{EdgeStore.Memory.MemorySettings.SectionName}:{field}", reason));
+        }
+
         try
         {
             _ = MaintenanceOptions.From(settings);

@@ -3,6 +3,7 @@ using EdgeStore.Configuration;
 using EdgeStore.Decoding;
 using EdgeStore.Health;
 using EdgeStore.Maintenance;
+using EdgeStore.Memory;
 using EdgeStore.Mqtt;
 using EdgeStore.Storage;
 using Microsoft.Extensions.Hosting;
@@ -43,6 +44,9 @@ internal sealed partial class IngestService : IHostedService, IAsyncDisposable
     // storing (and so without acknowledging) what they hold; the broker redelivers it to the persistent session.
     private readonly TaskCompletionSource _releaseParked = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    private readonly MmapCap _mmapCap;
+    private readonly MmapGovernor _mmapGovernor;
+    private readonly MemoryFiles _memoryFiles;
     private TelemetryDatabase? _database;
     private BatchWriter? _writer;
     private Channel<IngestRecord>? _channel;
@@ -68,13 +72,19 @@ internal sealed partial class IngestService : IHostedService, IAsyncDisposable
         ILoggerFactory loggerFactory,
         TimeProvider timeProvider,
         IHostApplicationLifetime lifetime,
+        MmapCap mmapCap,
+        MmapGovernor mmapGovernor,
         StorageSafeMode? safeMode = null,
         MaintenanceAttachment? maintenance = null,
-        IAckGate? ackGate = null)
+        IAckGate? ackGate = null,
+        MemoryFiles? memoryFiles = null)
     {
+        _mmapCap = mmapCap;
+        _mmapGovernor = mmapGovernor;
         _safeMode = safeMode;
         _maintenance = maintenance;
         _ackGate = ackGate;
+        _memoryFiles = memoryFiles ?? new MemoryFiles();
         _settings = settings;
         _status = status;
         _heartbeat = heartbeat;
@@ -92,6 +102,11 @@ internal sealed partial class IngestService : IHostedService, IAsyncDisposable
     {
         _status.Phase = "opening database";
         var storageOptions = IngestOptions.ForStorage(_settings.Storage, _settings.Ingest);
+
+        // The mmap cap counts EdgeStore's cgroup limit as well as MemTotal (DESIGN C2); from here on the memory
+        // governor owns the limits of every connection and lowers them under pressure.
+        storageOptions.MmapSizeBytes = _mmapCap.Clamp(storageOptions.MmapSizeBytes, "Storage:MmapSizeMiB").AppliedBytes;
+
         if (_safeMode is not null)
         {
             // Storage-safe mode (C3): after repeated unclean exits, no mapping at all.
@@ -99,6 +114,17 @@ internal sealed partial class IngestService : IHostedService, IAsyncDisposable
         }
 
         _database = await TelemetryDatabase.OpenAsync(storageOptions, _loggerFactory, _timeProvider, cancellationToken);
+        if (_maintenance is not null)
+        {
+            // Governor pushes go through the maintenance window lock: a window keeps mmap at 0 until it hands back.
+            var connections = _database.Connections;
+            var target = new MaintenanceAwareMemoryLimitTarget(new SqliteMemoryLimitTarget(connections, _memoryFiles), _maintenance);
+            await _mmapGovernor.AttachStorageAsync(target, connections.MmapSizeBytes, connections.CacheSizeBytes, cancellationToken);
+        }
+        else
+        {
+            await _mmapGovernor.AttachStorageAsync(_database.Connections, cancellationToken);
+        }
         _status.MmapLimitBytes = storageOptions.MmapSizeBytes;
         LogDatabaseOpened(storageOptions.Path, _database.SchemaVersion, storageOptions.Durability, storageOptions.MmapSizeBytes / (1024 * 1024));
 
