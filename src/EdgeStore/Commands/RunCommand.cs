@@ -2,6 +2,7 @@ using System.CommandLine;
 using EdgeStore.Configuration;
 using EdgeStore.Health;
 using EdgeStore.Ingest;
+using EdgeStore.Maintenance;
 using EdgeStore.Memory;
 using EdgeStore.Systemd;
 using Microsoft.Extensions.Configuration;
@@ -105,6 +106,13 @@ internal static class RunCommand
         builder.Services.AddSingleton<IngestService>();
         builder.Services.AddHostedService(services => services.GetRequiredService<IngestService>());
         builder.Services.AddMemoryGovernance(settings.Memory);
+
+        // The window hands back what the memory governor wants (0 in storage-safe mode).
+        builder.Services.AddSingleton<IMmapLimitSource>(services => new GovernorMmapLimitSource(services.GetRequiredService<MmapGovernor>(), services.GetRequiredService<StorageSafeMode>()));
+
+        // After ingestion, so maintenance stops first on shutdown; safe mode is decided when IngestService resolves it.
+        builder.Services.AddMaintenance(MaintenanceOptions.From(settings), settings.Storage.Path!, (settings.Storage.MmapSizeMiB ?? 0) * 1024L * 1024);
+
         builder.AddSystemdIntegration();
         return builder;
     }

@@ -1,3 +1,5 @@
+using EdgeStore.Maintenance;
+
 namespace EdgeStore.Configuration;
 
 /// <summary>
@@ -21,4 +23,10 @@ internal sealed class EdgeStoreSettings
 
     /// <summary>Memory pressure monitoring and mmap governance (docs/MEMORY.md).</summary>
     public EdgeStore.Memory.MemorySettings Memory { get; set; } = new();
+
+    public MaintenanceSettings Maintenance { get; set; } = new();
+
+    public RetentionSettings Retention { get; set; } = new();
+
+    public SafeModeSettings SafeMode { get; set; } = new();
 }
