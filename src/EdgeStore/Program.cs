@@ -21,6 +21,7 @@ internal static class Program
             SimulateCommand.Create(),
             BackupCommand.Create(),
             SafeModeCommand.Create(),
+            StatusCommand.Create(),
         };
         var parseResult = root.Parse(args);
         if (parseResult.Errors.Count > 0)

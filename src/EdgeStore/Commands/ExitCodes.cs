@@ -10,4 +10,7 @@ internal static class ExitCodes
 
     /// <summary>A bad configuration value or command-line argument: nothing was started.</summary>
     public const int InvalidInput = 2;
+
+    /// <summary>`edgestore status`: no live daemon (no status file, or one that is stale or says "stopped").</summary>
+    public const int NotRunning = 3;
 }

@@ -4,6 +4,7 @@ using EdgeStore.Health;
 using EdgeStore.Ingest;
 using EdgeStore.Maintenance;
 using EdgeStore.Memory;
+using EdgeStore.Status;
 using EdgeStore.Systemd;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -113,6 +114,7 @@ internal static class RunCommand
         // After ingestion, so maintenance stops first on shutdown; safe mode is decided when IngestService resolves it.
         builder.Services.AddMaintenance(MaintenanceOptions.From(settings), settings.Storage.Path!, (settings.Storage.MmapSizeMiB ?? 0) * 1024L * 1024);
 
+        builder.Services.AddStatusFile(settings.Storage.Path!);
         builder.AddSystemdIntegration();
         return builder;
     }

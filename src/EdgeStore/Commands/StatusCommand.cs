@@ -1,0 +1,179 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using EdgeStore.Maintenance;
+using EdgeStore.Memory;
+using EdgeStore.Status;
+
+namespace EdgeStore.Commands;
+
+/// <summary>
+/// `edgestore status [--config FILE] [--db PATH] [--format text|json]`: reads the <c>status.json</c> the daemon
+/// rewrites every few seconds next to its database and prints it as aligned "key: value" lines or as the raw JSON.
+/// Never opens the database. Exit codes: 0 a live daemon, 1 unreadable status file, 2 bad arguments,
+/// 3 no live daemon (no file, a file older than <see cref="StatusFile.StaleAfter"/>, or phase "stopped").
+/// </summary>
+internal static class StatusCommand
+{
+    public static Command Create()
+    {
+        var config = new Option<string?>("--config") { Description = "Config file (default /etc/edgestore/edgestore.json)", HelpName = "FILE" };
+        var database = new Option<string?>("--db") { Description = "Database file (default: Storage:Path from the config); status.json is read beside it", HelpName = "PATH" };
+        var format = new Option<string>("--format") { Description = "text or json", DefaultValueFactory = _ => "text" };
+        format.AcceptOnlyFromAmong("text", "json");
+        var command = new Command("status", "Show what the running daemon is doing (from status.json in the state directory)") { config, database, format };
+        command.SetAction((parseResult, ct) => RunAsync(
+            parseResult.GetValue(config), parseResult.GetValue(database), parseResult.GetValue(format) == "json", TimeProvider.System, Console.Out, Console.Error, ct));
+        return command;
+    }
+
+    public static async Task<int> RunAsync(string? configFile, string? databaseOption, bool asJson, TimeProvider timeProvider, TextWriter output, TextWriter error, CancellationToken ct)
+    {
+        string statusPath;
+        try
+        {
+            statusPath = StatusFile.PathFor(DatabaseLocation.ForCommand(configFile, databaseOption));
+        }
+        catch (FileNotFoundException ex)
+        {
+            await error.WriteLineAsync($"edgestore status: {ex.Message}");
+            return ExitCodes.InvalidInput;
+        }
+
+        string text;
+        try
+        {
+            text = await File.ReadAllTextAsync(statusPath, ct);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            await error.WriteLineAsync($"no status: is edgestore running? expected {statusPath}");
+            return ExitCodes.NotRunning;
+        }
+
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(text);
+        }
+        catch (JsonException e)
+        {
+            await error.WriteLineAsync($"edgestore status: {statusPath} is unreadable ({e.Message})");
+            return ExitCodes.Failure;
+        }
+
+        using (document)
+        {
+            var root = document.RootElement;
+            var verdict = Judge(root, timeProvider.GetUtcNow());
+            if (asJson)
+            {
+                await output.WriteLineAsync(text.TrimEnd());
+                if (verdict is not null)
+                {
+                    await error.WriteLineAsync($"edgestore status: {verdict}");
+                }
+            }
+            else
+            {
+                foreach (var line in Describe(root, statusPath, verdict, timeProvider.GetUtcNow()))
+                {
+                    await output.WriteLineAsync(line);
+                }
+            }
+
+            return verdict is null ? ExitCodes.Ok : ExitCodes.NotRunning;
+        }
+    }
+
+    /// <summary>Null for a live daemon, else why the file does not describe one.</summary>
+    private static string? Judge(JsonElement root, DateTimeOffset now)
+    {
+        var updatedAt = Time(root, "updatedAt");
+        if (String(root, "phase") == "stopped")
+        {
+            return $"stopped (daemon not running; stopped at {updatedAt?.ToString("O", CultureInfo.InvariantCulture) ?? "?"})";
+        }
+
+        if (updatedAt is not { } updated || now - updated > StatusFile.StaleAfter)
+        {
+            var age = updatedAt is { } u ? $"last updated {(now - u).TotalSeconds:0} s ago" : "no update time";
+            return $"stale (daemon not running?): {age}, pid {Number(root, "pid")?.ToString(CultureInfo.InvariantCulture) ?? "?"}";
+        }
+
+        return null;
+    }
+
+    private static List<string> Describe(JsonElement root, string statusPath, string? verdict, DateTimeOffset now)
+    {
+        var memory = Object(root, "memory");
+        var safeMode = Object(root, "safeMode");
+        var maintenance = Object(root, "maintenance");
+        var database = Object(root, "database");
+        var updatedAt = Time(root, "updatedAt");
+        var startedAt = Time(root, "startedAt");
+        var alarms = maintenance is { } m && m.TryGetProperty("alarms", out var list) && list.ValueKind == JsonValueKind.Array
+            ? list.EnumerateArray().Select(a => a.GetString() ?? string.Empty).ToList()
+            : [];
+        var lastResult = maintenance is { } mm && mm.TryGetProperty("lastResult", out var result) && result.ValueKind == JsonValueKind.Object
+            ? String(result, "summary")
+            : null;
+
+        var rows = new List<(string Key, string Value)>
+        {
+            ("state", verdict ?? $"running (updated {(updatedAt is { } u ? (now - u).TotalSeconds : 0):0} s ago)"),
+            ("phase", String(root, "phase") ?? "?"),
+            ("pid", Number(root, "pid")?.ToString(CultureInfo.InvariantCulture) ?? "?"),
+            ("version", String(root, "version") ?? "?"),
+            ("started", startedAt is { } s ? $"{s:O} (up {DurationOf(now - s)})" : "?"),
+            ("broker", Bool(root, "brokerConnected") switch { true => "connected", false => "disconnected", null => "?" }),
+            ("backlog", Count(root, "backlog")),
+            ("rows stored", Count(root, "rowsStored")),
+            ("acknowledged", Count(root, "acknowledged")),
+            ("quarantined", Count(root, "quarantined")),
+
+            // The memory block, in the words of MemoryStatusReport.
+            ("memory pressure", $"{(memory is { } mp ? String(mp, "pressureLevel") : null) ?? "?"} ({(memory is { } lc ? Count(lc, "levelChanges") : "?")} level changes)"),
+            ("mmap limit", memory is { } ml
+                ? $"{MemoryStatusReport.Bytes(Number(ml, "mmapLimitBytes"))} (ceiling {MemoryStatusReport.Bytes(Number(ml, "mmapCeilingBytes"))}, cap {MemoryStatusReport.Bytes(Number(ml, "mmapCapBytes"))} = 25% of effective RAM {MemoryStatusReport.Bytes(Number(ml, "effectiveMemoryBytes"))}); cache_size {MemoryStatusReport.Bytes(Number(ml, "cacheSizeBytes"))}"
+                : "?"),
+            ("memory governor", memory is { } mg
+                ? $"{Count(mg, "limitChanges")} limit changes, {Count(mg, "connectionsRecycled")} connections recycled, ~{MemoryStatusReport.Bytes(Number(mg, "bytesReleased"))} released, {Count(mg, "applyFailures")} failed applies"
+                : "?"),
+
+            ("storage-safe mode", safeMode is { } sm && Bool(sm, "active") == true ? $"ON: {String(sm, "reason") ?? "reason unknown"}" : "off"),
+            ("last maintenance", lastResult ?? "none since start"),
+            ("alarms", alarms.Count == 0 ? "none" : string.Join("; ", alarms)),
+            ("database", database is { } db
+                ? $"{String(db, "path") ?? "?"} ({MemoryStatusReport.Bytes(Number(db, "sizeBytes"))}, WAL {MemoryStatusReport.Bytes(Number(db, "walSizeBytes"))})"
+                : "?"),
+            ("status file", statusPath),
+        };
+        var width = rows.Max(r => r.Key.Length) + 1;
+        return [.. rows.Select(r => (r.Key + ":").PadRight(width + 1) + r.Value)];
+    }
+
+    private static string DurationOf(TimeSpan span) =>
+        span.TotalDays >= 1 ? $"{(int)span.TotalDays}d {span.Hours}h {span.Minutes}m"
+        : span.TotalHours >= 1 ? $"{span.Hours}h {span.Minutes}m"
+        : span.TotalMinutes >= 1 ? $"{span.Minutes}m {span.Seconds}s"
+        : $"{Math.Max(0, span.Seconds)}s";
+
+    private static JsonElement? Object(JsonElement root, string name) =>
+        root.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Object ? value : null;
+
+    private static string? String(JsonElement root, string name) =>
+        root.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+
+    private static long? Number(JsonElement root, string name) =>
+        root.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number && value.TryGetInt64(out var number) ? number : null;
+
+    private static string Count(JsonElement root, string name) =>
+        Number(root, name)?.ToString(CultureInfo.InvariantCulture) ?? "?";
+
+    private static bool? Bool(JsonElement root, string name) =>
+        root.TryGetProperty(name, out var value) ? value.ValueKind switch { JsonValueKind.True => true, JsonValueKind.False => false, _ => null } : null;
+
+    private static DateTimeOffset? Time(JsonElement root, string name) =>
+        root.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String && value.TryGetDateTimeOffset(out var time) ? time : null;
+}

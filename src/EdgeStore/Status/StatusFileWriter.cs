@@ -1,0 +1,278 @@
+using System.Text.Json;
+using EdgeStore.Health;
+using EdgeStore.Maintenance;
+using EdgeStore.Memory;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace EdgeStore.Status;
+
+/// <summary>
+/// Writes <c>status.json</c> in the state directory every few seconds and once more when the host has stopped (phase
+/// "stopped"), for `edgestore status` and any script that wants the daemon's numbers without a socket. Each write is a
+/// new file in the same directory renamed over the old one, so a reader sees either the previous or the next complete
+/// document, never a torn one. This file is not a database file: renaming is allowed here (DESIGN keeps renames away
+/// from SQLite files only).
+/// </summary>
+internal sealed partial class StatusFileWriter : BackgroundService
+{
+    public static readonly TimeSpan DefaultInterval = TimeSpan.FromSeconds(5);
+
+    private readonly string _databasePath;
+    private readonly TimeSpan _interval;
+    private readonly IServiceProvider _services;
+    private readonly TimeProvider _timeProvider;
+    private readonly ILogger _logger;
+    private readonly DateTimeOffset _startedAt;
+    private readonly int _processId = Environment.ProcessId;
+    private readonly Lock _writeGate = new();
+    private StatusSources? _sources;
+    private bool _failureLogged;
+
+    public StatusFileWriter(string statusPath, string databasePath, TimeSpan interval, IServiceProvider services, TimeProvider timeProvider, ILogger<StatusFileWriter> logger)
+    {
+        StatusPath = statusPath;
+        _databasePath = databasePath;
+        _interval = interval;
+        _services = services;
+        _timeProvider = timeProvider;
+        _logger = logger;
+        _startedAt = timeProvider.GetUtcNow();
+    }
+
+    public string StatusPath { get; }
+
+    /// <summary>Writes the file now; <paramref name="phaseOverride"/> replaces the daemon's phase (the final "stopped").</summary>
+    public void WriteNow(string? phaseOverride = null)
+    {
+        // Serialised: the periodic loop and the ApplicationStopped callback may meet at shutdown.
+        lock (_writeGate)
+        {
+            var directory = Path.GetDirectoryName(StatusPath) ?? ".";
+            var temporary = Path.Combine(directory, $".{StatusFile.FileName}.{_processId}.tmp");
+            try
+            {
+                Directory.CreateDirectory(directory);
+                using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
+                {
+                    using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+                    {
+                        WriteDocument(json, phaseOverride);
+                    }
+
+                    // Flushed to the kernel, not fsynced: the file describes a live process, a power cut makes it stale
+                    // anyway, and an fsync every few seconds would wear an SD card for nothing. rename(2) gives readers
+                    // the all-or-nothing view.
+                    stream.Flush();
+                }
+
+                File.Move(temporary, StatusPath, overwrite: true);
+                _failureLogged = false;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                if (!_failureLogged)
+                {
+                    _failureLogged = true;
+                    LogWriteFailed(_logger, StatusPath, e.Message);
+                }
+
+                TryDelete(temporary);
+            }
+        }
+    }
+
+    public override Task StartAsync(CancellationToken cancellationToken)
+    {
+        // ApplicationStopped fires after every hosted service (ingestion included) has stopped: the final counts.
+        _services.GetService<IHostApplicationLifetime>()?.ApplicationStopped.Register(() => WriteNow("stopped"));
+        return base.StartAsync(cancellationToken);
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        var hosted = _services.GetService<IHostApplicationLifetime>() is not null;
+
+        // Without a host lifetime (a bare service in a test) this is the last chance to say "stopped".
+        WriteNow(hosted ? null : "stopped");
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(_interval, _timeProvider);
+        do
+        {
+            WriteNow();
+        }
+        while (await WaitAsync(timer, stoppingToken));
+    }
+
+    private static async Task<bool> WaitAsync(PeriodicTimer timer, CancellationToken ct)
+    {
+        try
+        {
+            return await timer.WaitForNextTickAsync(ct);
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    private void WriteDocument(Utf8JsonWriter json, string? phaseOverride)
+    {
+        var sources = _sources ??= StatusSources.From(_services);
+        var status = sources.Daemon;
+        json.WriteStartObject();
+        json.WriteNumber("pid", _processId);
+        json.WriteString("version", Program.Version);
+        json.WriteString("startedAt", _startedAt);
+        json.WriteString("updatedAt", _timeProvider.GetUtcNow());
+        json.WriteString("phase", phaseOverride ?? status?.Phase ?? "unknown");
+        WriteNullable(json, "brokerConnected", status?.BrokerConnected);
+        WriteNullable(json, "backlog", status?.Backlog);
+        WriteNullable(json, "rowsStored", status?.RowsStored);
+        WriteNullable(json, "acknowledged", status?.Acknowledged);
+        WriteNullable(json, "quarantined", status?.Quarantined);
+
+        json.WriteStartObject("memory");
+        var counters = sources.Governor?.Counters;
+        WriteNullable(json, "mmapLimitBytes", status?.MmapLimitBytes ?? counters?.MmapLimitBytes);
+        WriteNullable(json, "mmapCapBytes", sources.Cap?.CapBytes);
+        WriteNullable(json, "mmapCeilingBytes", sources.Governor?.CeilingBytes);
+        WriteNullable(json, "effectiveMemoryBytes", sources.Cap?.EffectiveMemory.EffectiveBytes);
+        if (sources.Monitor is { } monitor)
+        {
+            json.WriteString("pressureLevel", monitor.Level.ToString());
+            json.WriteNumber("levelChanges", monitor.LevelChanges);
+        }
+        else
+        {
+            json.WriteNull("pressureLevel");
+            json.WriteNull("levelChanges");
+        }
+
+        WriteNullable(json, "limitChanges", counters?.LimitChanges);
+        WriteNullable(json, "connectionsRecycled", counters?.ConnectionsRecycled);
+        WriteNullable(json, "bytesReleased", counters?.BytesReleased);
+        WriteNullable(json, "applyFailures", counters?.ApplyFailures);
+        WriteNullable(json, "cacheSizeBytes", counters?.CacheSizeBytes);
+        json.WriteEndObject();
+
+        json.WriteStartObject("safeMode");
+        var safeMode = sources.SafeMode is { } storageSafeMode ? storageSafeMode.IsActive : status?.SafeMode ?? false;
+        json.WriteBoolean("active", safeMode);
+        if (safeMode && sources.SafeMode is { } active)
+        {
+            var period = sources.MaintenanceOptions?.SafeModePeriod;
+            json.WriteString("reason", $"{active.RecentUncleanExits} unclean exits{(period is { } p ? $" within {p}" : string.Empty)}: mmap off until `edgestore safe-mode clear` or a calm period");
+        }
+        else
+        {
+            json.WriteNull("reason");
+        }
+
+        json.WriteEndObject();
+
+        json.WriteStartObject("maintenance");
+        if (sources.Scheduler?.LastResult is { } last)
+        {
+            json.WriteStartObject("lastResult");
+            json.WriteString("trigger", last.Trigger);
+            json.WriteString("startedAt", last.StartedAt);
+            json.WriteString("finishedAt", last.FinishedAt);
+            json.WriteBoolean("completed", last.Completed);
+            json.WriteString("summary", last.Summary);
+            json.WriteEndObject();
+        }
+        else
+        {
+            json.WriteNull("lastResult");
+        }
+
+        json.WriteStartArray("alarms");
+        if (sources.Alarms is { } alarms)
+        {
+            if (alarms.WalOverLimit)
+            {
+                json.WriteStringValue($"WAL over its limit ({alarms.WalBytes} bytes; checkpoint lag {alarms.CheckpointLagFrames} frames)");
+            }
+
+            if (alarms.DiskLow)
+            {
+                json.WriteStringValue("disk low: acknowledgements stopped");
+            }
+        }
+
+        if (sources.DiskGuard is { AcksAllowed: false } && sources.Alarms is not { DiskLow: true })
+        {
+            json.WriteStringValue("disk guard: acknowledgements stopped");
+        }
+
+        json.WriteEndArray();
+        WriteNullable(json, "walBytes", sources.Alarms?.WalBytes);
+        WriteNullable(json, "checkpointLagFrames", sources.Alarms?.CheckpointLagFrames);
+        WriteNullable(json, "diskLowEvents", sources.Alarms?.DiskLowEvents);
+        WriteNullable(json, "walOverLimitEvents", sources.Alarms?.WalOverLimitEvents);
+        WriteNullable(json, "storageFullEvents", sources.Alarms?.StorageFullEvents);
+        WriteNullable(json, "acksAllowed", sources.DiskGuard?.AcksAllowed);
+        WriteNullable(json, "diskAvailableBytes", sources.DiskGuard?.LastMeasured?.AvailableBytes);
+        json.WriteEndObject();
+
+        // File stats only: opening the database here would add a connection (and a mapping) to the daemon.
+        json.WriteStartObject("database");
+        json.WriteString("path", _databasePath);
+        WriteNullable(json, "sizeBytes", FileSize(_databasePath));
+        WriteNullable(json, "walSizeBytes", FileSize(_databasePath + "-wal"));
+        json.WriteEndObject();
+
+        json.WriteEndObject();
+    }
+
+    private static long? FileSize(string path)
+    {
+        var info = new FileInfo(path);
+        return info.Exists ? info.Length : null;
+    }
+
+    private static void WriteNullable(Utf8JsonWriter json, string name, long? value)
+    {
+        if (value is { } number)
+        {
+            json.WriteNumber(name, number);
+        }
+        else
+        {
+            json.WriteNull(name);
+        }
+    }
+
+    private static void WriteNullable(Utf8JsonWriter json, string name, bool? value)
+    {
+        if (value is { } flag)
+        {
+            json.WriteBoolean(name, flag);
+        }
+        else
+        {
+            json.WriteNull(name);
+        }
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Best effort: the next write replaces it.
+        }
+    }
+
+    [LoggerMessage(EventId = 7001, Level = LogLevel.Warning, Message = "Cannot write the status file {StatusPath} ({Reason}); `edgestore status` will report it stale")]
+    private static partial void LogWriteFailed(ILogger logger, string statusPath, string reason);
+}

@@ -1,0 +1,33 @@
+using EdgeStore.Health;
+using EdgeStore.Maintenance;
+using EdgeStore.Memory;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace EdgeStore.Status;
+
+/// <summary>
+/// The services the status file reads, each optional: a host without maintenance or memory governance still gets a
+/// status file with those fields null. Resolved once, at the first write, after the host has started them.
+/// </summary>
+internal sealed record StatusSources(
+    DaemonStatus? Daemon,
+    MmapGovernor? Governor,
+    MmapCap? Cap,
+    MemoryPressureMonitor? Monitor,
+    StorageSafeMode? SafeMode,
+    MaintenanceOptions? MaintenanceOptions,
+    MaintenanceScheduler? Scheduler,
+    MaintenanceAlarms? Alarms,
+    DiskGuard? DiskGuard)
+{
+    public static StatusSources From(IServiceProvider services) => new(
+        services.GetService<DaemonStatus>(),
+        services.GetService<MmapGovernor>(),
+        services.GetService<MmapCap>(),
+        services.GetService<MemoryPressureMonitor>(),
+        services.GetService<StorageSafeMode>(),
+        services.GetService<MaintenanceOptions>(),
+        services.GetService<MaintenanceScheduler>(),
+        services.GetService<MaintenanceAlarms>(),
+        services.GetService<DiskGuard>());
+}
