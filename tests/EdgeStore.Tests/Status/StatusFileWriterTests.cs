@@ -1,0 +1,153 @@
+using System.Text.Json;
+using EdgeStore.Health;
+using EdgeStore.Maintenance;
+using EdgeStore.Memory;
+using EdgeStore.Status;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace EdgeStore.Tests.Status;
+
+/// <summary>The status file as the real services fill it: fields, the final "stopped" and all-or-nothing replacement.</summary>
+public sealed class StatusFileWriterTests : IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("edgestore-status-").FullName;
+
+    private string DatabasePath => Path.Combine(_directory, "edgestore.db");
+
+    private string StatusPath => Path.Combine(_directory, StatusFile.FileName);
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    [Fact]
+    public async Task The_hosted_writer_publishes_the_services_numbers_and_ends_with_phase_stopped()
+    {
+        await File.WriteAllBytesAsync(DatabasePath, new byte[8192]);
+        await File.WriteAllBytesAsync(DatabasePath + "-wal", new byte[4096]);
+        using var host = BuildHost();
+        var status = host.Services.GetRequiredService<DaemonStatus>();
+        status.Phase = "running";
+        status.BrokerConnected = true;
+        status.Backlog = 7;
+        status.MmapLimitBytes = 64L * 1024 * 1024;
+        status.AddStored(rows: 120, quarantined: 3, acknowledged: 118);
+        host.Services.GetRequiredService<MaintenanceAlarms>().WalOverLimit = true;
+
+        await host.StartAsync();
+        var running = await WaitForAsync(root => root.GetProperty("phase").GetString() == "running");
+        Assert.Equal(Environment.ProcessId, running.GetProperty("pid").GetInt32());
+        Assert.True(running.GetProperty("brokerConnected").GetBoolean());
+        Assert.Equal(7, running.GetProperty("backlog").GetInt64());
+        Assert.Equal(120, running.GetProperty("rowsStored").GetInt64());
+        Assert.Equal(118, running.GetProperty("acknowledged").GetInt64());
+        Assert.Equal(3, running.GetProperty("quarantined").GetInt64());
+        Assert.True(running.GetProperty("updatedAt").GetDateTimeOffset() >= running.GetProperty("startedAt").GetDateTimeOffset());
+
+        var memory = running.GetProperty("memory");
+        Assert.Equal(64L * 1024 * 1024, memory.GetProperty("mmapLimitBytes").GetInt64());
+        Assert.Equal(host.Services.GetRequiredService<MmapCap>().CapBytes, memory.GetProperty("mmapCapBytes").GetInt64());
+        Assert.True(memory.GetProperty("mmapCapBytes").GetInt64() > 0);
+        Assert.Equal("Normal", memory.GetProperty("pressureLevel").GetString());
+        Assert.Equal(0, memory.GetProperty("connectionsRecycled").GetInt64());
+        Assert.Equal(JsonValueKind.Number, memory.GetProperty("bytesReleased").ValueKind);
+        Assert.Equal(JsonValueKind.Number, memory.GetProperty("cacheSizeBytes").ValueKind);
+
+        Assert.False(running.GetProperty("safeMode").GetProperty("active").GetBoolean());
+        var maintenance = running.GetProperty("maintenance");
+        Assert.Equal(JsonValueKind.Null, maintenance.GetProperty("lastResult").ValueKind);
+        var alarm = Assert.Single(maintenance.GetProperty("alarms").EnumerateArray());
+        Assert.StartsWith("WAL over its limit", alarm.GetString(), StringComparison.Ordinal);
+        Assert.True(maintenance.GetProperty("acksAllowed").GetBoolean());
+
+        var database = running.GetProperty("database");
+        Assert.Equal(DatabasePath, database.GetProperty("path").GetString());
+        Assert.Equal(8192, database.GetProperty("sizeBytes").GetInt64());
+        Assert.Equal(4096, database.GetProperty("walSizeBytes").GetInt64());
+
+        // Later facts show up in a later write.
+        status.AddStored(rows: 5, quarantined: 0, acknowledged: 5);
+        await WaitForAsync(root => root.GetProperty("rowsStored").GetInt64() == 125);
+
+        await host.StopAsync();
+        var stopped = ReadStatus();
+        Assert.Equal("stopped", stopped.GetProperty("phase").GetString());
+        Assert.Equal(125, stopped.GetProperty("rowsStored").GetInt64());
+        Assert.Equal([StatusPath], Directory.GetFiles(_directory, "*status*"));
+    }
+
+    [Fact]
+    public async Task A_reader_racing_the_writer_always_sees_a_complete_document()
+    {
+        using var host = BuildHost();
+        var writer = host.Services.GetRequiredService<StatusFileWriter>();
+        var status = host.Services.GetRequiredService<DaemonStatus>();
+        writer.WriteNow();
+        using var done = new CancellationTokenSource();
+        var reads = 0;
+        var reader = Task.Run(async () =>
+        {
+            while (!done.IsCancellationRequested)
+            {
+                // Every read must parse: a torn or empty file would throw here and fail the test.
+                using var document = JsonDocument.Parse(await File.ReadAllBytesAsync(StatusPath));
+                Assert.Equal(JsonValueKind.Number, document.RootElement.GetProperty("rowsStored").ValueKind);
+                Interlocked.Increment(ref reads);
+            }
+        });
+
+        // At least 300 replacements, and on until the reader has raced 50 of them (bounded: 20 000 writes).
+        var writes = 0;
+        while (writes < 300 || (Volatile.Read(ref reads) < 50 && writes < 20_000))
+        {
+            writes++;
+            status.AddStored(rows: 1, quarantined: 0, acknowledged: 1);
+            writer.WriteNow();
+        }
+
+        await done.CancelAsync();
+        await reader;
+        Assert.True(reads >= 50, $"the reader raced only {reads} of {writes} writes");
+        Assert.Equal(writes, ReadStatus().GetProperty("rowsStored").GetInt64());
+        Assert.Equal([StatusPath], Directory.GetFiles(_directory, "*status*"));
+    }
+
+    private IHost BuildHost()
+    {
+        var builder = new HostApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Services.AddSingleton<DaemonStatus>();
+        builder.Services.AddMemoryGovernance(new MemorySettings { Enabled = false });
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Storage:Path"] = DatabasePath,
+        }).Build();
+        builder.Services.AddMaintenance(configuration);
+        builder.Services.AddStatusFile(DatabasePath, TimeSpan.FromMilliseconds(100));
+        return builder.Build();
+    }
+
+    private JsonElement ReadStatus()
+    {
+        using var document = JsonDocument.Parse(File.ReadAllBytes(StatusPath));
+        return document.RootElement.Clone();
+    }
+
+    private async Task<JsonElement> WaitForAsync(Func<JsonElement, bool> condition)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            if (File.Exists(StatusPath))
+            {
+                var root = ReadStatus();
+                if (condition(root))
+                {
+                    return root;
+                }
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"status.json never matched; last: {(File.Exists(StatusPath) ? File.ReadAllText(StatusPath) : "missing")}");
+            await Task.Delay(50);
+        }
+    }
+}
