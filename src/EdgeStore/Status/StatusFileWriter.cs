@@ -95,8 +95,10 @@ internal sealed partial class StatusFileWriter : BackgroundService
         await base.StopAsync(cancellationToken);
         var hosted = _services.GetService<IHostApplicationLifetime>() is not null;
 
-        // Without a host lifetime (a bare service in a test) this is the last chance to say "stopped".
-        WriteNow(hosted ? null : "stopped");
+        // Registered after ingestion, this service stops first, while ingestion still commits and acknowledges: say
+        // "stopping" (the ApplicationStopped write says "stopped"). Without a host lifetime (a bare service in a test)
+        // this is the last chance to say "stopped".
+        WriteNow(hosted ? "stopping" : "stopped");
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
