@@ -18,4 +18,12 @@ internal sealed class EdgeStoreSettings
     public NodeSettings Node { get; set; } = new();
 
     public LoggingSettings Logging { get; set; } = new();
+
+    public MaintenanceSection Maintenance { get; set; } = new();
+
+    public RetentionSettings Retention { get; set; } = new();
+
+    public MetricsSettings Metrics { get; set; } = new();
+
+    public RemoteTuningSettings RemoteTuning { get; set; } = new();
 }
