@@ -2,6 +2,7 @@ using System.CommandLine;
 using EdgeStore.Configuration;
 using EdgeStore.Health;
 using EdgeStore.Ingest;
+using EdgeStore.RemoteTuning;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -89,6 +90,7 @@ internal static class RunCommand
         builder.Services.AddSingleton<IngestHeartbeat>();
         builder.Services.AddSingleton<IngestService>();
         builder.Services.AddHostedService(services => services.GetRequiredService<IngestService>());
+        builder.Services.AddRemoteTuning(builder.Configuration);
         return builder;
     }
 

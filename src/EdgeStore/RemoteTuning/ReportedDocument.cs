@@ -43,10 +43,10 @@ internal sealed record ReportedDocument(
             ["remote"] = TuningResolver.OverridesToNested(Overrides),
             ["clamped"] = clamped,
             ["errors"] = errors,
-            ["appliedAt"] = AppliedAt?.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture),
+            ["appliedAt"] = AppliedAt is { } at ? ControlJson.Time(at) : null,
             ["reason"] = Reason,
         };
     }
 
-    public byte[] ToUtf8() => JsonSerializer.SerializeToUtf8Bytes(ToJson());
+    public byte[] ToUtf8() => JsonSerializer.SerializeToUtf8Bytes(ToJson(), ControlJson.Compact);
 }

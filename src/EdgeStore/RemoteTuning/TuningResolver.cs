@@ -9,6 +9,9 @@ namespace EdgeStore.RemoteTuning;
 /// </summary>
 internal static class TuningResolver
 {
+    /// <summary>SQLite's own ceiling (SQLITE_MAX_MMAP_SIZE, 2147418112 bytes) in whole MiB.</summary>
+    public const int EngineMmapCeilingMiB = (int)(EdgeStore.Storage.SqliteConnectionFactory.EngineMmapCeilingBytes / (1024 * 1024));
+
     public static TuningResolution Resolve(TunedValues baseline, IReadOnlyDictionary<string, JsonNode> overrides, long mmapCapBytes)
     {
         ArgumentNullException.ThrowIfNull(baseline);
@@ -26,6 +29,12 @@ internal static class TuningResolver
         {
             clamped.Add(new ClampedSetting("storage.mmapSizeMiB", effective.MmapSizeMiB, capMiB, $"the memory map is capped at 25% of effective RAM ({capMiB} MiB)"));
             effective = effective with { MmapSizeMiB = capMiB };
+        }
+
+        if (effective.MmapSizeMiB > EngineMmapCeilingMiB)
+        {
+            clamped.Add(new ClampedSetting("storage.mmapSizeMiB", effective.MmapSizeMiB, EngineMmapCeilingMiB, $"SQLite maps at most {EngineMmapCeilingMiB} MiB"));
+            effective = effective with { MmapSizeMiB = EngineMmapCeilingMiB };
         }
 
         return new TuningResolution(effective, clamped);

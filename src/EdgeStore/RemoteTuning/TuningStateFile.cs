@@ -84,7 +84,7 @@ internal sealed class TuningStateFile
             ["status"] = state.Status,
             ["reason"] = state.Reason,
         };
-        var bytes = JsonSerializer.SerializeToUtf8Bytes(root, new JsonSerializerOptions { WriteIndented = true });
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(root, ControlJson.Indented);
 
         var directory = System.IO.Path.GetDirectoryName(Path)!;
         Directory.CreateDirectory(directory);
@@ -142,7 +142,7 @@ internal sealed class TuningStateFile
         {
             ["version"] = document.Version,
             ["config"] = config,
-            ["appliedAt"] = document.AppliedAt.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture),
+            ["appliedAt"] = ControlJson.Time(document.AppliedAt),
             ["confirmed"] = document.Confirmed,
         };
     }
