@@ -19,6 +19,7 @@ internal static class Program
             RunCommand.Create(),
             QueryCommand.Create(),
             SimulateCommand.Create(),
+            ConfigShowCommand.Create(),
         };
         var parseResult = root.Parse(args);
         if (parseResult.Errors.Count > 0)

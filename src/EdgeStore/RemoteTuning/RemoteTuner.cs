@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using EdgeStore.Configuration;
 using Microsoft.Extensions.Logging;
@@ -287,26 +286,8 @@ internal sealed partial class RemoteTuner
         return report;
     }
 
-    private SortedDictionary<string, JsonNode> Revalidate(IReadOnlyDictionary<string, JsonNode> overrides)
-    {
-        var kept = new SortedDictionary<string, JsonNode>(StringComparer.Ordinal);
-        foreach (var (path, value) in overrides)
-        {
-            var setting = TunableSettings.Find(path);
-            var errors = new List<TuningError>();
-            using var element = JsonDocument.Parse(value.ToJsonString());
-            var normalized = setting?.Check(element.RootElement, errors);
-            if (setting is null || normalized is null)
-            {
-                LogDroppedOverride(path, value.ToJsonString(), setting is null ? "no longer tunable" : string.Join("; ", errors.Select(e => e.Message)));
-                continue;
-            }
-
-            kept[setting.Path] = normalized;
-        }
-
-        return kept;
-    }
+    private SortedDictionary<string, JsonNode> Revalidate(IReadOnlyDictionary<string, JsonNode> overrides) =>
+        TuningResolver.Revalidate(overrides, (path, value, reason) => LogDroppedOverride(path, value, reason));
 
     private string? TrySetAside()
     {

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 
 namespace EdgeStore.RemoteTuning;
@@ -104,5 +105,31 @@ internal static class TuningResolver
         }
 
         return root;
+    }
+
+    /// <summary>
+    /// Persisted overrides checked again against today's table (an upgrade may have changed a bound or dropped a
+    /// setting): those that fail are left out and passed to <paramref name="dropped"/> (path, value, reason).
+    /// </summary>
+    public static SortedDictionary<string, JsonNode> Revalidate(IReadOnlyDictionary<string, JsonNode> overrides, Action<string, string, string>? dropped)
+    {
+        ArgumentNullException.ThrowIfNull(overrides);
+        var kept = new SortedDictionary<string, JsonNode>(StringComparer.Ordinal);
+        foreach (var (path, value) in overrides)
+        {
+            var setting = TunableSettings.Find(path);
+            var errors = new List<TuningError>();
+            using var element = JsonDocument.Parse(value.ToJsonString());
+            var normalized = setting?.Check(element.RootElement, errors);
+            if (setting is null || normalized is null)
+            {
+                dropped?.Invoke(path, value.ToJsonString(), setting is null ? "no longer tunable" : string.Join("; ", errors.Select(e => e.Message)));
+                continue;
+            }
+
+            kept[setting.Path] = normalized;
+        }
+
+        return kept;
     }
 }
