@@ -26,16 +26,14 @@ internal static class TuningResolver
 
         var clamped = new List<ClampedSetting>();
         var capMiB = (int)Math.Min(int.MaxValue, Math.Max(0, mmapCapBytes) / (1024 * 1024));
-        if (effective.MmapSizeMiB > capMiB)
+        var limitMiB = Math.Min(capMiB, EngineMmapCeilingMiB);
+        if (effective.MmapSizeMiB > limitMiB)
         {
-            clamped.Add(new ClampedSetting("storage.mmapSizeMiB", effective.MmapSizeMiB, capMiB, $"the memory map is capped at 25% of effective RAM ({capMiB} MiB)"));
-            effective = effective with { MmapSizeMiB = capMiB };
-        }
-
-        if (effective.MmapSizeMiB > EngineMmapCeilingMiB)
-        {
-            clamped.Add(new ClampedSetting("storage.mmapSizeMiB", effective.MmapSizeMiB, EngineMmapCeilingMiB, $"SQLite maps at most {EngineMmapCeilingMiB} MiB"));
-            effective = effective with { MmapSizeMiB = EngineMmapCeilingMiB };
+            var reason = capMiB <= EngineMmapCeilingMiB
+                ? $"the memory map is capped at 25% of effective RAM ({capMiB} MiB)"
+                : $"the memory map is capped at 25% of effective RAM ({capMiB} MiB) and SQLite maps at most {EngineMmapCeilingMiB} MiB";
+            clamped.Add(new ClampedSetting("storage.mmapSizeMiB", effective.MmapSizeMiB, limitMiB, reason));
+            effective = effective with { MmapSizeMiB = limitMiB };
         }
 
         return new TuningResolution(effective, clamped);

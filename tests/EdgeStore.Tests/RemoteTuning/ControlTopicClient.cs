@@ -80,6 +80,29 @@ internal sealed class ControlTopicClient : IAsyncDisposable
         }
     }
 
+    /// <summary>Waits for a message with exactly <paramref name="text"/> on <paramref name="topic"/>; returns whether it was retained.</summary>
+    public async Task<bool> WaitForTextAsync(string topic, string text, TimeSpan timeout)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            foreach (var message in Received)
+            {
+                if (message.Topic == topic && message.Text == text)
+                {
+                    return message.Retain;
+                }
+            }
+
+            if (clock.Elapsed > timeout)
+            {
+                throw new TimeoutException($"no '{text}' on {topic} within {timeout.TotalSeconds:0} s; received: {string.Join(", ", Received.Where(m => m.Topic == topic).Select(m => m.Text))}");
+            }
+
+            await Task.Delay(50);
+        }
+    }
+
     /// <summary>Waits for the report answering desired <paramref name="version"/> with <paramref name="status"/>.</summary>
     public Task<JsonObject> WaitForReportAsync(string node, long? version, string status, TimeSpan timeout) =>
         WaitForJsonAsync($"edgestore/{node}/config/reported", r => (long?)r["version"] == version && (string?)r["status"] == status, timeout);
