@@ -294,7 +294,13 @@ public sealed class SqliteConnectionFactory
     private PragmaProfile ApplyProfile(SqliteConnection connection, SqliteConnectionRole role)
     {
         // journal_mode=WAL is persistent in the file: the writer sets it (a no-op once set), readers
-        // (read-only) can only read it back.
+        // (read-only) can only read it back. page_size (DESIGN §4: 4096) can only take effect before the
+        // file has content, and a WAL file never changes it: set it first, a no-op on an existing database.
+        if (role == SqliteConnectionRole.Writer)
+        {
+            Execute(connection, "PRAGMA page_size=4096");
+        }
+
         var journalMode = role == SqliteConnectionRole.Writer
             ? ExecuteText(connection, "PRAGMA journal_mode=WAL")
             : ExecuteText(connection, "PRAGMA journal_mode");

@@ -125,6 +125,7 @@ public sealed class BatchWriter : IAsyncDisposable
     /// Resolves once the writer is idle at a batch boundary (holding no transaction) and keeps it there until the
     /// returned handle is disposed. Records keep queueing in the channel meanwhile (the bounded channel then
     /// pushes back on the socket); nothing is acknowledged while paused. Pauses do not nest: a second caller waits.
+    /// A writer stopped while paused commits what is queued once the pause is released, so release it on shutdown.
     /// </summary>
     public async Task<IAsyncDisposable> PauseAsync(CancellationToken ct)
     {
@@ -139,7 +140,9 @@ public sealed class BatchWriter : IAsyncDisposable
     /// <summary>
     /// Runs <paramref name="action"/> on the writer connection at a batch boundary, with no transaction open:
     /// while paused it runs at once; otherwise the writer is held at its next boundary for the duration.
-    /// Calls are serialized. The action must leave no transaction open and no statement unfinished.
+    /// Calls are serialized. The action must leave no transaction open and no statement unfinished. Afterwards the
+    /// writer re-applies the factory's current memory limits at its next boundary, so an action may change them freely.
+    /// Never call it from the onCommitted callback: the loop holds the boundary while it reports.
     /// </summary>
     public async Task RunOnWriterAsync(Func<SqliteConnection, CancellationToken, Task> action, CancellationToken ct)
     {
@@ -161,6 +164,9 @@ public sealed class BatchWriter : IAsyncDisposable
             }
             finally
             {
+                // Whatever the action did to mmap_size or cache_size (maintenance takes mmap to 0), the writer
+                // goes back to the factory's current limits at its next boundary, read back.
+                _appliedProfileGeneration = -1;
                 _writerActions.Release();
             }
         }
@@ -326,6 +332,11 @@ public sealed class BatchWriter : IAsyncDisposable
     // Waits for the boundary (free unless a pause or a writer action holds it), beating meanwhile.
     private async ValueTask<bool> EnterBoundaryAsync(CancellationToken stopping)
     {
+        if (_boundary.Wait(0))
+        {
+            return true; // the usual case: nobody holds the writer, no timer needed
+        }
+
         while (true)
         {
             Beat();
@@ -383,7 +394,8 @@ public sealed class BatchWriter : IAsyncDisposable
                         return true;
                     }
 
-                    deadline = new CancellationTokenSource(remaining, _timeProvider);
+                    // A long MaxBatchLatency is waited in slices so the loop still beats.
+                    deadline = new CancellationTokenSource(remaining < HeartbeatInterval ? remaining : HeartbeatInterval, _timeProvider);
                     linked = CancellationTokenSource.CreateLinkedTokenSource(stopping, deadline.Token);
                 }
 
@@ -394,9 +406,18 @@ public sealed class BatchWriter : IAsyncDisposable
                         return true; // input completed: commit the remainder
                     }
                 }
+                catch (OperationCanceledException) when (!stopping.IsCancellationRequested)
+                {
+                    // The slice ended: beat, then either the batch deadline has come or another slice starts.
+                    linked!.Dispose();
+                    deadline.Dispose();
+                    linked = null;
+                    deadline = null;
+                    Beat();
+                }
                 catch (OperationCanceledException)
                 {
-                    return !stopping.IsCancellationRequested; // deadline reached, or stopping
+                    return false; // stopping: the caller commits what is held
                 }
             }
 

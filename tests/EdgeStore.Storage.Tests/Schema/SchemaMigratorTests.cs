@@ -1,0 +1,178 @@
+using EdgeStore.Storage.Tests.Support;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace EdgeStore.Storage.Tests.Schema;
+
+public sealed class SchemaMigratorTests : IAsyncLifetime
+{
+    private readonly TestStorage _storage = new();
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync() => await _storage.DisposeAsync();
+
+    [Fact]
+    public async Task Opening_a_missing_file_creates_directory_and_latest_schema()
+    {
+        var database = await _storage.OpenAsync();
+
+        Assert.Equal(2, database.SchemaVersion);
+        Assert.Equal(TelemetryDatabase.LatestSchemaVersion, database.SchemaVersion);
+        Assert.True(File.Exists(_storage.DatabasePath));
+        Assert.Equal(2, _storage.Scalar("PRAGMA user_version"));
+        Assert.Equal(4096, _storage.Scalar("PRAGMA page_size"));
+        AssertContractSchema();
+    }
+
+    [Fact]
+    public async Task Reopening_the_latest_schema_changes_nothing()
+    {
+        await using (var first = await TelemetryDatabase.OpenAsync(_storage.Options(), _storage.Logs, TimeProvider.System, CancellationToken.None))
+        {
+            await TestStorage.WriteAllAsync(first.CreateWriter(), [TestStorage.Record("sensors/a", "1", seq: 1, deviceTs: 10)]);
+        }
+
+        var migrationsBefore = _storage.Logs.WithEventId(3002).Count;
+        var second = await _storage.OpenAsync();
+
+        Assert.Equal(2, second.SchemaVersion);
+        Assert.Equal(migrationsBefore, _storage.Logs.WithEventId(3002).Count);
+        Assert.Equal(1, _storage.Scalar("SELECT count(*) FROM messages"));
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    public async Task Migrates_from_every_earlier_version(int startVersion)
+    {
+        CreateFileAtVersion(startVersion);
+
+        var database = await _storage.OpenAsync();
+
+        Assert.Equal(2, database.SchemaVersion);
+        Assert.Equal(2, _storage.Scalar("PRAGMA user_version"));
+        AssertContractSchema();
+        Assert.Equal(2 - startVersion, _storage.Logs.WithEventId(3002).Count);
+    }
+
+    [Fact]
+    public async Task Version_1_rows_survive_with_their_duplicates_removed_and_keys_enforced_afterwards()
+    {
+        CreateFileAtVersion(1);
+        using (var connection = OpenPlain())
+        {
+            Execute(connection, """
+                INSERT INTO series(id, topic) VALUES (1, 'sensors/a'), (2, 'sensors/b');
+                INSERT INTO messages(series_id, received_at_ms, device_ts_ms, device_seq, qos, retain, payload) VALUES
+                  (1, 1000, 500, 7, 1, 0, x'01'),   -- kept
+                  (1, 1200, 500, 7, 1, 0, x'01'),   -- redelivery of the row above: removed
+                  (1, 1300, 900, 7, 1, 0, x'02'),   -- same seq, new device ts (restart): kept
+                  (1, 1400, NULL, 8, 1, 0, x'03'),  -- seq without ts: kept
+                  (1, 1500, NULL, 8, 1, 0, x'03'),  -- its redelivery: removed
+                  (2, 5000, NULL, NULL, 0, 0, x'aa'), -- no seq: kept
+                  (2, 5999, NULL, NULL, 0, 0, x'aa'), -- same payload, same second: removed
+                  (2, 6000, NULL, NULL, 0, 0, x'aa'), -- same payload, next second: kept
+                  (2, 5500, NULL, NULL, 0, 0, x'bb'); -- other payload, same second: kept
+                """);
+        }
+
+        var database = await _storage.OpenAsync();
+
+        Assert.Equal(2, database.SchemaVersion);
+        Assert.Equal(6, _storage.Scalar("SELECT count(*) FROM messages"));
+        Assert.Equal(0, _storage.Scalar("SELECT count(*) FROM messages WHERE received_at_ms IN (1200, 1500, 5999)"));
+        Assert.Equal(0, _storage.Scalar("SELECT count(*) FROM messages WHERE device_seq IS NULL AND payload_hash IS NULL"));
+
+        // The migrated keys now hold for new writes: redeliveries of migrated rows are duplicates.
+        var batches = await TestStorage.WriteAllAsync(database.CreateWriter(),
+        [
+            new IngestRecord("sensors/a", new byte[] { 1 }, 1, false, 9000, 500, 7, null, 1),
+            new IngestRecord("sensors/b", new byte[] { 0xaa }, 0, false, 5123, null, null, null, 2),
+        ]);
+        Assert.Equal(2, batches.Sum(b => b.Duplicates));
+        Assert.Equal(6, _storage.Scalar("SELECT count(*) FROM messages"));
+    }
+
+    [Fact]
+    public async Task A_newer_schema_is_refused_with_a_clear_error_and_left_untouched()
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(_storage.DatabasePath)!);
+        using (var connection = OpenPlain())
+        {
+            Execute(connection, "CREATE TABLE future(x); PRAGMA user_version=3;");
+        }
+
+        var error = await Assert.ThrowsAsync<UnsupportedSchemaVersionException>(() => _storage.OpenAsync());
+
+        Assert.Equal(3, error.FoundVersion);
+        Assert.Equal(2, error.KnownVersion);
+        Assert.Contains("schema version 3", error.Message, StringComparison.Ordinal);
+        Assert.Contains("newer EdgeStore", error.Message, StringComparison.Ordinal);
+        Assert.Equal(3, _storage.Scalar("PRAGMA user_version"));
+        Assert.Equal(0, _storage.Scalar("SELECT count(*) FROM sqlite_master WHERE name = 'messages'"));
+        Assert.Throws<UnsupportedSchemaVersionException>(() => TelemetryReader.OpenReadOnly(_storage.DatabasePath));
+    }
+
+    [Fact]
+    public void Reading_a_file_that_is_not_yet_an_edgestore_database_is_refused()
+    {
+        CreateFileAtVersion(0);
+
+        var error = Assert.Throws<UnsupportedSchemaVersionException>(() => TelemetryReader.OpenReadOnly(_storage.DatabasePath));
+
+        Assert.Contains("schema version 0", error.Message, StringComparison.Ordinal);
+    }
+
+    private void CreateFileAtVersion(int version)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(_storage.DatabasePath)!);
+        using var connection = OpenPlain();
+        Execute(connection, "PRAGMA journal_mode=WAL");
+        SchemaMigrator.Migrate(connection, _storage.DatabasePath, NullLogger.Instance, targetVersion: version);
+        Assert.Equal(version, SchemaMigrator.ReadVersion(connection));
+    }
+
+    private SqliteConnection OpenPlain()
+    {
+        var connection = new SqliteConnection($"Data Source={_storage.DatabasePath};Pooling=False");
+        connection.Open();
+        return connection;
+    }
+
+    private static void Execute(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    private void AssertContractSchema()
+    {
+        using var connection = _storage.OpenSeparateConnection();
+        Assert.Equal(["id", "topic"], Columns(connection, "series"));
+        Assert.Equal(
+            ["id", "series_id", "received_at_ms", "device_ts_ms", "device_seq", "qos", "retain", "payload", "payload_hash", "hash_collision"],
+            Columns(connection, "messages"));
+        Assert.Equal(["id", "topic", "payload", "reason", "received_at_ms"], Columns(connection, "quarantine"));
+        var indexes = Names(connection, "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name");
+        Assert.Equal(["ix_messages_series_time", "ix_quarantine_received", "ux_messages_content", "ux_messages_device_seq", "ux_messages_device_seq_ts"], indexes);
+    }
+
+    private static List<string> Columns(SqliteConnection connection, string table) =>
+        Names(connection, $"SELECT name FROM pragma_table_info('{table}') ORDER BY cid");
+
+    private static List<string> Names(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        using var reader = command.ExecuteReader();
+        var names = new List<string>();
+        while (reader.Read())
+        {
+            names.Add(reader.GetString(0));
+        }
+
+        return names;
+    }
+}
