@@ -202,6 +202,43 @@ public sealed partial class RemoteTuningEndToEndTests(ITestOutputHelper output)
         scenario.MarkPassed();
     }
 
+    [Fact]
+    public async Task A_corpus_of_random_and_hostile_documents_never_stops_the_daemon_nor_ingestion()
+    {
+        const int devices = 10;
+        const int messages = 3000;
+        await using var scenario = new DaemonScenario(output, "tune-hostile");
+        var node = scenario.ClientId;
+        var daemon = await scenario.StartSubscribedDaemonAsync();
+        var sensors = scenario.StartSensors(devices, messages, ratePerSecond: 300); // disposed by the scenario
+        await using (var attacker = await ControlTopicClient.ConnectAsync(scenario.Broker.Port, "hostile-tool"))
+        {
+            var kinds = new Dictionary<string, int>();
+            foreach (var (kind, payload) in HostileDocuments.Generate(seed: 20261122, count: 150))
+            {
+                kinds[kind] = kinds.GetValueOrDefault(kind) + 1;
+                await attacker.PublishAsync($"edgestore/{node}/config/desired", payload);
+            }
+
+            output.WriteLine("corpus: " + string.Join(", ", kinds.Select(k => $"{k.Key} {k.Value}")));
+            Assert.All(new[] { "bytes", "json", "shape", "valid", "extreme", "oversized" }, k => Assert.True(kinds.GetValueOrDefault(k) > 0, $"no {k} documents"));
+
+            // Still listening and still correct: a final valid document (versions in the corpus stay far below) applies.
+            await attacker.PublishAsync($"edgestore/{node}/config/desired", """{"version": 10000000, "config": {"ingest": {"maxBatchRows": 2000, "maxBatchLatencyMs": 20}, "logging": {"level": "Information"}}}""");
+            var final = await attacker.WaitForReportAsync(node, 10_000_000, "applied", TimeSpan.FromSeconds(120));
+            Assert.Equal(2000, (int)final["effective"]!["ingest"]!["maxBatchRows"]!);
+        }
+
+        var published = await sensors.WaitPublishedAsync(DaemonScenario.DrainTimeout);
+        Assert.Equal(messages, published);
+        Assert.Equal(messages, await scenario.Store.WaitForMessagesAsync(messages, DaemonScenario.DrainTimeout));
+        Assert.False(daemon.HasExited, daemon.Dump());
+        Assert.False(daemon.HasOutput("Remote tuning loop failed"), daemon.Dump());
+        await DaemonScenario.StopCleanlyAsync(daemon);
+        scenario.AssertEveryMessageOnce(messages, devices);
+        scenario.MarkPassed();
+    }
+
     private static List<int> CommittedBatches(EdgeStoreProcess daemon, long afterLine) =>
         daemon.Output.Split('\n').Skip((int)Math.Max(0, afterLine - Math.Max(0, daemon.LineCount - daemon.Output.Split('\n').Length)))
             .Select(line => CommittedPattern().Match(line))
