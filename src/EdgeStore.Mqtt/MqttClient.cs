@@ -290,7 +290,8 @@ public sealed class MqttClient : IAsyncDisposable
     {
         var generation = Interlocked.Increment(ref _generation);
         var (stream, reader, writer, connAck) = await MqttConnector.ConnectAsync(_options, generation, stop).ConfigureAwait(false);
-        var connection = new MqttConnection(stream, reader, writer, _options, connAck, generation, _time, Counters, DeliverAsync);
+        var connection = new MqttConnection(stream, reader, writer, _options, connAck, generation, _time, Counters, DeliverAsync,
+            inflight => MqttClientLog.ReceiveMaximumExceeded(_logger, _endpoint, inflight, _options.ReceiveMaximum));
 
         // Published before the receive loop starts, so an acknowledgement for the first message already finds it.
         _current = connection;

@@ -10,6 +10,7 @@ public sealed class MqttClientCounters
     private long _reconnects;
     private long _protocolErrors;
     private long _connectFailures;
+    private long _receiveMaximumExceeded;
 
     /// <summary>PUBLISH packets handed to the consumer (redeliveries included).</summary>
     public long MessagesReceived => Interlocked.Read(ref _messagesReceived);
@@ -31,6 +32,12 @@ public sealed class MqttClientCounters
 
     /// <summary>Connection attempts that failed (TCP, TLS, refused, timeout).</summary>
     public long ConnectFailures => Interlocked.Read(ref _connectFailures);
+
+    /// <summary>Inbound QoS 1/2 messages that arrived beyond our receive maximum (tolerated, see
+    /// <see cref="MqttClientOptions.DisconnectOnReceiveMaximumExceeded"/>).</summary>
+    public long ReceiveMaximumExceeded => Interlocked.Read(ref _receiveMaximumExceeded);
+
+    internal void AddReceiveMaximumExceeded() => Interlocked.Increment(ref _receiveMaximumExceeded);
 
     internal void AddMessageReceived() => Interlocked.Increment(ref _messagesReceived);
 

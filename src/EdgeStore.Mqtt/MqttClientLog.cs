@@ -29,6 +29,9 @@ internal static partial class MqttClientLog
     [LoggerMessage(8, LogLevel.Debug, "Dropped acknowledgement of packet {PacketId} from connection {TokenGeneration} (current connection {CurrentGeneration})")]
     public static partial void StaleAckDropped(ILogger logger, ushort packetId, long tokenGeneration, long currentGeneration);
 
+    [LoggerMessage(10, LogLevel.Warning, "MQTT broker {Endpoint} sent {Inflight} unacknowledged QoS 1/2 messages, more than our receive maximum of {ReceiveMaximum}; tolerated (logged once per connection)")]
+    public static partial void ReceiveMaximumExceeded(ILogger logger, string endpoint, int inflight, ushort receiveMaximum);
+
     [LoggerMessage(9, LogLevel.Warning, "Subscribing after connect to {Endpoint} failed: {Reason}")]
     public static partial void SubscribeAfterConnectFailed(ILogger logger, string endpoint, string reason);
 }

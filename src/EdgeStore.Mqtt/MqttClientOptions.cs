@@ -29,6 +29,15 @@ public sealed class MqttClientOptions
     /// <summary>How many unacknowledged QoS 1/2 messages the broker may send us at once (MQTT 5 only).</summary>
     public ushort ReceiveMaximum { get; set; } = ushort.MaxValue;
 
+    /// <summary>
+    /// True (the specification's rule): a broker that sends more unacknowledged QoS 1/2 messages than
+    /// <see cref="ReceiveMaximum"/> is a protocol error (DISCONNECT 0x93, reconnect). False: it is counted in
+    /// <see cref="MqttClientCounters.ReceiveMaximumExceeded"/> and logged once per connection, and the messages are
+    /// delivered. Mosquitto 2.0.11 honours a receive maximum below 65535 only for its first window, so with such a
+    /// broker either keep the default 65535 or set this to false.
+    /// </summary>
+    public bool DisconnectOnReceiveMaximumExceeded { get; set; } = true;
+
     /// <summary>The largest packet we accept, in bytes (announced in MQTT 5, enforced in both versions).</summary>
     public uint MaximumPacketSize { get; set; } = 1024 * 1024;
 

@@ -113,7 +113,7 @@ internal static class MqttPacketReader
         if (total > settings.MaximumPacketSizeBytes)
         {
             throw new MqttProtocolException(
-                $"{(MqttPacketType)(first >> 4)} packet of {total} bytes exceeds the maximum packet size of {settings.MaximumPacketSizeBytes} bytes")
+                $"{((MqttPacketType)(first >> 4)).ToString().ToUpperInvariant()} packet of {total} bytes exceeds the maximum packet size of {settings.MaximumPacketSizeBytes} bytes")
             {
                 ReasonCode = 0x95,
             };

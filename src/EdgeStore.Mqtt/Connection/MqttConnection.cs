@@ -37,7 +37,9 @@ internal sealed class MqttConnection : IAsyncDisposable
     private int _closing;
     private long _lastReadTimestamp;
     private long _lastWriteTimestamp;
+    private readonly Action<int> _onReceiveMaximumExceeded;
     private volatile bool _consumerBusy;
+    private bool _receiveMaximumWarned;
     private Task _readLoop = Task.CompletedTask;
     private Task _writeLoop = Task.CompletedTask;
     private Task _keepAliveLoop = Task.CompletedTask;
@@ -51,8 +53,10 @@ internal sealed class MqttConnection : IAsyncDisposable
         long generation,
         TimeProvider time,
         MqttClientCounters counters,
-        Func<MqttApplicationMessage, CancellationToken, ValueTask> consumer)
+        Func<MqttApplicationMessage, CancellationToken, ValueTask> consumer,
+        Action<int> onReceiveMaximumExceeded)
     {
+        _onReceiveMaximumExceeded = onReceiveMaximumExceeded;
         _stream = stream;
         _reader = reader;
         _writer = writer;
@@ -364,11 +368,23 @@ internal sealed class MqttConnection : IAsyncDisposable
 
             if (Version == MqttProtocolVersion.V500 && inflight > _options.ReceiveMaximum)
             {
-                throw new MqttProtocolException(
-                    $"the broker sent {inflight} unacknowledged QoS 1/2 messages, more than our receive maximum of {_options.ReceiveMaximum}")
+                if (!_options.DisconnectOnReceiveMaximumExceeded)
                 {
-                    ReasonCode = 0x93,
-                };
+                    _counters.AddReceiveMaximumExceeded();
+                    if (!_receiveMaximumWarned)
+                    {
+                        _receiveMaximumWarned = true;
+                        _onReceiveMaximumExceeded(inflight);
+                    }
+                }
+                else
+                {
+                    throw new MqttProtocolException(
+                    $"the broker sent {inflight} unacknowledged QoS 1/2 messages, more than our receive maximum of {_options.ReceiveMaximum}")
+                    {
+                        ReasonCode = 0x93,
+                    };
+                }
             }
         }
 

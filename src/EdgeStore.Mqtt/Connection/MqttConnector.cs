@@ -79,15 +79,23 @@ internal static class MqttConnector
             var buffer = result.Buffer;
             MqttPacket? packet;
             MqttApplicationMessage? message;
-            bool complete;
+            var complete = false;
             try
             {
                 complete = MqttPacketReader.TryRead(ref buffer, settings, out packet, out message);
             }
             finally
             {
-                // Bytes after CONNACK stay in the pipe for the connection's receive loop.
-                reader.AdvanceTo(buffer.Start, buffer.End);
+                // Bytes after CONNACK stay in the pipe, NOT marked examined, so the receive loop's first read
+                // returns them at once instead of waiting for more bytes from the socket.
+                if (complete)
+                {
+                    reader.AdvanceTo(buffer.Start);
+                }
+                else
+                {
+                    reader.AdvanceTo(buffer.Start, buffer.End);
+                }
             }
 
             if (complete)

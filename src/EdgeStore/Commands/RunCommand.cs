@@ -3,6 +3,7 @@ using EdgeStore.Configuration;
 using EdgeStore.Health;
 using EdgeStore.Ingest;
 using EdgeStore.RemoteTuning;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -24,19 +25,20 @@ internal static class RunCommand
             HelpName = "FILE",
         };
         var command = new Command("run", "Run the daemon: subscribe to the configured topics and store every message.") { config };
-        command.SetAction((parseResult, cancellationToken) => RunAsync(parseResult.GetValue(config), cancellationToken));
+        command.SetAction((parseResult, cancellationToken) =>
+            RunAsync(SettingsLoader.ForCurrentProcess(), parseResult.GetValue(config), Console.Error, cancellationToken));
         return command;
     }
 
-    public static async Task<int> RunAsync(string? configFile, CancellationToken cancellationToken)
+    public static async Task<int> RunAsync(SettingsLoader loader, string? configFile, TextWriter error, CancellationToken cancellationToken)
     {
-        var loaded = SettingsLoader.ForCurrentProcess().Load(configFile);
+        var loaded = loader.Load(configFile);
         if (!loaded.IsValid)
         {
-            return ConfigurationErrors.Report(loaded.Errors, Console.Error);
+            return ConfigurationErrors.Report(loaded.Errors, error);
         }
 
-        var builder = CreateHostBuilder(loaded.Settings!);
+        var builder = CreateHostBuilder(loaded.Settings!, loaded.Configuration);
         IHost host;
         try
         {
@@ -44,7 +46,7 @@ internal static class RunCommand
         }
         catch (Exception e) when (e is InvalidOperationException or AggregateException)
         {
-            await Console.Error.WriteLineAsync($"edgestore: cannot start: {e.Message}");
+            await error.WriteLineAsync($"edgestore: cannot start: {e.Message}");
             return ExitCodes.Failure;
         }
 
@@ -64,15 +66,21 @@ internal static class RunCommand
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            logger.LogCritical(e, "EdgeStore could not run: {Reason}", e.Message);
+            // The host has logged the exception with its stack; the operator gets the reason in one line.
+            logger.LogCritical("EdgeStore could not run: {Reason}", e.Message);
+            await error.WriteLineAsync($"edgestore: cannot run: {e.Message}");
             return ExitCodes.Failure;
         }
 
         return ingest.Fault is null ? ExitCodes.Ok : ExitCodes.Failure;
     }
 
-    /// <summary>The daemon's host: settings, health, ingestion. Exposed for tests that inspect the wiring.</summary>
-    public static HostApplicationBuilder CreateHostBuilder(EdgeStoreSettings settings)
+    /// <summary>
+    /// The daemon's host: settings, health, ingestion. <paramref name="configuration"/> (the validated file + environment
+    /// tree) becomes the builder's configuration, so a component that binds its own section from
+    /// <c>builder.Configuration</c> sees exactly what <paramref name="settings"/> was bound from.
+    /// </summary>
+    public static HostApplicationBuilder CreateHostBuilder(EdgeStoreSettings settings, IConfiguration? configuration = null)
     {
         var builder = new HostApplicationBuilder(new HostApplicationBuilderSettings
         {
@@ -80,6 +88,11 @@ internal static class RunCommand
             ApplicationName = "edgestore",
             ContentRootPath = AppContext.BaseDirectory,
         });
+        if (configuration is not null)
+        {
+            builder.Configuration.AddConfiguration(configuration);
+        }
+
         ConfigureLogging(builder.Logging, settings.Logging);
 
         builder.Services.Configure<HostOptions>(options => options.ShutdownTimeout = ShutdownTimeout);

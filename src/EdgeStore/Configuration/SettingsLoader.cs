@@ -19,11 +19,16 @@ internal sealed class SettingsLoader
 
     private readonly IReadOnlyDictionary<string, string?> _environment;
     private readonly MachineFacts _machine;
+    private readonly string _defaultConfigFile;
 
-    public SettingsLoader(IReadOnlyDictionary<string, string?> environment, MachineFacts machine)
+    /// <param name="environment">The process environment (EDGESTORE__* and STATE_DIRECTORY are read from it).</param>
+    /// <param name="machine">Host name and RAM, for defaults.</param>
+    /// <param name="defaultConfigFile">The file read when no --config is given; tests point it elsewhere.</param>
+    public SettingsLoader(IReadOnlyDictionary<string, string?> environment, MachineFacts machine, string defaultConfigFile = DefaultConfigFile)
     {
         _environment = environment;
         _machine = machine;
+        _defaultConfigFile = defaultConfigFile;
     }
 
     /// <summary>A loader over this process's environment and machine.</summary>
@@ -48,7 +53,7 @@ internal sealed class SettingsLoader
         var notices = new List<string>();
 
         var explicitFile = configFile is not null;
-        var path = configFile ?? DefaultConfigFile;
+        var path = configFile ?? _defaultConfigFile;
         IConfiguration? fileConfiguration = null;
         string? usedFile = null;
         if (File.Exists(path))
@@ -90,14 +95,15 @@ internal sealed class SettingsLoader
         }
 
         combined.AddConfiguration(environmentConfiguration);
+        var configuration = combined.Build();
         var settings = new EdgeStoreSettings();
-        combined.Build().Bind(settings);
+        configuration.Bind(settings);
 
         ApplyDefaults(settings, notices);
         SettingsValidator.Validate(settings, errors);
         return errors.Count > 0
             ? new SettingsLoadResult(null, errors, notices, usedFile)
-            : new SettingsLoadResult(settings, errors, notices, usedFile);
+            : new SettingsLoadResult(settings, errors, notices, usedFile) { Configuration = configuration };
     }
 
     /// <summary>The effective memory-map cap: 25% of RAM (contract C2), or the default cap when RAM is unknown.</summary>

@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.Globalization;
 using System.Reflection;
 using Microsoft.Extensions.Configuration;
@@ -19,7 +20,11 @@ internal static class SettingsSchema
     /// <paramref name="describeSource"/> turns a key path as given into where it came from ("in FILE", "from environment variable X").
     /// </summary>
     public static void Check(IConfiguration configuration, Func<string, string> describeSource, List<SettingsError> unknownKeys, List<SettingsError> badValues) =>
-        CheckObject(configuration.GetChildren(), typeof(EdgeStoreSettings), string.Empty, new Sink(describeSource, unknownKeys, badValues));
+        Check(configuration, typeof(EdgeStoreSettings), describeSource, unknownKeys, badValues);
+
+    /// <summary>The same check against any settings type (tests use small ones).</summary>
+    public static void Check(IConfiguration configuration, Type settingsType, Func<string, string> describeSource, List<SettingsError> unknownKeys, List<SettingsError> badValues) =>
+        CheckObject(configuration.GetChildren(), settingsType, string.Empty, new Sink(describeSource, unknownKeys, badValues));
 
     private static void CheckObject(IEnumerable<IConfigurationSection> children, Type type, string prefix, Sink sink)
     {
@@ -104,16 +109,37 @@ internal static class SettingsSchema
         var ok = type == typeof(string)
             || (type == typeof(int) && int.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out _))
             || (type == typeof(long) && long.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out _))
-            || (type == typeof(bool) && bool.TryParse(value, out _));
+            || (type == typeof(bool) && bool.TryParse(value, out _))
+            || (type == typeof(double) && double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var number) && double.IsFinite(number))
+            || (type != typeof(int) && type != typeof(long) && type != typeof(bool) && type != typeof(double) && ConvertsWithTypeConverter(type, value));
         return ok ? null : $"{Describe(type)} (got '{value}')";
+    }
+
+    /// <summary>Any other scalar (enums, TimeSpan, ...) converts the way the configuration binder converts it.</summary>
+    private static bool ConvertsWithTypeConverter(Type type, string value)
+    {
+        try
+        {
+            TypeDescriptor.GetConverter(type).ConvertFromInvariantString(value);
+            return true;
+        }
+        catch (Exception e) when (e is FormatException or ArgumentException or NotSupportedException or OverflowException)
+        {
+            return false;
+        }
     }
 
     private static string Describe(Type type) =>
         type == typeof(bool) ? "must be true or false"
         : type == typeof(string) ? "must be text"
-        : "must be a whole number";
+        : type == typeof(double) ? "must be a number"
+        : type.IsEnum ? $"must be one of {string.Join(", ", Enum.GetNames(type))}"
+        : type == typeof(int) || type == typeof(long) ? "must be a whole number"
+        : $"must be a {type.Name} value";
 
-    private static bool IsScalar(Type type) => type == typeof(string) || type == typeof(int) || type == typeof(long) || type == typeof(bool);
+    /// <summary>A type bound from one string, as the configuration binder decides it: anything a TypeConverter reads from text.</summary>
+    private static bool IsScalar(Type type) =>
+        type == typeof(string) || type.IsPrimitive || type.IsEnum || TypeDescriptor.GetConverter(type).CanConvertFrom(typeof(string));
 
     private static Type? ListElementType(Type type) =>
         type.IsGenericType && type.GetGenericTypeDefinition() == typeof(List<>) ? type.GetGenericArguments()[0] : null;

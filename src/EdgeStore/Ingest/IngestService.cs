@@ -51,6 +51,7 @@ internal sealed partial class IngestService : IHostedService, IAsyncDisposable
     private int _accepting;
     private int _handlersInFlight;
     private int _handlersParked;
+    private int _handlersWaitingForQueue;
     private long _backlog;
     private long _quarantinedSeen;
     private volatile Exception? _fault;
@@ -214,7 +215,7 @@ internal sealed partial class IngestService : IHostedService, IAsyncDisposable
             }
 
             var receivedAt = _timeProvider.GetUtcNow().ToUnixTimeMilliseconds();
-            var decoded = _decoder.Decode(message.Topic, message.Payload.Span, message.ContentType);
+            var decoded = Decode(message);
             if (decoded.QuarantineReason is not null)
             {
                 var seen = Interlocked.Increment(ref _quarantinedSeen);
@@ -238,6 +239,7 @@ internal sealed partial class IngestService : IHostedService, IAsyncDisposable
             // Awaiting a full channel here is the back-pressure: the client's receive loop stops reading the socket.
             if (!_channel!.Writer.TryWrite(record))
             {
+                Interlocked.Increment(ref _handlersWaitingForQueue);
                 try
                 {
                     await _channel.Writer.WriteAsync(record, cancellationToken);
@@ -247,6 +249,10 @@ internal sealed partial class IngestService : IHostedService, IAsyncDisposable
                     await ParkAsync(cancellationToken);
                     return;
                 }
+                finally
+                {
+                    Interlocked.Decrement(ref _handlersWaitingForQueue);
+                }
             }
 
             _status.Backlog = Interlocked.Increment(ref _backlog);
@@ -255,6 +261,22 @@ internal sealed partial class IngestService : IHostedService, IAsyncDisposable
         finally
         {
             Interlocked.Decrement(ref _handlersInFlight);
+        }
+    }
+
+    /// <summary>
+    /// The decoder is written never to throw; should it anyway, the message goes to quarantine with the reason rather
+    /// than staying unacknowledged and coming back forever (contract C5: bad input never stops ingestion).
+    /// </summary>
+    private DecodedPayload Decode(MqttApplicationMessage message)
+    {
+        try
+        {
+            return _decoder.Decode(message.Topic, message.Payload.Span, message.ContentType);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return new DecodedPayload(PayloadKind.Quarantined, null, null, $"decoder failed: {e.GetType().Name}: {e.Message}");
         }
     }
 
@@ -319,9 +341,10 @@ internal sealed partial class IngestService : IHostedService, IAsyncDisposable
     }
 
     /// <summary>
-    /// Beats for the ingest side while it is idle (no message for a while, or waiting for the broker). A handler stuck
-    /// in the channel write does not count as idle: then only the handler's own beat, on each message it completes, keeps
-    /// the ingest beat fresh, so a writer that stops draining the channel also stops the ingest beat.
+    /// Beats for the ingest side between messages: while idle, waiting for the broker, parked during a stop, or waiting
+    /// for room in a full queue (that is back-pressure, and the writer's own beat tells whether the writer is alive, for
+    /// example through a long maintenance pause). Only a handler busy anywhere else for longer than the staleness limit
+    /// stops the beat, since a handler normally takes microseconds; each completed message beats as well.
     /// </summary>
     private async Task BeatAsync(CancellationToken cancellationToken)
     {
@@ -330,7 +353,7 @@ internal sealed partial class IngestService : IHostedService, IAsyncDisposable
         {
             do
             {
-                if (Volatile.Read(ref _handlersInFlight) - Volatile.Read(ref _handlersParked) <= 0)
+                if (Volatile.Read(ref _handlersInFlight) - Volatile.Read(ref _handlersParked) - Volatile.Read(ref _handlersWaitingForQueue) <= 0)
                 {
                     _heartbeat.IngestLoopBeat();
                 }

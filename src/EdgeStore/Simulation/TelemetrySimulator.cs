@@ -43,18 +43,15 @@ internal sealed partial class TelemetrySimulator
             for (long i = 0; plan.Count is null || i < plan.Count; i++)
             {
                 var elapsed = _timeProvider.GetElapsedTime(started);
-                if (plan.Duration is { } duration && elapsed >= duration)
+                var due = TimeSpan.FromSeconds(i * secondsPerMessage);
+                if (plan.Duration is { } duration && PastDuration(duration, elapsed, due, secondsPerMessage > 0))
                 {
                     break;
                 }
 
-                if (secondsPerMessage > 0)
+                if (due - elapsed >= TimeSpan.FromMilliseconds(1))
                 {
-                    var ahead = TimeSpan.FromSeconds(i * secondsPerMessage) - elapsed;
-                    if (ahead >= TimeSpan.FromMilliseconds(1))
-                    {
-                        await Task.Delay(ahead, _timeProvider, cancellationToken);
-                    }
+                    await Task.Delay(due - elapsed, _timeProvider, cancellationToken);
                 }
 
                 await inFlight.WaitAsync(cancellationToken);
@@ -63,6 +60,8 @@ internal sealed partial class TelemetrySimulator
                 byte[] payload;
                 if (plan.MalformedEvery > 0 && (i + 1) % plan.MalformedEvery == 0)
                 {
+                    // Spread the broken messages over the devices even when the device count divides the interval.
+                    device = devices[malformed % devices.Length];
                     payload = device.MalformedPayload();
                     malformed++;
                 }
@@ -95,6 +94,13 @@ internal sealed partial class TelemetrySimulator
 
         return new SimulationResult(Interlocked.Read(ref _published), malformed, Interlocked.Read(ref _failed), _timeProvider.GetElapsedTime(started));
     }
+
+    /// <summary>
+    /// At a fixed rate the run ends with the schedule (rate × duration messages, even when the publisher ran a little
+    /// behind), but never later than twice the duration; as fast as possible it ends by the clock.
+    /// </summary>
+    private static bool PastDuration(TimeSpan duration, TimeSpan elapsed, TimeSpan due, bool fixedRate) =>
+        fixedRate ? due >= duration || elapsed >= duration * 2 : elapsed >= duration;
 
     private async Task PublishAsync(string topic, byte[] payload, MqttQualityOfService qos, SemaphoreSlim inFlight, CancellationToken cancellationToken)
     {
