@@ -2,6 +2,7 @@ using System.CommandLine;
 using EdgeStore.Configuration;
 using EdgeStore.Health;
 using EdgeStore.Ingest;
+using EdgeStore.Memory;
 using EdgeStore.RemoteTuning;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -103,6 +104,7 @@ internal static class RunCommand
         builder.Services.AddSingleton<IngestHeartbeat>();
         builder.Services.AddSingleton<IngestService>();
         builder.Services.AddHostedService(services => services.GetRequiredService<IngestService>());
+        builder.Services.AddMemoryGovernance(settings.Memory);
         builder.Services.AddRemoteTuning(builder.Configuration);
         return builder;
     }

@@ -19,6 +19,9 @@ internal sealed class EdgeStoreSettings
 
     public LoggingSettings Logging { get; set; } = new();
 
+    /// <summary>Memory pressure monitoring and mmap governance (docs/MEMORY.md).</summary>
+    public EdgeStore.Memory.MemorySettings Memory { get; set; } = new();
+
     public MaintenanceSection Maintenance { get; set; } = new();
 
     public RetentionSettings Retention { get; set; } = new();

@@ -15,6 +15,11 @@ internal static class SettingsValidator
         ValidateIngest(settings.Ingest, errors);
         ValidateDecoder(settings.Decoder, errors);
         ValidateNode(settings.Node, errors);
+        foreach (var (field, reason) in EdgeStore.Memory.MemorySettingsValidator.Check(settings.Memory))
+        {
+            errors.Add(new SettingsError($"{EdgeStore.Memory.MemorySettings.SectionName}:{field}", reason));
+        }
+
         RemoteTuning.TuningSettingsValidator.Validate(settings, errors);
         if (!Enum.TryParse<Microsoft.Extensions.Logging.LogLevel>(settings.Logging.Level, ignoreCase: true, out var level) || level == Microsoft.Extensions.Logging.LogLevel.None || !Enum.IsDefined(level) || settings.Logging.Level.Any(char.IsAsciiDigit))
         {

@@ -2,6 +2,7 @@ using System.Threading.Channels;
 using EdgeStore.Configuration;
 using EdgeStore.Decoding;
 using EdgeStore.Health;
+using EdgeStore.Memory;
 using EdgeStore.Mqtt;
 using EdgeStore.Storage;
 using Microsoft.Extensions.Hosting;
@@ -42,6 +43,8 @@ internal sealed partial class IngestService : IHostedService, IAsyncDisposable
     // storing (and so without acknowledging) what they hold; the broker redelivers it to the persistent session.
     private readonly TaskCompletionSource _releaseParked = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    private readonly MmapCap _mmapCap;
+    private readonly MmapGovernor _mmapGovernor;
     private TelemetryDatabase? _database;
     private BatchWriter? _writer;
     private Channel<IngestRecord>? _channel;
@@ -62,8 +65,12 @@ internal sealed partial class IngestService : IHostedService, IAsyncDisposable
         IngestHeartbeat heartbeat,
         ILoggerFactory loggerFactory,
         TimeProvider timeProvider,
-        IHostApplicationLifetime lifetime)
+        IHostApplicationLifetime lifetime,
+        MmapCap mmapCap,
+        MmapGovernor mmapGovernor)
     {
+        _mmapCap = mmapCap;
+        _mmapGovernor = mmapGovernor;
         _settings = settings;
         _status = status;
         _heartbeat = heartbeat;
@@ -87,7 +94,12 @@ internal sealed partial class IngestService : IHostedService, IAsyncDisposable
     {
         _status.Phase = "opening database";
         var storageOptions = IngestOptions.ForStorage(_settings.Storage, _settings.Ingest);
+
+        // The mmap cap counts EdgeStore's cgroup limit as well as MemTotal (DESIGN C2); from here on the memory
+        // governor owns the limits of every connection and lowers them under pressure.
+        storageOptions.MmapSizeBytes = _mmapCap.Clamp(storageOptions.MmapSizeBytes, "Storage:MmapSizeMiB").AppliedBytes;
         _database = await TelemetryDatabase.OpenAsync(storageOptions, _loggerFactory, _timeProvider, cancellationToken);
+        await _mmapGovernor.AttachStorageAsync(_database.Connections, cancellationToken);
         _status.MmapLimitBytes = storageOptions.MmapSizeBytes;
         LogDatabaseOpened(storageOptions.Path, _database.SchemaVersion, storageOptions.Durability, storageOptions.MmapSizeBytes / (1024 * 1024));
 

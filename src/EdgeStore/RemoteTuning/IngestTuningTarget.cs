@@ -19,7 +19,7 @@ internal sealed class IngestTuningTarget(IngestService ingest, DaemonStatus stat
     /// Set when the memory governor owns the connection limits: the mmap ceiling is then requested from it (it may
     /// hold the limit lower under pressure) instead of being written to the factory directly.
     /// </summary>
-    public Func<long, long, CancellationToken, ValueTask>? MemoryLimitsOverride { get; set; }
+    public Func<SqliteConnectionFactory, long, long, CancellationToken, ValueTask>? MemoryLimitsOverride { get; set; }
 
     public async ValueTask ApplyAsync(TunedValues previous, TunedValues next, CancellationToken ct)
     {
@@ -40,7 +40,7 @@ internal sealed class IngestTuningTarget(IngestService ingest, DaemonStatus stat
         {
             if (MemoryLimitsOverride is { } governed)
             {
-                await governed(next.MmapSizeBytes, next.CacheSizeBytes, ct);
+                await governed(database.Connections, next.MmapSizeBytes, next.CacheSizeBytes, ct);
             }
             else
             {

@@ -1,6 +1,7 @@
 using EdgeStore.Configuration;
 using EdgeStore.Health;
 using EdgeStore.Ingest;
+using EdgeStore.Memory;
 using EdgeStore.Status;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -36,7 +37,14 @@ internal static class RemoteTuningServiceCollectionExtensions
 
         services.TryAddSingleton(sp => TuningStateFile.ForDatabase(sp.GetRequiredService<EdgeStoreSettings>().Storage.Path
             ?? throw new InvalidOperationException("Storage:Path has no value; the settings were not loaded through SettingsLoader.")));
-        services.TryAddSingleton(sp => new IngestTuningTarget(sp.GetRequiredService<IngestService>(), sp.GetRequiredService<DaemonStatus>()));
+        services.TryAddSingleton(sp => new IngestTuningTarget(sp.GetRequiredService<IngestService>(), sp.GetRequiredService<DaemonStatus>())
+        {
+            // With memory governance wired, the governor owns every connection's limits: tuning moves its ceiling and
+            // normal cache size, and pressure can still hold them lower.
+            MemoryLimitsOverride = sp.GetService<MmapGovernor>() is { } governor && sp.GetService<MemoryFiles>() is { } files
+                ? (connections, mmapBytes, cacheBytes, ct) => new ValueTask(governor.AttachStorageAsync(new SqliteMemoryLimitTarget(connections, files), mmapBytes, cacheBytes, ct))
+                : null,
+        });
         services.TryAddSingleton<LoggingTuningTarget>();
         services.AddSingleton<ILiveTuningTarget>(sp => sp.GetRequiredService<IngestTuningTarget>());
         services.AddSingleton<ILiveTuningTarget>(sp => sp.GetRequiredService<LoggingTuningTarget>());
@@ -47,7 +55,8 @@ internal static class RemoteTuningServiceCollectionExtensions
             configuration.GetSection(nameof(EdgeStoreSettings.Metrics)).Bind(settings.Metrics);
 
             // The baseline is taken here, before RemoteTuningStartup writes the tuned values into the same settings.
-            var capBytes = SettingsLoader.MmapCapMiB(MachineFacts.Current()) * 1024L * 1024;
+            // The memory capability's cap counts the cgroup limit as well as MemTotal; without it, MemTotal alone.
+            var capBytes = sp.GetService<MmapCap>()?.CapBytes ?? SettingsLoader.MmapCapMiB(MachineFacts.Current()) * 1024L * 1024;
             return new RemoteTuner(
                 TunedValues.FromSettings(settings),
                 sp.GetRequiredService<TuningStateFile>(),
@@ -58,6 +67,7 @@ internal static class RemoteTuningServiceCollectionExtensions
                 sp.GetRequiredService<ILogger<RemoteTuner>>());
         });
         services.TryAddSingleton<ControlConnection>();
+        services.AddSingleton<IStatusContributor>(sp => new MemoryStatusContributor(sp.GetService<MemoryPressureMonitor>()));
 
         // First of all hosted services, wherever this call sits: the persisted tuning must be in the settings before
         // ingestion (or anything else) reads them.

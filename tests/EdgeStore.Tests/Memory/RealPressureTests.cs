@@ -1,0 +1,207 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using EdgeStore.Storage;
+using EdgeStore.Testing;
+using Xunit.Abstractions;
+
+namespace EdgeStore.Tests.Memory;
+
+/// <summary>
+/// Real pressure, not simulated: the built daemon runs in a memory cgroup limited to 300 MiB, beside a process in
+/// the same cgroup that thrashes mapped reads over a file larger than the limit (an anonymous hog would only be
+/// OOM-killed). Telemetry keeps arriving over a real mosquitto. The daemon must see the pressure, lower mmap (and
+/// cache at Critical), keep storing every message, and not be OOM-killed.
+/// </summary>
+public sealed class RealPressureTests
+{
+    private const long MiB = 1024 * 1024;
+    private const long CgroupLimitBytes = 300 * MiB;
+    private const long ThrashFileBytes = 700 * MiB;
+
+    // Mapped random reads, one byte per page, over a file the cgroup cannot hold: constant refaults.
+    // The file's pages are dropped from the cache first, so they are charged to this cgroup when read back.
+    private const string ThrashScript = """
+        import mmap, os, random, sys, time
+        path, seconds = sys.argv[1], float(sys.argv[2])
+        f = open(path, 'rb')
+        size = os.fstat(f.fileno()).st_size
+        os.posix_fadvise(f.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
+        m = mmap.mmap(f.fileno(), size, prot=mmap.PROT_READ)
+        end = time.time() + seconds
+        touched = 0
+        while time.time() < end:
+            for _ in range(512):
+                touched += m[random.randrange(0, size // 4096) * 4096] >= 0
+        print('thrash touched', touched, 'pages')
+        """;
+
+    private readonly ITestOutputHelper _output;
+
+    public RealPressureTests(ITestOutputHelper output) => _output = output;
+
+    [Fact]
+    public async Task Daemon_in_a_thrashing_cgroup_lowers_mmap_keeps_ingesting_and_survives()
+    {
+        var python = FindOnPath("python3");
+        if (python is null)
+        {
+            Report("python3 is not installed: the thrashing load is a python mmap loop. Install python3 to run this test.");
+            return;
+        }
+
+        using var sandbox = MemoryCgroupSandbox.TryCreate(CgroupLimitBytes, out var whyNot);
+        if (sandbox is null)
+        {
+            Report(whyNot);
+            return;
+        }
+
+        _output.WriteLine($"cgroups: v1 {sandbox.V1Directory ?? "-"}, v2 {sandbox.V2Directory ?? "-"}; limit {CgroupLimitBytes} bytes");
+        var work = Directory.CreateTempSubdirectory("edgestore-realpressure-").FullName;
+        try
+        {
+            await RunAsync(sandbox, work, python);
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
+    private async Task RunAsync(MemoryCgroupSandbox sandbox, string work, string python)
+    {
+        var daemonPath = Path.Combine(AppContext.BaseDirectory, "edgestore");
+        Assert.True(File.Exists(daemonPath), $"the built daemon is missing at {daemonPath}");
+        var databasePath = Path.Combine(work, "telemetry.db");
+        var scriptPath = Path.Combine(work, "thrash.py");
+        var bigFile = Path.Combine(work, "thrash.bin");
+        var configPath = Path.Combine(work, "edgestore.json");
+        await File.WriteAllTextAsync(configPath, "{}");
+        await File.WriteAllTextAsync(scriptPath, ThrashScript);
+        WriteFile(bigFile, ThrashFileBytes);
+        var oomKillsBefore = sandbox.OomKills();
+
+        using var broker = MosquittoBroker.Start();
+        var environment = new Dictionary<string, string>
+        {
+            ["EDGESTORE__MQTT__PORT"] = broker.Port.ToString(CultureInfo.InvariantCulture),
+            ["EDGESTORE__MQTT__CLIENTID"] = "edgestore-realpressure",
+            ["EDGESTORE__STORAGE__PATH"] = databasePath,
+            ["EDGESTORE__STORAGE__MMAPSIZEMIB"] = "64",
+            ["EDGESTORE__NODE__ID"] = "realpressure",
+            ["EDGESTORE__MEMORY__POLLINTERVALMS"] = "500",
+            ["EDGESTORE__MEMORY__STEPDOWNHOLDSECONDS"] = "5",
+            ["EDGESTORE__MEMORY__CALMPERIODSECONDS"] = "5",
+            ["DOTNET_gcServer"] = "0",
+        };
+        using var daemon = DaemonProcess.StartShell(sandbox.JoinCommand($"'{daemonPath}' run --config '{configPath}'"), environment);
+        await daemon.WaitForLineAsync(l => l.Contains("Subscribed to", StringComparison.Ordinal), TimeSpan.FromSeconds(60), "subscription");
+        AssertInCgroup(daemon.Id, sandbox);
+
+        // Telemetry throughout: QoS 1 at 200 msg/s for 60 s, from outside the cgroup.
+        using var simulate = DaemonProcess.StartShell(
+            $"exec '{daemonPath}' simulate --port {broker.Port} --devices 20 --rate 200 --duration 60s --qos 1", new Dictionary<string, string>());
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        var rowsBeforePressure = CountRows(databasePath);
+
+        using var thrash = DaemonProcess.StartShell(sandbox.JoinCommand($"'{python}' '{scriptPath}' '{bigFile}' 40"), new Dictionary<string, string>());
+        var rise = await daemon.WaitForLineAsync(l => l.Contains("Memory pressure rose from Normal to", StringComparison.Ordinal), TimeSpan.FromSeconds(60), "pressure rise");
+        var lowered = await daemon.WaitForLineAsync(
+            l => l.Contains("Memory limits set for", StringComparison.Ordinal) && MmapChange(l) is { } c && c.To < c.From,
+            TimeSpan.FromSeconds(30), "lowered mmap limit");
+        _output.WriteLine(rise);
+        _output.WriteLine(lowered);
+        _output.WriteLine($"cgroup memory.pressure during the thrash:\n{sandbox.ReadPressure()}");
+
+        var rowsDuringPressure = CountRows(databasePath);
+        Assert.True(rowsDuringPressure > rowsBeforePressure, $"rows stored while under pressure: {rowsBeforePressure} -> {rowsDuringPressure}");
+        if (rise.Contains("to Critical", StringComparison.Ordinal))
+        {
+            var critical = await daemon.WaitForLineAsync(l => l.Contains("Memory limits set for Critical", StringComparison.Ordinal), TimeSpan.FromSeconds(30), "Critical limits");
+            Assert.Contains("-> 0 bytes, cache 8388608 -> 2097152 bytes, shrink_memory True", critical, StringComparison.Ordinal);
+        }
+
+        Assert.True(await thrash.WaitForExitAsync(TimeSpan.FromSeconds(120)), "the thrashing load ended");
+        _output.WriteLine(string.Join('\n', thrash.Lines));
+        Assert.True(await simulate.WaitForExitAsync(TimeSpan.FromSeconds(120)), "the simulator ended");
+        Assert.Equal(0, simulate.ExitCode);
+        var published = long.Parse(Regex.Match(string.Join('\n', simulate.Lines), @"published (\d+) messages").Groups[1].Value, CultureInfo.InvariantCulture);
+
+        // Every acknowledged message is stored: wait for the backlog, then compare.
+        var stored = 0L;
+        for (var i = 0; i < 600 && stored < published; i++)
+        {
+            stored = CountRows(databasePath);
+            await Task.Delay(100);
+        }
+
+        Assert.Equal(published, stored);
+        Assert.False(daemon.HasExited, $"the daemon is still running; output:\n{string.Join('\n', daemon.Lines.TakeLast(30))}");
+        Assert.Equal(oomKillsBefore, sandbox.OomKills());
+
+        // Pressure gone: after the hold and calm periods the governor climbs back to the configured 64 MiB.
+        await daemon.WaitForLineAsync(l => l.Contains("Memory pressure fell from", StringComparison.Ordinal) && l.Contains("to Normal", StringComparison.Ordinal),
+            TimeSpan.FromSeconds(120), "pressure back to Normal");
+        var loweredAt = daemon.Lines.ToList().IndexOf(lowered);
+        await daemon.WaitForLineAsync(l => l.Contains("Memory limits set for Normal", StringComparison.Ordinal) && MmapChange(l) is { From: < 67108864, To: 67108864 },
+            TimeSpan.FromSeconds(90), "mmap raised back to 64 MiB", skipLines: loweredAt + 1);
+
+        UnixSignal.Send(daemon.Id, UnixSignal.SigTerm);
+        Assert.True(await daemon.WaitForExitAsync(TimeSpan.FromSeconds(60)), "the daemon stopped on SIGTERM");
+        Assert.Equal(0, daemon.ExitCode);
+        foreach (var line in daemon.Lines.Where(l => l.Contains("EdgeStore.Memory", StringComparison.Ordinal)))
+        {
+            _output.WriteLine(line);
+        }
+    }
+
+    private static (long From, long To)? MmapChange(string line)
+    {
+        var match = Regex.Match(line, @"mmap (\d+) -> (\d+) bytes");
+        return match.Success
+            ? (long.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture), long.Parse(match.Groups[2].Value, CultureInfo.InvariantCulture))
+            : null;
+    }
+
+    private static void AssertInCgroup(int pid, MemoryCgroupSandbox sandbox)
+    {
+        var membership = File.ReadAllText($"/proc/{pid}/cgroup");
+        var name = Path.GetFileName(sandbox.V1Directory ?? sandbox.V2Directory)!;
+        Assert.Contains(name, membership, StringComparison.Ordinal);
+    }
+
+    private static long CountRows(string databasePath)
+    {
+        using var connection = SqliteConnectionFactory.OpenReadOnly(databasePath);
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT count(*) FROM messages";
+        return Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture);
+    }
+
+    private static void WriteFile(string path, long bytes)
+    {
+        var block = new byte[MiB];
+        Random.Shared.NextBytes(block);
+        using var stream = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, (int)MiB);
+        for (long written = 0; written < bytes; written += block.Length)
+        {
+            block[0]++;
+            stream.Write(block);
+        }
+
+        stream.Flush(flushToDisk: true);
+    }
+
+    private static string? FindOnPath(string name) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? string.Empty)
+            .Split(':', StringSplitOptions.RemoveEmptyEntries)
+            .Select(directory => Path.Combine(directory, name))
+            .FirstOrDefault(File.Exists);
+
+    private void Report(string reason)
+    {
+        var message = $"SKIPPED real memory pressure test: {reason}";
+        _output.WriteLine(message);
+        Console.Error.WriteLine(message);
+    }
+}
