@@ -1,0 +1,10 @@
+namespace EdgeStore.Storage.Maintenance;
+
+/// <summary>wal_checkpoint modes. TRUNCATE shrinks the -wal file and is for maintenance windows only (DESIGN C3).</summary>
+public enum CheckpointMode
+{
+    Passive,
+    Full,
+    Restart,
+    Truncate,
+}

@@ -1,0 +1,7 @@
+namespace EdgeStore.Maintenance;
+
+/// <summary>Free and total bytes of the filesystem holding a path (statvfs).</summary>
+internal interface IDiskSpaceProbe
+{
+    DiskSpace Measure(string path);
+}

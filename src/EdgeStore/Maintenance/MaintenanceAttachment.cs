@@ -1,0 +1,71 @@
+using EdgeStore.Health;
+using EdgeStore.Storage;
+using EdgeStore.Storage.Maintenance;
+using Microsoft.Extensions.Logging;
+
+namespace EdgeStore.Maintenance;
+
+/// <summary>
+/// Where the ingest service hands the open database and its batch writer to maintenance (they are
+/// opened asynchronously at start, after DI is built). Until attached, the scheduler and the WAL
+/// guard wait; the disk guard's DeleteOldest does nothing. Also what the memory governor asks
+/// (<see cref="IMaintenanceActivity"/>) before it raises mmap_size.
+/// </summary>
+internal sealed class MaintenanceAttachment : IMaintenanceActivity, IOldestDataEraser
+{
+    private readonly IMmapLimitSource _limitSource;
+    private readonly TimeProvider _timeProvider;
+    private readonly ILoggerFactory _loggerFactory;
+    private readonly DaemonStatus? _status;
+    private TaskCompletionSource<MaintenanceCoordinator> _attached = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public MaintenanceAttachment(IMmapLimitSource limitSource, TimeProvider timeProvider, ILoggerFactory loggerFactory, DaemonStatus? status = null)
+    {
+        _limitSource = limitSource;
+        _timeProvider = timeProvider;
+        _loggerFactory = loggerFactory;
+        _status = status;
+    }
+
+    public MaintenanceCoordinator? Coordinator { get; private set; }
+
+    public bool HoldsMmapAtZero => Coordinator?.HoldsMmapAtZero ?? false;
+
+    /// <summary>Called by the ingest service once the database is open and its writer created.</summary>
+    public void Attach(TelemetryDatabase database, BatchWriter writer) => Attach(new TelemetryMaintenanceDatabase(database, writer));
+
+    public void Attach(IMaintenanceDatabase database)
+    {
+        var coordinator = new MaintenanceCoordinator(database, _limitSource, _timeProvider, _loggerFactory.CreateLogger<MaintenanceCoordinator>(), _status);
+        Coordinator = coordinator;
+        _attached.TrySetResult(coordinator);
+    }
+
+    /// <summary>Called before the writer is disposed: maintenance stops using it.</summary>
+    public void Detach()
+    {
+        Coordinator = null;
+        if (_attached.Task.IsCompleted)
+        {
+            _attached = new TaskCompletionSource<MaintenanceCoordinator>(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+    }
+
+    public Task<MaintenanceCoordinator> WaitAttachedAsync(CancellationToken ct) => _attached.Task.WaitAsync(ct);
+
+    public async Task<int> DeleteOldestAsync(long wantFreeBytes, int maxRows, CancellationToken ct)
+    {
+        if (Coordinator is not { } coordinator)
+        {
+            return 0;
+        }
+
+        // Deleting rows never shrinks the file (no auto_vacuum): safe outside a window, no mmap protocol needed.
+        return await coordinator.Database.RunOnWriterAsync(
+            async (connection, token) =>
+                DatabaseSpaceReport.Read(connection).FreeBytes >= wantFreeBytes
+                    ? 0
+                    : await RetentionSweep.DeleteOldestMessagesAsync(connection, maxRows, token),
+            ct);
+    }
+}

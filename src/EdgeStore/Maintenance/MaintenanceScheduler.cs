@@ -1,0 +1,126 @@
+using EdgeStore.Health;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace EdgeStore.Maintenance;
+
+/// <summary>
+/// Runs a maintenance pass when a window opens (once per opening) and on demand
+/// (<see cref="RunNowAsync"/>, for `cmd/maintenance`). It re-reads the clock at least once a minute
+/// instead of sleeping until the next window, so a clock that jumps (NTP on a Pi without RTC, DST)
+/// is followed, never missed. The last result is kept for status and metrics.
+/// </summary>
+internal sealed partial class MaintenanceScheduler : BackgroundService
+{
+    private static readonly TimeSpan LongestSleep = TimeSpan.FromMinutes(1);
+    private readonly MaintenanceAttachment _attachment;
+    private readonly MaintenanceOptions _options;
+    private readonly MaintenanceSchedule _schedule;
+    private readonly IDiskSpaceProbe _diskSpace;
+    private readonly StorageSafeMode? _safeMode;
+    private readonly DaemonStatus? _status;
+    private readonly TimeProvider _timeProvider;
+    private readonly ILoggerFactory _loggerFactory;
+    private readonly ILogger _logger;
+    private MaintenanceResult? _lastResult;
+    private DateTimeOffset? _lastOpeningRun;
+
+    public MaintenanceScheduler(
+        MaintenanceAttachment attachment,
+        MaintenanceOptions options,
+        IDiskSpaceProbe diskSpace,
+        TimeProvider timeProvider,
+        ILoggerFactory loggerFactory,
+        StorageSafeMode? safeMode = null,
+        DaemonStatus? status = null)
+    {
+        _attachment = attachment;
+        _options = options;
+        _schedule = new MaintenanceSchedule(options.Windows, options.TimeZone);
+        _diskSpace = diskSpace;
+        _safeMode = safeMode;
+        _status = status;
+        _timeProvider = timeProvider;
+        _loggerFactory = loggerFactory;
+        _logger = loggerFactory.CreateLogger<MaintenanceScheduler>();
+    }
+
+    public MaintenanceSchedule Schedule => _schedule;
+
+    public MaintenanceResult? LastResult => Volatile.Read(ref _lastResult);
+
+    /// <summary>Runs a pass now (outside any window), bounded by Maintenance:OnDemandBudget.</summary>
+    public async Task<MaintenanceResult> RunNowAsync(CancellationToken ct)
+    {
+        var coordinator = await _attachment.WaitAttachedAsync(ct);
+        return await RunPassAsync(coordinator, "on-demand", MaintenanceDeadline.After(_timeProvider, _options.OnDemandBudget), ct);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            await _attachment.WaitAttachedAsync(stoppingToken);
+            var first = _schedule.Evaluate(_timeProvider.GetUtcNow());
+            LogScheduled(_logger, _schedule.Windows.Count, first.NextStart ?? first.OpenUntil, _schedule.TimeZone.Id);
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                UpdateSafeModeStatus();
+                var now = _timeProvider.GetUtcNow();
+                var snapshot = _schedule.Evaluate(now);
+                if (snapshot is { IsOpen: true, OpenedAt: { } openedAt, OpenUntil: { } openUntil } && _lastOpeningRun != openedAt
+                    && _attachment.Coordinator is { } coordinator)
+                {
+                    _lastOpeningRun = openedAt;
+                    await RunPassAsync(coordinator, "window", new MaintenanceDeadline(_timeProvider, openUntil), stoppingToken);
+                    continue;
+                }
+
+                var sleep = LongestSleep;
+                if (snapshot.NextStart is { } next && next - now < sleep)
+                {
+                    sleep = next - now;
+                }
+
+                await Task.Delay(sleep > TimeSpan.Zero ? sleep : TimeSpan.FromMilliseconds(10), _timeProvider, stoppingToken);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Shutdown: a running pass already handed the connections back in its finally.
+        }
+    }
+
+    private async Task<MaintenanceResult> RunPassAsync(MaintenanceCoordinator coordinator, string trigger, MaintenanceDeadline deadline, CancellationToken ct)
+    {
+        var pass = new MaintenancePass(coordinator, _options, _diskSpace, _timeProvider, _loggerFactory.CreateLogger<MaintenancePass>());
+        MaintenanceResult result;
+        try
+        {
+            result = await pass.RunAsync(trigger, deadline, ct);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // Maintenance failing must never stop the daemon: ingestion goes on, the next window tries again.
+            LogPassFailed(_logger, ex, trigger);
+            result = new MaintenanceResult { Trigger = trigger, StartedAt = _timeProvider.GetUtcNow(), FinishedAt = _timeProvider.GetUtcNow(), StoppedBecause = ex.GetType().Name + ": " + ex.Message };
+        }
+
+        Volatile.Write(ref _lastResult, result);
+        return result;
+    }
+
+    private void UpdateSafeModeStatus()
+    {
+        if (_status is not null && _safeMode is not null)
+        {
+            _status.SafeMode = _safeMode.IsActive;
+        }
+    }
+
+    [LoggerMessage(EventId = 4402, Level = LogLevel.Error, Message = "Maintenance ({Trigger}) failed; ingestion continues and the next window tries again")]
+    private static partial void LogPassFailed(ILogger logger, Exception exception, string trigger);
+
+    [LoggerMessage(EventId = 4401, Level = LogLevel.Information, Message = "Maintenance: {Windows} windows in time zone {TimeZone}; next at {Next:O}")]
+    private static partial void LogScheduled(ILogger logger, int windows, DateTimeOffset? next, string timeZone);
+}

@@ -1,0 +1,60 @@
+using EdgeStore.Health;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+
+namespace EdgeStore.Maintenance;
+
+/// <summary>Registers maintenance, the WAL guard, the disk guard (as <see cref="IAckGate"/>) and storage-safe mode.</summary>
+internal static class MaintenanceServiceCollectionExtensions
+{
+    /// <summary>
+    /// Reads and validates the settings now (throws <see cref="MaintenanceSettingsException"/> naming the
+    /// field). Register before the ingest service, so the run marker is written and safe mode decided
+    /// before the database opens. The ingest service then calls <see cref="MaintenanceAttachment.Attach(EdgeStore.Storage.TelemetryDatabase, EdgeStore.Storage.BatchWriter)"/>.
+    /// </summary>
+    public static IServiceCollection AddMaintenance(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        var mmapCapBytes = long.TryParse(configuration["Storage:MmapSizeMiB"], System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var mib) && mib >= 0
+            ? mib * 1024 * 1024
+            : 256L * 1024 * 1024;
+        return services.AddMaintenance(MaintenanceOptions.Read(configuration), DatabaseLocation.Resolve(configuration), mmapCapBytes);
+    }
+
+    /// <summary>
+    /// The same, from options already built (<see cref="MaintenanceOptions.From"/>), the resolved database path
+    /// and the capped mmap limit the default <see cref="IMmapLimitSource"/> hands back after a window (register
+    /// the memory governor's own <see cref="IMmapLimitSource"/> first to replace it).
+    /// </summary>
+    public static IServiceCollection AddMaintenance(this IServiceCollection services, MaintenanceOptions options, string databasePath, long mmapCapBytes)
+    {
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton(options);
+        services.AddSingleton<MaintenanceAlarms>();
+        services.TryAddSingleton<IDiskSpaceProbe, StatvfsDiskSpaceProbe>();
+        services.AddSingleton(sp => StorageSafeMode.Start(
+            DatabaseLocation.StateDirectoryOf(databasePath), options, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger<StorageSafeMode>()));
+        services.TryAddSingleton<IMmapLimitSource>(sp => new ConfiguredMmapLimitSource(mmapCapBytes, sp.GetRequiredService<StorageSafeMode>()));
+        services.AddSingleton(sp => new MaintenanceAttachment(
+            sp.GetRequiredService<IMmapLimitSource>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>(), sp.GetService<DaemonStatus>()));
+        services.AddSingleton<IMaintenanceActivity>(sp => sp.GetRequiredService<MaintenanceAttachment>());
+        services.AddSingleton(sp => new DiskGuard(
+            databasePath, options, sp.GetRequiredService<IDiskSpaceProbe>(), sp.GetRequiredService<MaintenanceAlarms>(),
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<DiskGuard>>(), sp.GetRequiredService<MaintenanceAttachment>()));
+        services.AddSingleton<IAckGate>(sp => sp.GetRequiredService<DiskGuard>());
+        services.AddSingleton(sp => new MaintenanceScheduler(
+            sp.GetRequiredService<MaintenanceAttachment>(), options, sp.GetRequiredService<IDiskSpaceProbe>(), sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<StorageSafeMode>(), sp.GetService<DaemonStatus>()));
+        services.AddSingleton(sp => new WalGuard(
+            sp.GetRequiredService<MaintenanceAttachment>(), options, sp.GetRequiredService<MaintenanceAlarms>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<WalGuard>>()));
+
+        services.AddHostedService(sp => new RunMarkerService(
+            sp.GetRequiredService<StorageSafeMode>(), sp.GetRequiredService<Microsoft.Extensions.Hosting.IHostApplicationLifetime>(), sp.GetService<DaemonStatus>()));
+        services.AddHostedService(sp => sp.GetRequiredService<DiskGuard>());
+        services.AddHostedService(sp => sp.GetRequiredService<WalGuard>());
+        services.AddHostedService(sp => sp.GetRequiredService<MaintenanceScheduler>());
+        return services;
+    }
+}
