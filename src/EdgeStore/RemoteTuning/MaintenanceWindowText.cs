@@ -131,7 +131,15 @@ internal static partial class MaintenanceWindowText
         var hours = match.Groups["h"].Success ? int.Parse(match.Groups["h"].Value, CultureInfo.InvariantCulture) : 0;
         var minutes = match.Groups["m"].Success ? int.Parse(match.Groups["m"].Value, CultureInfo.InvariantCulture) : 0;
         var total = TimeSpan.FromHours(hours) + TimeSpan.FromMinutes(minutes);
-        return total < MinDuration || total > MaxDuration ? $"duration must be 5m..24h (got '{text}')" : null;
+        if (total < MinDuration || total > MaxDuration)
+        {
+            return $"duration must be 5m..24h (got '{text}')";
+        }
+
+        // The maintenance scheduler parses the same text at start: never accept what it would refuse.
+        return EdgeStore.Maintenance.SettingDuration.TryParse(text, out var parsed) && parsed == total
+            ? null
+            : $"duration is not understood by the maintenance scheduler (got '{text}')";
     }
 
     public static string? DaysProblem(string text)
@@ -142,7 +150,7 @@ internal static partial class MaintenanceWindowText
             return $"days must be day names (Mon..Sun) and ranges, comma-separated, such as Mon-Sun or Mon,Wed,Fri (got '{TunableSetting.Truncate(text)}')";
         }
 
-        return null;
+        return EdgeStore.Maintenance.MaintenanceDays.TryParse(text, out _, out var error) ? null : $"days: {error}";
     }
 
     private static bool DayPart(string part)

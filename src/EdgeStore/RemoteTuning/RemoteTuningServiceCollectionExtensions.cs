@@ -1,6 +1,7 @@
 using EdgeStore.Configuration;
 using EdgeStore.Health;
 using EdgeStore.Ingest;
+using EdgeStore.Maintenance;
 using EdgeStore.Memory;
 using EdgeStore.Status;
 using Microsoft.Extensions.Configuration;
@@ -26,6 +27,16 @@ internal static class RemoteTuningServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(configuration);
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<DaemonStatus>();
+
+        // When the settings instance is already registered, the persisted tuning is written into it now, so even a
+        // capability that reads its settings while it is being registered (after this call) starts with the tuned
+        // values. RemoteTuningStartup does it again at start, with logging and the cgroup-aware cap.
+        var registered = services.LastOrDefault(d => d.ServiceType == typeof(EdgeStoreSettings))?.ImplementationInstance as EdgeStoreSettings;
+        var baseline = registered is null ? null : TunedValues.FromSettings(registered);
+        if (registered is not null)
+        {
+            RemoteTuningStartup.ApplyPersistedEarly(registered, baseline!);
+        }
 
         services.TryAddSingleton(sp =>
         {
@@ -54,11 +65,11 @@ internal static class RemoteTuningServiceCollectionExtensions
             configuration.GetSection(nameof(EdgeStoreSettings.RemoteTuning)).Bind(settings.RemoteTuning);
             configuration.GetSection(nameof(EdgeStoreSettings.Metrics)).Bind(settings.Metrics);
 
-            // The baseline is taken here, before RemoteTuningStartup writes the tuned values into the same settings.
+            // The baseline is the local configuration alone: taken before any tuned value was written into the settings.
             // The memory capability's cap counts the cgroup limit as well as MemTotal; without it, MemTotal alone.
             var capBytes = sp.GetService<MmapCap>()?.CapBytes ?? SettingsLoader.MmapCapMiB(MachineFacts.Current()) * 1024L * 1024;
             return new RemoteTuner(
-                TunedValues.FromSettings(settings),
+                baseline ?? TunedValues.FromSettings(settings),
                 sp.GetRequiredService<TuningStateFile>(),
                 sp.GetServices<ILiveTuningTarget>(),
                 () => capBytes,
@@ -68,11 +79,19 @@ internal static class RemoteTuningServiceCollectionExtensions
         });
         services.TryAddSingleton<ControlConnection>();
         services.AddSingleton<IStatusContributor>(sp => new MemoryStatusContributor(sp.GetService<MemoryPressureMonitor>()));
+        services.AddSingleton<IStatusContributor>(sp => new MaintenanceStatusContributor(sp.GetService<MaintenanceScheduler>()));
 
         // First of all hosted services, wherever this call sits: the persisted tuning must be in the settings before
         // ingestion (or anything else) reads them.
         services.Insert(0, ServiceDescriptor.Singleton<IHostedService, RemoteTuningStartup>());
-        services.AddHostedService<RemoteTuningService>();
+        services.AddHostedService(sp => new RemoteTuningService(
+            sp.GetRequiredService<ControlConnection>(),
+            sp.GetRequiredService<RemoteTuner>(),
+            sp.GetRequiredService<EdgeStoreSettings>(),
+            sp.GetRequiredService<DaemonStatus>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILogger<RemoteTuningService>>(),
+            sp.GetService<IMaintenanceCommand>() ?? (sp.GetService<MaintenanceScheduler>() is { } scheduler ? new SchedulerMaintenanceCommand(scheduler) : null)));
         services.AddHostedService<MetricsPublisher>();
         return services;
     }

@@ -21,4 +21,33 @@ internal sealed class RemoteTuningStartup(RemoteTuner tuner, EdgeStoreSettings s
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>
+    /// The persisted tuning written into <paramref name="settings"/> while the host is being built, silently: a file
+    /// that cannot be read, or values that no longer pass, are left for <see cref="RemoteTuner.LoadAtStart"/> to
+    /// report (and it decides again with the cgroup-aware cap).
+    /// </summary>
+    public static void ApplyPersistedEarly(EdgeStoreSettings settings, TunedValues baseline)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        if (settings.Storage.Path is not { } path)
+        {
+            return;
+        }
+
+        try
+        {
+            var state = TuningStateFile.ForDatabase(path).Read();
+            if (state.Applied is { } applied)
+            {
+                var overrides = TuningResolver.Revalidate(applied.Overrides, dropped: null);
+                var capBytes = SettingsLoader.MmapCapMiB(MachineFacts.Current()) * 1024L * 1024;
+                TuningResolver.Resolve(baseline, overrides, capBytes).Effective.WriteTo(settings);
+            }
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
+        {
+            // Reported and set aside by LoadAtStart.
+        }
+    }
 }

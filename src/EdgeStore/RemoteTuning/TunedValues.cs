@@ -55,8 +55,8 @@ internal sealed record TunedValues
             MaxBatchRows = settings.Ingest.MaxBatchRows,
             MaxBatchLatencyMs = settings.Ingest.MaxBatchLatencyMs,
             MaintenanceWindows = windows,
-            MessagesRetentionDays = settings.Retention.MessagesDays,
-            QuarantineRetentionDays = settings.Retention.QuarantineDays,
+            MessagesRetentionDays = settings.Retention.MessagesDays ?? DefaultMessagesRetentionDays,
+            QuarantineRetentionDays = settings.Retention.QuarantineDays ?? DefaultQuarantineRetentionDays,
             LogLevel = settings.Logging.Level,
             MetricsIntervalSeconds = settings.Metrics.IntervalSeconds,
         };
@@ -75,7 +75,7 @@ internal sealed record TunedValues
         settings.Storage.Durability = Durability;
         settings.Ingest.MaxBatchRows = MaxBatchRows;
         settings.Ingest.MaxBatchLatencyMs = MaxBatchLatencyMs;
-        settings.Maintenance.Windows = MaintenanceWindows.Select(w => new MaintenanceWindowEntry { Start = w.Start, Duration = w.Duration, Days = w.Days }).ToList();
+        settings.Maintenance.Windows = MaintenanceWindows.Select(w => new EdgeStore.Maintenance.MaintenanceWindowSettings { Start = w.Start, Duration = w.Duration, Days = w.Days }).ToList();
         settings.Retention.MessagesDays = MessagesRetentionDays;
         settings.Retention.QuarantineDays = QuarantineRetentionDays;
         settings.Logging.Level = LogLevel;

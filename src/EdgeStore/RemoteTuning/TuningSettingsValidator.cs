@@ -12,8 +12,16 @@ internal static class TuningSettingsValidator
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(errors);
-        Bounded(errors, "Retention:MessagesDays", settings.Retention.MessagesDays);
-        Bounded(errors, "Retention:QuarantineDays", settings.Retention.QuarantineDays);
+        if (settings.Retention.MessagesDays is { } messagesDays)
+        {
+            Bounded(errors, "Retention:MessagesDays", messagesDays);
+        }
+
+        if (settings.Retention.QuarantineDays is { } quarantineDays)
+        {
+            Bounded(errors, "Retention:QuarantineDays", quarantineDays);
+        }
+
         Bounded(errors, "Metrics:IntervalSeconds", settings.Metrics.IntervalSeconds);
         if (settings.Maintenance.Windows.Count > TunableSetting.MaxWindows)
         {
