@@ -2,7 +2,7 @@
 # Installs what EdgeStore's demo and tests need on a fresh Debian machine (as root, or with sudo).
 set -euo pipefail
 
-packages=(mosquitto mosquitto-clients sqlite3 shellcheck)
+packages=(mosquitto mosquitto-clients sqlite3 shellcheck python3)
 missing=()
 for package in "${packages[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then

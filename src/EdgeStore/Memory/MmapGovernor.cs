@@ -192,9 +192,9 @@ internal sealed partial class MmapGovernor : BackgroundService
 
             try
             {
-                using var tick = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-                tick.CancelAfter(_settings.PollInterval);
-                await _wake.Reader.WaitToReadAsync(tick.Token);
+                using var tick = new CancellationTokenSource(_settings.PollInterval, _timeProvider);
+                using var wait = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, tick.Token);
+                await _wake.Reader.WaitToReadAsync(wait.Token);
                 _wake.Reader.TryRead(out _);
             }
             catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)

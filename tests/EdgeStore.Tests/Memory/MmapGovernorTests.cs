@@ -153,4 +153,26 @@ public sealed class MmapGovernorTests
         Assert.Equal("mmap limit: 128 MiB (ceiling 128 MiB, cap 128 MiB = 25% of effective RAM); cache_size 8 MiB", lines[2]);
         Assert.Equal("mmap clamped: Storage:MmapSizeMiB asked 1 GiB, applied 128 MiB", lines[4]);
     }
+
+    [Fact]
+    public async Task Running_governor_reacts_to_a_level_change_without_being_asked()
+    {
+        using var rig = Rig();
+        var target = new RecordingLimitTarget();
+        await rig.Governor.AttachStorageAsync(target, 128 * MiB, 8 * MiB, CancellationToken.None);
+        await rig.Governor.StartAsync(CancellationToken.None);
+
+        rig.CgroupPsi(some: 0, full: 9);
+        rig.Tick(); // raises LevelChanged, which wakes the governor's loop
+
+        var stopwatch = System.Diagnostics.Stopwatch.StartNew();
+        while (rig.Status.MmapLimitBytes != 0 && stopwatch.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            await Task.Delay(20);
+        }
+
+        await rig.Governor.StopAsync(CancellationToken.None);
+        Assert.Equal(new MemoryLimits(0, 2 * MiB, true), target.Applied[^1]);
+        Assert.Equal(0, rig.Status.MmapLimitBytes);
+    }
 }
