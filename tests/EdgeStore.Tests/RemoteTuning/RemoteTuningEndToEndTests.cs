@@ -60,6 +60,12 @@ public sealed partial class RemoteTuningEndToEndTests(ITestOutputHelper output)
         // The memory map limit in force is the clamped one: metrics say so.
         await operatorClient.WaitForJsonAsync($"edgestore/{node}/metrics", m => (long?)m["mmapLimitBytes"] == mmapMiB * 1024 * 1024 && (long?)m["tuningVersion"] == 1, ReportTimeout);
 
+        // A maintenance command is answered on its result topic with the request's id (the pass itself, or "unavailable"
+        // when the daemon runs without the maintenance capability).
+        await operatorClient.PublishAsync($"edgestore/{node}/cmd/maintenance", """{"id": "req-1"}""");
+        var result = await operatorClient.WaitForJsonAsync($"edgestore/{node}/cmd/maintenance/result", r => (string?)r["id"] == "req-1", TimeSpan.FromSeconds(120));
+        Assert.Contains((string?)result["status"], new[] { "completed", "unavailable" });
+
         // `edgestore config show` names the remote values as such.
         var show = await EdgeStoreProcess.RunAsync(["config", "show"], TimeSpan.FromSeconds(60), scenario.DaemonEnvironment(), scenario.Directory, output);
         Assert.Equal(0, show.ExitCode);
