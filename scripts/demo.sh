@@ -75,7 +75,7 @@ rm -f "$db" "$db-wal" "$db-shm"
 EDGESTORE__STORAGE__PATH="$db" EDGESTORE__MQTT__CLIENTID=edgestore-demo "$edgestore" run >"$daemon_log" 2>&1 &
 daemon_pid=$!
 for _ in $(seq 1 600); do
-    grep -q "Subscribed to" "$daemon_log" && break
+    grep -qs "Subscribed to" "$daemon_log" && break
     kill -0 "$daemon_pid" 2>/dev/null || { tail -n 20 "$daemon_log" >&2; fail "edgestore run exited at start"; }
     sleep 0.1
 done

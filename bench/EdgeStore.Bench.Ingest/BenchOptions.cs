@@ -17,14 +17,19 @@ internal sealed class BenchOptions
 
     public int Repeat { get; private set; } = 1;
 
+    /// <summary>Record a perf profile of the daemon during each measured window.</summary>
+    public bool Perf { get; private set; }
+
     /// <summary>Extra daemon settings for experiments, e.g. EDGESTORE__INGEST__MAXBATCHROWS=5000.</summary>
     public Dictionary<string, string> DaemonEnvironment { get; } = [];
 
     public const string Usage = """
         usage: EdgeStore.Bench.Ingest [--edgestore PATH] [--messages 200000] [--devices 100] [--timeout 300]
-                                      [--scenarios live-qos0,live-qos1,...] [--repeat 1] [--env NAME=VALUE]...
+                                      [--scenarios live-qos0,live-qos1,...] [--repeat 1] [--env NAME=VALUE]... [--perf]
+               EdgeStore.Bench.Ingest --window-probe
         Starts its own mosquitto on a free 127.0.0.1 port and the built edgestore daemon for each scenario,
         publishes with `edgestore simulate --rate 0`, and prints stored rows/s, loss, duplicates, peak RSS and CPU.
+        --window-probe prints the inflight window mosquitto grants a subscriber per broker setting and client kind.
         """;
 
     public static BenchOptions Parse(string[] args)
@@ -32,6 +37,12 @@ internal sealed class BenchOptions
         var options = new BenchOptions();
         for (var i = 0; i < args.Length; i++)
         {
+            if (args[i] == "--perf")
+            {
+                options.Perf = true;
+                continue;
+            }
+
             var value = i + 1 < args.Length ? args[i + 1] : throw new ArgumentException($"{args[i]} needs a value\n{Usage}");
             switch (args[i])
             {

@@ -16,9 +16,14 @@ internal sealed record BenchResult(
     IReadOnlyList<(string Thread, TimeSpan Cpu)> DaemonThreads,
     int DaemonExitCode,
     int BrokerDropWarnings,
-    bool TimedOut)
+    bool TimedOut,
+    string? Profile)
 {
-    public long Loss => Published - (Stored - Duplicates);
+    /// <summary>
+    /// Published but not stored when the run ended (stored count settled for 5 s, or the timeout): lost, or still
+    /// held by the broker because the daemon stalled. Either way a failure of the run.
+    /// </summary>
+    public long Missing => Published - (Stored - Duplicates);
 
     public double RowsPerSecond => StoreWindow > TimeSpan.Zero ? Stored / StoreWindow.TotalSeconds : 0;
 }

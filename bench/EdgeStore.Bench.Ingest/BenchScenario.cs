@@ -15,7 +15,9 @@ namespace EdgeStore.Bench.Ingest;
 /// it is the protocol default). Mosquitto replaces max_inflight_messages with the client's value only when the
 /// CONNECT carries one, so this decides which window applies to an MQTT 5 subscriber.
 /// </param>
-internal sealed record BenchScenario(string Name, int Qos, int BrokerInflight, int ProtocolVersion, bool Backlog, int? ReceiveMaximum = null)
+/// <param name="Durability">The daemon's Storage:Durability: Normal (default) or Full (an fsync per commit).</param>
+internal sealed record BenchScenario(
+    string Name, int Qos, int BrokerInflight, int ProtocolVersion, bool Backlog, int? ReceiveMaximum = null, string Durability = "Normal")
 {
     public static IReadOnlyList<BenchScenario> All { get; } =
     [
@@ -30,5 +32,8 @@ internal sealed record BenchScenario(string Name, int Qos, int BrokerInflight, i
         new("drain-v311-inflight1000", Qos: 1, BrokerInflight: 1000, ProtocolVersion: 4, Backlog: true),
         new("drain-v311-unlimited", Qos: 1, BrokerInflight: 0, ProtocolVersion: 4, Backlog: true),
         new("live-qos1-inflight20", Qos: 1, BrokerInflight: 20, ProtocolVersion: 5, Backlog: false),
+        new("drain-full-v5-inflight20", Qos: 1, BrokerInflight: 20, ProtocolVersion: 5, Backlog: true, Durability: "Full"),
+        new("drain-full-v5-inflight20-rm65000", Qos: 1, BrokerInflight: 20, ProtocolVersion: 5, Backlog: true, ReceiveMaximum: 65000, Durability: "Full"),
+        new("drain-full-v5-unlimited", Qos: 1, BrokerInflight: 0, ProtocolVersion: 5, Backlog: true, Durability: "Full"),
     ];
 }

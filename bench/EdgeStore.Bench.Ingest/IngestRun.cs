@@ -43,22 +43,23 @@ internal sealed partial class IngestRun(BenchOptions options, BenchScenario scen
             if (scenario.Backlog)
             {
                 // Create the persistent session, stop, and let the whole load queue up in the broker for it.
-                daemon = await StartDaemonAsync(environment, directory);
+                daemon = ChildProcess.Start(options.EdgeStorePath, ["run"], environment, directory);
+                await daemon.WaitForLineAsync(SubscribedLine, TimeSpan.FromSeconds(90));
                 await daemon.StopAsync(TimeSpan.FromSeconds(30));
                 daemon.Dispose();
                 publisher = StartPublisher(broker.Port);
                 await publisher.WaitForExitAsync(deadline);
-                daemon = await StartDaemonAsync(environment, directory);
-            }
-            else
-            {
-                daemon = await StartDaemonAsync(environment, directory);
             }
 
+            // Sampled from the daemon's first instant: a backlog starts flowing right after CONNACK.
+            daemon = ChildProcess.Start(options.EdgeStorePath, ["run"], environment, directory);
             var tracked = new Dictionary<string, int> { ["daemon"] = daemon.ProcessId, ["broker"] = broker.ProcessId };
             await using var sampler = new ResourceSampler(daemon.ProcessId, tracked);
+            var profile = options.Perf ? new DaemonProfile(directory, daemon.ProcessId) : null;
             if (!scenario.Backlog)
             {
+                // A backlog drains from CONNACK on, before the subscription is even confirmed: no wait for it there.
+                await daemon.WaitForLineAsync(SubscribedLine, TimeSpan.FromSeconds(90));
                 publisher = StartPublisher(broker.Port);
                 sampler.Track("publisher", publisher.ProcessId);
             }
@@ -71,6 +72,12 @@ internal sealed partial class IngestRun(BenchOptions options, BenchScenario scen
             {
                 await Task.Delay(PollInterval);
                 var now = probe.HighestId();
+                if (highest == 0 && now > 0)
+                {
+                    sampler.MarkWindowStart();
+                    profile?.Start();
+                }
+
                 if (now != highest)
                 {
                     highest = now;
@@ -83,6 +90,12 @@ internal sealed partial class IngestRun(BenchOptions options, BenchScenario scen
                     break;
                 }
 
+                if (daemon.HasExited)
+                {
+                    // Crashed mid-run (an out-of-memory limit, a bug): report it, do not wait for rows that cannot come.
+                    break;
+                }
+
                 if (clock.Elapsed > deadline)
                 {
                     timedOut = true;
@@ -92,7 +105,13 @@ internal sealed partial class IngestRun(BenchOptions options, BenchScenario scen
 
             var cpu = sampler.CpuUsed();
             var threads = sampler.DaemonThreads();
+            var profileReport = profile is null ? null : await profile.StopAsync();
+            var crashed = daemon.HasExited;
             var exitCode = await daemon.StopAsync(TimeSpan.FromSeconds(30));
+            if (crashed)
+            {
+                Console.Write($"[daemon exited with {exitCode} during the run: {LastLines(daemon.Output, 5)}] ");
+            }
             var (published, publisherRate) = publisher.HasExited ? ParsePublished(publisher.Output) : (0L, 0.0);
             var first = probe.FirstReceivedUnixMs();
             var window = first is { } start && lastChangeUnixMs > start
@@ -113,7 +132,8 @@ internal sealed partial class IngestRun(BenchOptions options, BenchScenario scen
                 threads,
                 exitCode,
                 CountLines(broker.Output, "dropped"),
-                timedOut);
+                timedOut,
+                profileReport);
         }
         finally
         {
@@ -133,8 +153,17 @@ internal sealed partial class IngestRun(BenchOptions options, BenchScenario scen
             ["EDGESTORE__MQTT__SUBSCRIPTIONS__0__FILTER"] = "sensors/#",
             ["EDGESTORE__MQTT__SUBSCRIPTIONS__0__QOS"] = "1",
             ["EDGESTORE__STORAGE__PATH"] = databasePath,
+            ["EDGESTORE__STORAGE__DURABILITY"] = scenario.Durability,
             ["EDGESTORE__NODE__ID"] = "bench",
         };
+        if (options.Perf)
+        {
+            // Names for JIT-compiled methods in the perf report (/tmp/perf-PID.map); with W^X on, JIT code runs from a
+            // double-mapped memfd that perf attributes to "memfd:doublemapper" instead of the map.
+            environment["DOTNET_PerfMapEnabled"] = "1";
+            environment["DOTNET_EnableWriteXorExecute"] = "0";
+        }
+
         if (scenario.ReceiveMaximum is { } receiveMaximum)
         {
             environment["EDGESTORE__MQTT__RECEIVEMAXIMUM"] = receiveMaximum.ToString(CultureInfo.InvariantCulture);
@@ -146,22 +175,6 @@ internal sealed partial class IngestRun(BenchOptions options, BenchScenario scen
         }
 
         return environment;
-    }
-
-    private async Task<ChildProcess> StartDaemonAsync(Dictionary<string, string> environment, string directory)
-    {
-        var daemon = ChildProcess.Start(options.EdgeStorePath, ["run"], environment, directory);
-        try
-        {
-            await daemon.WaitForLineAsync(SubscribedLine, TimeSpan.FromSeconds(90));
-        }
-        catch
-        {
-            daemon.Dispose();
-            throw;
-        }
-
-        return daemon;
     }
 
     private ChildProcess StartPublisher(int port) => ChildProcess.Start(
@@ -185,6 +198,9 @@ internal sealed partial class IngestRun(BenchOptions options, BenchScenario scen
                 double.Parse(match.Groups[2].Value, CultureInfo.InvariantCulture))
             : (0, 0);
     }
+
+    private static string LastLines(string output, int count) =>
+        string.Join(" / ", output.Split('\n').Where(l => l.Length > 0).TakeLast(count));
 
     private static int CountLines(string output, string text) =>
         output.Split('\n').Count(l => l.Contains(text, StringComparison.OrdinalIgnoreCase));

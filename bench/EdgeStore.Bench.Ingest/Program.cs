@@ -2,6 +2,12 @@ using System.Globalization;
 using EdgeStore.Bench.Ingest;
 
 // A benchmark program, never a test: it prints figures and exits 0 unless it could not run at all.
+if (args is ["--window-probe"])
+{
+    await InflightWindowProbe.PrintAsync();
+    return 0;
+}
+
 BenchOptions options;
 try
 {
@@ -32,7 +38,12 @@ foreach (var scenario in options.Scenarios)
         {
             var result = await new IngestRun(options, scenario).RunAsync();
             results.Add(result);
-            Console.WriteLine(string.Create(culture, $"{result.RowsPerSecond:N0} rows/s, stored {result.Stored} of {result.Published}, loss {result.Loss}, duplicates {result.Duplicates}, peak anon {result.PeakRssAnonKiB / 1024.0:0.0} MiB{(result.TimedOut ? " (TIMED OUT)" : "")}"));
+            Console.WriteLine(string.Create(culture, $"{result.RowsPerSecond:N0} rows/s, stored {result.Stored} of {result.Published}, missing {result.Missing}, duplicates {result.Duplicates}, peak anon {result.PeakRssAnonKiB / 1024.0:0.0} MiB, daemon exit {result.DaemonExitCode}, broker drop warnings {result.BrokerDropWarnings}{(result.TimedOut ? " (TIMED OUT)" : "")}"));
+            if (result.Profile is not null)
+            {
+                Console.WriteLine(result.Profile);
+            }
+
             Console.WriteLine("  daemon CPU by thread: " + string.Join(", ", result.DaemonThreads.Take(6).Select(t => string.Create(culture, $"{t.Thread} {t.Cpu.TotalSeconds:0.00} s"))));
         }
         catch (Exception e) when (e is InvalidOperationException or TimeoutException or IOException)
@@ -43,14 +54,14 @@ foreach (var scenario in options.Scenarios)
 }
 
 Console.WriteLine();
-Console.WriteLine("| scenario | QoS | broker inflight | MQTT | receive max | published | stored | loss | dup | stored rows/s | publisher msg/s | peak RssAnon MiB | peak RssFile MiB | VmHWM MiB | CPU s daemon / broker / publisher | window s |");
-Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+Console.WriteLine("| scenario | durability | QoS | broker inflight | MQTT | receive max | published | stored | missing | dup | stored rows/s | publisher msg/s | peak RssAnon MiB | peak RssFile MiB | VmHWM MiB | CPU s daemon / broker / publisher | window s |");
+Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
 foreach (var r in results)
 {
     var s = r.Scenario;
     string Cpu(string name) => r.Cpu.TryGetValue(name, out var t) ? t.TotalSeconds.ToString("0.0", culture) : "-";
     Console.WriteLine(string.Create(culture,
-        $"| {s.Name}{(r.TimedOut ? " (timed out)" : "")} | {s.Qos} | {(s.BrokerInflight == 0 ? "unlimited" : s.BrokerInflight.ToString(culture))} | {(s.ProtocolVersion == 5 ? "5" : "3.1.1")} | {(s.ProtocolVersion == 4 ? "-" : s.ReceiveMaximum?.ToString(culture) ?? "65535 (not sent)")} | {r.Published} | {r.Stored} | {r.Loss} | {r.Duplicates} | {r.RowsPerSecond:N0} | {(r.PublisherRatePerSecond > 0 ? r.PublisherRatePerSecond.ToString("N0", culture) : "-")} | {r.PeakRssAnonKiB / 1024.0:0.0} | {r.PeakRssFileKiB / 1024.0:0.0} | {r.PeakVmHwmKiB / 1024.0:0.0} | {Cpu("daemon")} / {Cpu("broker")} / {Cpu("publisher")} | {r.StoreWindow.TotalSeconds:0.00} |"));
+        $"| {s.Name}{(r.TimedOut ? " (timed out)" : "")} | {s.Durability} | {s.Qos} | {(s.BrokerInflight == 0 ? "unlimited" : s.BrokerInflight.ToString(culture))} | {(s.ProtocolVersion == 5 ? "5" : "3.1.1")} | {(s.ProtocolVersion == 4 ? "-" : s.ReceiveMaximum?.ToString(culture) ?? "65535 (not sent)")} | {r.Published} | {r.Stored} | {r.Missing} | {r.Duplicates} | {r.RowsPerSecond:N0} | {(r.PublisherRatePerSecond > 0 ? r.PublisherRatePerSecond.ToString("N0", culture) : "-")} | {r.PeakRssAnonKiB / 1024.0:0.0} | {r.PeakRssFileKiB / 1024.0:0.0} | {r.PeakVmHwmKiB / 1024.0:0.0} | {Cpu("daemon")} / {Cpu("broker")} / {Cpu("publisher")} | {r.StoreWindow.TotalSeconds:0.00} |"));
 }
 
 Console.WriteLine($"load average after: {File.ReadAllText("/proc/loadavg").Trim()}");

@@ -13,7 +13,7 @@ internal sealed class ResourceSampler : IAsyncDisposable
     private readonly Dictionary<string, int> _processes = [];
     private readonly Dictionary<string, TimeSpan> _cpuAtStart = [];
     private readonly Dictionary<string, TimeSpan> _cpuLast = [];
-    private readonly Dictionary<string, TimeSpan> _daemonThreadsAtStart;
+    private Dictionary<string, TimeSpan> _daemonThreadsAtStart;
     private readonly CancellationTokenSource _stop = new();
     private readonly Lock _gate = new();
     private readonly Task _loop;
@@ -48,7 +48,27 @@ internal sealed class ResourceSampler : IAsyncDisposable
         }
     }
 
-    /// <summary>CPU each process used since tracking began (the publisher: its whole life, up to its last sample).</summary>
+    /// <summary>
+    /// Starts the CPU window now (called when the first row is stored): start-up and idle time before it do not count.
+    /// The publisher keeps its whole life, up to its last sample, since it only runs for the measured stream.
+    /// </summary>
+    public void MarkWindowStart()
+    {
+        lock (_gate)
+        {
+            foreach (var (name, pid) in _processes)
+            {
+                if (name != "publisher" && ProcFs.ReadProcessCpu(pid) is { } cpu)
+                {
+                    _cpuAtStart[name] = cpu;
+                }
+            }
+
+            _daemonThreadsAtStart = ProcFs.ReadThreadCpu(_daemonPid);
+        }
+    }
+
+    /// <summary>CPU each process used since the window started (the publisher: its whole life, up to its last sample).</summary>
     public IReadOnlyDictionary<string, TimeSpan> CpuUsed()
     {
         Sample();
@@ -62,8 +82,14 @@ internal sealed class ResourceSampler : IAsyncDisposable
     public IReadOnlyList<(string Thread, TimeSpan Cpu)> DaemonThreads()
     {
         var now = ProcFs.ReadThreadCpu(_daemonPid);
+        Dictionary<string, TimeSpan> start;
+        lock (_gate)
+        {
+            start = _daemonThreadsAtStart;
+        }
+
         return now
-            .Select(t => (t.Key, t.Value - _daemonThreadsAtStart.GetValueOrDefault(t.Key)))
+            .Select(t => (t.Key, t.Value - start.GetValueOrDefault(t.Key)))
             .Where(t => t.Item2 > TimeSpan.Zero)
             .OrderByDescending(t => t.Item2)
             .ToList();

@@ -27,7 +27,7 @@ public sealed class MqttClient : IAsyncDisposable
     private TaskCompletionSource _readySignal = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _generation;
     private bool _connectedBefore;
-    private bool _stopping;
+    private volatile bool _stopping;
 
     public MqttClient(MqttClientOptions options, ILogger<MqttClient>? logger = null, TimeProvider? timeProvider = null)
     {
@@ -195,7 +195,11 @@ public sealed class MqttClient : IAsyncDisposable
         }
         finally
         {
-            run.Dispose();
+            // Dispose only once nothing can still register on its token.
+            if (_runLoop.IsCompleted)
+            {
+                run.Dispose();
+            }
         }
     }
 
@@ -266,7 +270,19 @@ public sealed class MqttClient : IAsyncDisposable
                 return;
             }
 
-            var closed = await ServeAsync(connection, stop).ConfigureAwait(false);
+            MqttConnectionClosed closed;
+            try
+            {
+                closed = await ServeAsync(connection, stop).ConfigureAwait(false);
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException and not OutOfMemoryException)
+            {
+                // A bug here must not end the reconnect loop for good: say so, drop the connection, connect again.
+                MqttClientLog.LoopFailed(_logger, _endpoint, exception);
+                connection.Abort("client loop failed");
+                closed = new MqttConnectionClosed(exception.Message, IsProtocolError: false, Graceful: false);
+            }
+
             if (closed.Graceful || _stopping)
             {
                 MqttClientLog.Stopped(_logger, _endpoint);

@@ -32,6 +32,9 @@ internal static partial class MqttClientLog
     [LoggerMessage(10, LogLevel.Warning, "MQTT broker {Endpoint} sent {Inflight} unacknowledged QoS 1/2 messages, more than our receive maximum of {ReceiveMaximum}; tolerated (logged once per connection)")]
     public static partial void ReceiveMaximumExceeded(ILogger logger, string endpoint, int inflight, ushort receiveMaximum);
 
+    [LoggerMessage(11, LogLevel.Error, "MQTT client loop for {Endpoint} failed unexpectedly; reconnecting")]
+    public static partial void LoopFailed(ILogger logger, string endpoint, Exception exception);
+
     [LoggerMessage(9, LogLevel.Warning, "Subscribing after connect to {Endpoint} failed: {Reason}")]
     public static partial void SubscribeAfterConnectFailed(ILogger logger, string endpoint, string reason);
 }

@@ -129,8 +129,20 @@ internal sealed class MqttConnection : IAsyncDisposable
             return;
         }
 
-        // The broker's receive maximum bounds our unacknowledged QoS 1/2 publishes (MQTT 5 §4.9).
-        await _sendQuota.WaitAsync(cancellationToken).ConfigureAwait(false);
+        // The broker's receive maximum bounds our unacknowledged QoS 1/2 publishes (MQTT 5 §4.9). A waiter must not
+        // outlive the connection, so the wait also ends when the connection closes.
+        using (var waitOrClose = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stop.Token))
+        {
+            try
+            {
+                await _sendQuota.WaitAsync(waitOrClose.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new MqttException("the MQTT connection closed before the broker's receive maximum allowed this PUBLISH");
+            }
+        }
+
         ushort packetId;
         Task<MqttPacket> answer;
         try
@@ -205,8 +217,9 @@ internal sealed class MqttConnection : IAsyncDisposable
     {
         Abort("connection disposed");
         await Closed.ConfigureAwait(false);
-        _stop.Dispose();
-        _sendQuota.Dispose();
+
+        // _stop and _sendQuota are deliberately not disposed: a publisher racing with the close may still touch
+        // them, and neither holds an OS handle (no WaitHandle is ever created), so the GC reclaims them.
     }
 
     private static string Describe(string? reasonString) => reasonString is null ? string.Empty : $" ({reasonString})";
@@ -250,38 +263,51 @@ internal sealed class MqttConnection : IAsyncDisposable
 
     private async Task CloseAsync(MqttConnectionClosed reason)
     {
+        // Whatever fails while tearing down, Closed must complete: the reconnect loop and StopAsync wait for it.
         try
         {
             if (reason.Graceful || reason.IsProtocolError)
             {
                 // Let the writer loop drain what is queued (acks, DISCONNECT) before the socket goes.
-                await _writeLoop.WaitAsync(CloseFlushTimeout).ConfigureAwait(false);
+                await IgnoreFailure(_writeLoop.WaitAsync(CloseFlushTimeout)).ConfigureAwait(false);
             }
-        }
-        catch (Exception exception) when (exception is TimeoutException or OperationCanceledException or IOException or ObjectDisposedException)
-        {
-            // Nothing more to do: the socket closes below.
-        }
 
-        await _stop.CancelAsync().ConfigureAwait(false);
-        _pending.FailAll(new MqttException($"MQTT connection closed: {reason.Reason}"));
-        await _stream.DisposeAsync().ConfigureAwait(false);
-        await Task.WhenAll(IgnoreFailure(_readLoop), IgnoreFailure(_writeLoop), IgnoreFailure(_keepAliveLoop)).ConfigureAwait(false);
-        await _reader.CompleteAsync().ConfigureAwait(false);
-        await _writer.CompleteAsync().ConfigureAwait(false);
+            await _stop.CancelAsync().ConfigureAwait(false);
+            _pending.FailAll(new MqttException($"MQTT connection closed: {reason.Reason}"));
+            await IgnoreFailure(() => _stream.DisposeAsync()).ConfigureAwait(false);
+            await Task.WhenAll(IgnoreFailure(_readLoop), IgnoreFailure(_writeLoop), IgnoreFailure(_keepAliveLoop)).ConfigureAwait(false);
 
-        // Anything still queued (acks of this connection) can never be sent now: count them as dropped.
-        while (_outgoing.Reader.TryRead(out var item))
-        {
-            if (item.Kind == OutgoingKind.ConsumerAck)
+            // The stream is gone, so completing the pipes may fail trying to flush leftovers; that is fine.
+            await IgnoreFailure(() => _reader.CompleteAsync()).ConfigureAwait(false);
+            await IgnoreFailure(() => _writer.CompleteAsync()).ConfigureAwait(false);
+
+            // Anything still queued (acks of this connection) can never be sent now: count them as dropped.
+            while (_outgoing.Reader.TryRead(out var item))
             {
-                _counters.AddAckDroppedStale();
+                if (item.Kind == OutgoingKind.ConsumerAck)
+                {
+                    _counters.AddAckDroppedStale();
+                }
+
+                item.Written?.TrySetException(new MqttException($"MQTT connection closed: {reason.Reason}"));
             }
-
-            item.Written?.TrySetException(new MqttException($"MQTT connection closed: {reason.Reason}"));
         }
+        finally
+        {
+            _closed.TrySetResult(reason);
+        }
+    }
 
-        _closed.TrySetResult(reason);
+    private static async Task IgnoreFailure(Func<ValueTask> action)
+    {
+        try
+        {
+            await action().ConfigureAwait(false);
+        }
+        catch (Exception exception) when (exception is not OutOfMemoryException)
+        {
+            // Teardown of a connection that is already lost: nothing left to report.
+        }
     }
 
     private static async Task IgnoreFailure(Task task)
@@ -501,7 +527,11 @@ internal sealed class MqttConnection : IAsyncDisposable
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            // Closing.
+            // Closing: whoever waits for these writes must hear that they may not have left.
+            foreach (var completion in written)
+            {
+                completion.TrySetException(new MqttException("the MQTT connection closed while writing"));
+            }
         }
         catch (Exception exception) when (exception is not OutOfMemoryException)
         {

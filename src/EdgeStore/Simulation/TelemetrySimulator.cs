@@ -15,6 +15,7 @@ internal sealed partial class TelemetrySimulator
 {
     private const int MaxAttempts = 10;
     private static readonly TimeSpan ReconnectWait = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan RetryBackoff = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(60);
 
     private readonly MqttClient _client;
@@ -116,7 +117,10 @@ internal sealed partial class TelemetrySimulator
                 }
                 catch (MqttException e) when (attempt < MaxAttempts && !cancellationToken.IsCancellationRequested)
                 {
+                    // The client may not have noticed the lost connection yet, so back off before waiting for the
+                    // next one; otherwise every attempt could fail on the same dead connection within a millisecond.
                     LogRetrying(topic, attempt, e.Message);
+                    await Task.Delay(RetryBackoff * attempt, _timeProvider, cancellationToken);
                     using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                     wait.CancelAfter(ReconnectWait);
                     await _client.WaitConnectedAsync(wait.Token);

@@ -134,7 +134,10 @@ public sealed class ConnectAndReceiveTests
         subscriber.Acknowledge(firstWindow.Select(m => m.AckToken).ToList());
         await Eventually.HoldsAsync(() => subscriber.Counters.ProtocolErrors >= 1, "protocol error for exceeding receive maximum");
 
-        Assert.Equal(1, logger.Count("protocol error: the broker sent 6 unacknowledged QoS 1/2 messages, more than our receive maximum of 5"));
+        // How far past the window the broker goes depends on timing; each such close is one clear log line.
+        var errorLines = logger.Lines.Where(l => l.Text.Contains("protocol error", StringComparison.Ordinal)).ToList();
+        Assert.NotEmpty(errorLines);
+        Assert.All(errorLines, l => Assert.Contains("unacknowledged QoS 1/2 messages, more than our receive maximum of 5", l.Text, StringComparison.Ordinal));
         await Eventually.HoldsAsync(() => broker.ReadLog().Contains("Received DISCONNECT from small-window", StringComparison.Ordinal), "DISCONNECT (0x93) reached the broker");
     }
 

@@ -140,6 +140,41 @@ public sealed class LimitsAndFaultsTests
     }
 
     [Fact]
+    public async Task Broker_disconnect_with_reason_string_is_logged_and_the_client_reconnects()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        var logger = new ListLogger();
+        var options = new MqttClientOptions
+        {
+            Port = port,
+            ClientId = "told-to-go",
+            ReconnectMinDelay = TimeSpan.FromMilliseconds(50),
+            ReconnectMaxDelay = TimeSpan.FromMilliseconds(200),
+        };
+        var client = new MqttClient(options, logger);
+        await using (client)
+        {
+            await client.StartAsync(CancellationToken.None);
+            using var timeout = new CancellationTokenSource(Inbox.Patience);
+            using (var first = await listener.AcceptTcpClientAsync(timeout.Token))
+            {
+                var stream = first.GetStream();
+                await ReadSomeAsync(stream, timeout.Token);
+                await stream.WriteAsync(new byte[] { 0x20, 0x03, 0x00, 0x00, 0x00 }, timeout.Token);
+                // DISCONNECT 0x8B (server shutting down) with reason string "maintenance".
+                byte[] disconnect = [0xE0, 0x10, 0x8B, 0x0E, 0x1F, 0x00, 0x0B, .. "maintenance"u8];
+                await stream.WriteAsync(disconnect, timeout.Token);
+                using var second = await listener.AcceptTcpClientAsync(timeout.Token);
+            }
+
+            Assert.Equal(0, client.Counters.ProtocolErrors);
+            Assert.Single(logger.Lines, l => l.Text.Contains("lost: the broker sent DISCONNECT with reason code 0x8B (maintenance)", StringComparison.Ordinal));
+        }
+    }
+
+    [Fact]
     public async Task Blocked_consumer_stops_reading_without_a_dead_peer_disconnect()
     {
         using var broker = MosquittoBroker.Start();

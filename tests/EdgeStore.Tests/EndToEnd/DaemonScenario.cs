@@ -88,12 +88,17 @@ public sealed class DaemonScenario : IAsyncDisposable
         return sensors;
     }
 
-    /// <summary>SIGTERM, then asserts the clean-stop contract: exit code 0 (bounded wait, not a speed assertion).</summary>
-    public static async Task StopCleanlyAsync(EdgeStoreProcess daemon)
+    /// <summary>
+    /// SIGTERM, then asserts the clean-stop contract: exit code 0 (bounded wait, not a speed assertion).
+    /// Returns how long the stop took, for the test log.
+    /// </summary>
+    public static async Task<TimeSpan> StopCleanlyAsync(EdgeStoreProcess daemon)
     {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         daemon.Terminate();
         var exitCode = await daemon.WaitForExitAsync(TimeSpan.FromSeconds(30));
         Assert.True(exitCode == 0, $"edgestore run exited with {exitCode} after SIGTERM.\n{daemon.Dump()}");
+        return clock.Elapsed;
     }
 
     /// <summary>

@@ -24,6 +24,7 @@ public sealed class EdgeStoreProcess : IAsyncDisposable
     private readonly List<string> _lines = [];
     private readonly StringBuilder _standardError = new();
     private long _firstRetainedLine;
+    private bool _disposed;
 
     private EdgeStoreProcess(Process process, ITestOutputHelper? testOutput, string description)
     {
@@ -246,6 +247,12 @@ public sealed class EdgeStoreProcess : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
         if (!_process.HasExited)
         {
             Kill();

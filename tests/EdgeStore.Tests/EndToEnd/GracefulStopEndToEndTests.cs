@@ -22,7 +22,7 @@ public sealed class GracefulStopEndToEndTests(ITestOutputHelper output)
         var midStream = await scenario.Store.WaitForMessagesAsync(1_000, DaemonScenario.DrainTimeout);
         Assert.True(midStream >= 1_000, $"the daemon stored only {midStream} rows before the stop.\n{daemon.Dump()}");
 
-        await DaemonScenario.StopCleanlyAsync(daemon);
+        var stopTook = await DaemonScenario.StopCleanlyAsync(daemon);
         var atStop = scenario.Store.MessageCount();
 
         // The publisher got a PUBACK for every message: the broker holds what the stopped daemon did not take.
@@ -31,7 +31,7 @@ public sealed class GracefulStopEndToEndTests(ITestOutputHelper output)
 
         var restarted = await scenario.StartSubscribedDaemonAsync();
         var stored = await scenario.Store.WaitForMessagesAsync(published, DaemonScenario.DrainTimeout);
-        output.WriteLine($"rows at SIGTERM: {atStop}; after restart: {stored} of {published}");
+        output.WriteLine($"exit 0 {stopTook.TotalSeconds:0.0} s after SIGTERM with {atStop} rows stored; after the restart: {stored} of {published}");
         Assert.True(stored == published, $"stored {stored} of {published} after the restart.\n{restarted.Dump()}");
 
         await DaemonScenario.StopCleanlyAsync(restarted);

@@ -50,7 +50,18 @@ public sealed partial class SimulatedSensors : IAsyncDisposable
         return long.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
     }
 
-    public ValueTask DisposeAsync() => _process.DisposeAsync();
+    /// <summary>
+    /// Stops a publisher that is still running (a failed test); the process object itself, and its output,
+    /// belong to whoever started it through <see cref="DaemonScenario"/>.
+    /// </summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill();
+            await _process.WaitForExitAsync(TimeSpan.FromSeconds(30));
+        }
+    }
 
     [GeneratedRegex(@"published (\d+) messages")]
     private static partial Regex PublishedLine();

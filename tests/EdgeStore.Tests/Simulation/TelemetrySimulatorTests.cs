@@ -68,6 +68,26 @@ public sealed class TelemetrySimulatorTests : IDisposable
         Assert.Equal(0, result.Failed);
     }
 
+    [Fact]
+    public async Task A_broker_restart_in_the_middle_of_a_run_delays_publishes_but_loses_none()
+    {
+        const int count = 3000;
+        await using var publisher = await ConnectAsync("publisher", []);
+        var simulator = new TelemetrySimulator(publisher, TimeProvider.System, NullLogger.Instance);
+
+        var run = simulator.RunAsync(
+            new SimulationPlan(10, 1000, Duration: null, Count: count, MqttQualityOfService.AtLeastOnce, "sim", MalformedEvery: 0, MaxInFlight: 100),
+            CancellationToken.None);
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        _broker.Stop();
+        await Task.Delay(TimeSpan.FromMilliseconds(500));
+        _broker.StartAgain();
+        var result = await run.WaitAsync(Patience);
+
+        Assert.Equal(0, result.Failed);
+        Assert.Equal(count, result.Published);
+    }
+
     private async Task<MqttClient> ConnectAsync(string name, IList<MqttSubscription> subscriptions)
     {
         var client = new MqttClient(new MqttClientOptions
