@@ -84,4 +84,32 @@ public sealed class DiskGuardTests
         Assert.True(space.SameFilesystemAs(new StatvfsDiskSpaceProbe().Measure(Path.GetTempPath())));
         Assert.False(space.SameFilesystemAs(new StatvfsDiskSpaceProbe().Measure("/proc")));
     }
+
+    [Fact]
+    public async Task Delete_oldest_removes_the_oldest_rows_only_while_the_database_lacks_free_pages()
+    {
+        var directory = Directory.CreateTempSubdirectory("edgestore-oldest-").FullName;
+        try
+        {
+            await using var store = await StoreUnderLoad.StartAsync(Path.Combine(directory, "edgestore.db"), 0);
+            await store.WriteAsync(3000, DateTimeOffset.UtcNow, 256, CancellationToken.None);
+            await store.WaitAcknowledgedAsync(TimeSpan.FromMinutes(1));
+            var attachment = new MaintenanceAttachment(new ConfiguredMmapLimitSource(0), TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance);
+            Assert.Equal(0, await attachment.DeleteOldestAsync(1L << 40, 1000, CancellationToken.None)); // not attached: nothing
+            attachment.Attach(store.MaintenanceView());
+
+            Assert.Equal(1000, await attachment.DeleteOldestAsync(1L << 40, 1000, CancellationToken.None));
+            var left = StoreUnderLoad.StoredTags(store.Path);
+            Assert.Equal(2000, left.Count);
+            Assert.Equal(1001, left.Min()); // the oldest went first
+
+            // The freed pages are now enough for a small reserve: nothing more is deleted.
+            Assert.Equal(0, await attachment.DeleteOldestAsync(4096, 1000, CancellationToken.None));
+            Assert.Equal(2000, StoreUnderLoad.StoredTags(store.Path).Count);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
 }

@@ -22,8 +22,9 @@ public sealed class MaintenanceSchedulerTests : IDisposable
         await store.WaitAcknowledgedAsync(TimeSpan.FromMinutes(1));
 
         // A window that opens three seconds from now (UTC), for one minute, today only.
-        var start = TimeOnly.FromDateTime((now + TimeSpan.FromSeconds(3)).UtcDateTime);
-        Assert.True(MaintenanceDays.TryParse(now.UtcDateTime.DayOfWeek.ToString(), out var today, out _));
+        var opensAt = (now + TimeSpan.FromSeconds(3)).UtcDateTime;
+        var start = TimeOnly.FromDateTime(opensAt);
+        Assert.True(MaintenanceDays.TryParse(opensAt.DayOfWeek.ToString(), out var today, out _));
         var options = new MaintenanceOptions
         {
             Windows = [new MaintenanceWindow(new TimeOnly(start.Hour, start.Minute, start.Second), TimeSpan.FromMinutes(1), today)],
