@@ -104,4 +104,5 @@ wait "$daemon_pid" && daemon_status=0 || daemon_status=$?
 daemon_pid=""
 ((daemon_status == 0)) || fail "edgestore run exited with $daemon_status after SIGTERM; see $daemon_log"
 log "edgestore stopped cleanly (SIGTERM, exit 0)"
-((stored == published)) || fail "stored $stored rows but $published were published"
+# More rows than published only if the broker still held an earlier run's unacknowledged messages for this session.
+((stored >= published)) || fail "stored $stored rows but $published were published"

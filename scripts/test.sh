@@ -13,13 +13,10 @@ trap 'rm -f "$log"' EXIT
 status=0
 dotnet test EdgeStore.sln -c Release --logger "console;verbosity=normal" 2>&1 | tee "$log" || status=$?
 
-# One plain closing line summing every test assembly's results.
-awk '/^(Passed!|Failed!)/ {
-        for (i = 1; i <= NF; i++) {
-            if ($i == "Failed:")  failed  += $(i + 1)
-            if ($i == "Passed:")  passed  += $(i + 1)
-            if ($i == "Skipped:") skipped += $(i + 1)
-        }
-    }
-    END { printf "%d passed, %d failed, %d skipped\n", passed, failed, skipped }' "$log"
+# One plain closing line summing every test assembly's results (the console logger prints
+# "Passed: N", "Failed: N" and "Skipped: N" lines under each "Total tests:").
+awk '$1 == "Passed:"  && NF == 2 { passed  += $2 }
+     $1 == "Failed:"  && NF == 2 { failed  += $2 }
+     $1 == "Skipped:" && NF == 2 { skipped += $2 }
+     END { printf "%d passed, %d failed, %d skipped\n", passed, failed, skipped }' "$log"
 exit "$status"

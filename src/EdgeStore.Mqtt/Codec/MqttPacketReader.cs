@@ -43,7 +43,7 @@ internal static class MqttPacketReader
         var version = settings.Version;
         if (type == MqttPacketType.Publish)
         {
-            message = PublishPacket.Read(ref reader, flags, version, settings.Generation);
+            message = PublishPacket.Read(ref reader, flags, version, settings.Generation, settings.Topics);
         }
         else
         {

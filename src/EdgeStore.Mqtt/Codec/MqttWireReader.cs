@@ -107,6 +107,42 @@ internal static class MqttWireReader
         }
     }
 
+    /// <summary>A topic name: like <see cref="ReadString"/>, but served from <paramref name="cache"/> when the same
+    /// bytes were decoded before (no string allocated).</summary>
+    public static string ReadTopic(ref SequenceReader<byte> reader, TopicCache? cache)
+    {
+        if (cache is null)
+        {
+            return ReadString(ref reader, "topic name");
+        }
+
+        var unread = reader.UnreadSpan;
+        if (unread.Length < 2)
+        {
+            return ReadString(ref reader, "topic name");
+        }
+
+        var length = BinaryPrimitives.ReadUInt16BigEndian(unread);
+        if (unread.Length < 2 + length)
+        {
+            // Split across segments: rare, take the general path.
+            return ReadString(ref reader, "topic name");
+        }
+
+        var bytes = unread.Slice(2, length);
+        var cached = cache.Find(bytes, out var slot);
+        if (cached is not null)
+        {
+            reader.Advance(2 + length);
+            return cached;
+        }
+
+        var topic = Decode(bytes, "topic name");
+        cache.Store(slot, bytes, topic);
+        reader.Advance(2 + length);
+        return topic;
+    }
+
     /// <summary>Binary data with a two-byte length, copied into a new array.</summary>
     public static byte[] ReadBinary(ref SequenceReader<byte> reader, string field)
     {

@@ -324,7 +324,7 @@ internal sealed class MqttConnection : IAsyncDisposable
 
     private async Task ReadLoopAsync(CancellationToken cancellationToken)
     {
-        var settings = new MqttDecoderSettings(Version, _options.MaximumPacketSize, Generation);
+        var settings = new MqttDecoderSettings(Version, _options.MaximumPacketSize, Generation, new TopicCache());
         try
         {
             while (true)

@@ -12,10 +12,10 @@ internal static class PublishPacket
     public const byte DupFlag = 0x08;
     public const byte RetainFlag = 0x01;
 
-    public static MqttApplicationMessage Read(ref SequenceReader<byte> reader, byte flags, MqttProtocolVersion version, long generation)
+    public static MqttApplicationMessage Read(ref SequenceReader<byte> reader, byte flags, MqttProtocolVersion version, long generation, TopicCache? topics = null)
     {
         var qos = (MqttQualityOfService)((flags >> 1) & 0x03);
-        var topic = MqttWireReader.ReadString(ref reader, "topic name");
+        var topic = MqttWireReader.ReadTopic(ref reader, topics);
         var packetId = qos == MqttQualityOfService.AtMostOnce ? (ushort)0 : MqttWireReader.ReadPacketId(ref reader);
         var properties = version == MqttProtocolVersion.V500 ? MqttProperties.Read(ref reader, MqttPropertyContext.Publish) : default;
 

@@ -37,7 +37,8 @@ public sealed class RandomBytesFuzzTests
     public void Mutated_valid_packets_only_ever_decode_or_raise_the_protocol_error(MqttProtocolVersion version, int seed)
     {
         var random = new Random(seed);
-        var settings = new MqttDecoderSettings(version, 4096, 1);
+        // One cache for the whole run, as a connection keeps it: mutated topics must never be served stale.
+        var settings = new MqttDecoderSettings(version, 4096, 1, new TopicCache());
         var seeds = ValidPackets(version);
         var outcomes = new int[3];
         for (var i = 0; i < 30_000; i++)
