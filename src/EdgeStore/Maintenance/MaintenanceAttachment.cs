@@ -31,6 +31,12 @@ internal sealed class MaintenanceAttachment : IMaintenanceActivity, IOldestDataE
 
     public bool HoldsMmapAtZero => Coordinator?.HoldsMmapAtZero ?? false;
 
+    public Task<T> ApplyLimitsAsync<T>(Func<bool, Task<T>> apply, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(apply);
+        return Coordinator is { } coordinator ? coordinator.ApplyLimitsAsync(apply, ct) : apply(false);
+    }
+
     /// <summary>Called by the ingest service once the database is open and its writer created.</summary>
     public void Attach(TelemetryDatabase database, BatchWriter writer) => Attach(new TelemetryMaintenanceDatabase(database, writer));
 

@@ -21,6 +21,7 @@ internal sealed partial class MaintenanceCoordinator : IMaintenanceActivity
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _oneAtATime = new(1, 1);
+    private readonly SemaphoreSlim _limitsLock = new(1, 1);
     private int _holdsMmapAtZero;
 
     public MaintenanceCoordinator(IMaintenanceDatabase database, IMmapLimitSource limitSource, TimeProvider timeProvider, ILogger<MaintenanceCoordinator> logger, DaemonStatus? status = null)
@@ -39,6 +40,20 @@ internal sealed partial class MaintenanceCoordinator : IMaintenanceActivity
 
     public IMaintenanceDatabase Database => _database;
 
+    public async Task<T> ApplyLimitsAsync<T>(Func<bool, Task<T>> apply, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(apply);
+        await _limitsLock.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            return await apply(HoldsMmapAtZero).ConfigureAwait(false);
+        }
+        finally
+        {
+            _limitsLock.Release();
+        }
+    }
+
     /// <summary>Takes the one-pass-at-a-time lock; false when a pass already runs.</summary>
     public async Task<bool> TryBeginAsync(TimeSpan wait, CancellationToken ct) =>
         await _oneAtATime.WaitAsync(wait, ct).ConfigureAwait(false);
@@ -48,8 +63,17 @@ internal sealed partial class MaintenanceCoordinator : IMaintenanceActivity
     /// <summary>Enters the mmap-0 state; returns whether every live connection was verified at 0 within the drain timeout.</summary>
     public async Task<bool> EnterAsync(CancellationToken ct)
     {
-        Volatile.Write(ref _holdsMmapAtZero, 1);
-        _database.SetMmapLimit(0);
+        await _limitsLock.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            Volatile.Write(ref _holdsMmapAtZero, 1);
+            _database.SetMmapLimit(0);
+        }
+        finally
+        {
+            _limitsLock.Release();
+        }
+
         long writerMmap;
         var pause = await _database.PauseWriterAsync(ct).ConfigureAwait(false);
         await using (pause.ConfigureAwait(false))
@@ -98,22 +122,26 @@ internal sealed partial class MaintenanceCoordinator : IMaintenanceActivity
     /// <summary>Hands back: restores the governor's limit on the writer and for new opens, recycles readers, resumes the writer.</summary>
     public async Task<long> LeaveAsync(CancellationToken ct)
     {
-        var limit = _limitSource.CurrentLimitBytes;
-        _database.SetMmapLimit(limit);
-        long writerMmap;
+        // Under the limits lock: the governor's own pushes wait, and read the limit again after this.
+        long limit;
+        await _limitsLock.WaitAsync(CancellationToken.None).ConfigureAwait(false);
         try
         {
-            var pause = await _database.PauseWriterAsync(ct).ConfigureAwait(false);
-            await using (pause.ConfigureAwait(false))
-            {
-                writerMmap = await _database.RunOnWriterAsync((connection, _) => Task.FromResult(_database.ApplyMmapSize(connection, limit)), ct).ConfigureAwait(false);
-                _database.ClearReaderPool();
-            }
+            limit = _limitSource.CurrentLimitBytes;
+            _database.SetMmapLimit(limit);
+            Volatile.Write(ref _holdsMmapAtZero, 0);
         }
         finally
         {
-            // Whatever happened, the window no longer holds mmap at 0: the governor may move the limit again.
-            Volatile.Write(ref _holdsMmapAtZero, 0);
+            _limitsLock.Release();
+        }
+
+        long writerMmap;
+        var pause = await _database.PauseWriterAsync(ct).ConfigureAwait(false);
+        await using (pause.ConfigureAwait(false))
+        {
+            writerMmap = await _database.RunOnWriterAsync((connection, _) => Task.FromResult(_database.ApplyMmapSize(connection, limit)), ct).ConfigureAwait(false);
+            _database.ClearReaderPool();
         }
 
         if (_status is not null)
