@@ -52,8 +52,14 @@ internal static class RemoteTuningServiceCollectionExtensions
         {
             // With memory governance wired, the governor owns every connection's limits: tuning moves its ceiling and
             // normal cache size, and pressure can still hold them lower.
-            MemoryLimitsOverride = sp.GetService<MmapGovernor>() is { } governor && sp.GetService<MemoryFiles>() is { } files
-                ? (connections, mmapBytes, cacheBytes, ct) => new ValueTask(governor.AttachStorageAsync(new SqliteMemoryLimitTarget(connections, files), mmapBytes, cacheBytes, ct))
+            // The governor keeps its attached target (maintenance-aware: mmap stays 0 inside a window).
+            MemoryLimitsOverride = sp.GetService<MmapGovernor>() is { } governor
+                ? async (_, mmapBytes, cacheBytes, ct) =>
+                {
+                    governor.RequestCeiling(mmapBytes, "remote tuning");
+                    governor.RequestNormalCacheSize(cacheBytes);
+                    await governor.ReconcileAsync(ct);
+                }
                 : null,
         });
         services.TryAddSingleton<LoggingTuningTarget>();
