@@ -19,6 +19,8 @@ internal static class Program
             RunCommand.Create(),
             QueryCommand.Create(),
             SimulateCommand.Create(),
+            BackupCommand.Create(),
+            SafeModeCommand.Create(),
             ConfigShowCommand.Create(),
         };
         var parseResult = root.Parse(args);

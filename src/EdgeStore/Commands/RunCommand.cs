@@ -2,8 +2,10 @@ using System.CommandLine;
 using EdgeStore.Configuration;
 using EdgeStore.Health;
 using EdgeStore.Ingest;
+using EdgeStore.Maintenance;
 using EdgeStore.Memory;
 using EdgeStore.RemoteTuning;
+using EdgeStore.Systemd;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -105,7 +107,18 @@ internal static class RunCommand
         builder.Services.AddSingleton<IngestService>();
         builder.Services.AddHostedService(services => services.GetRequiredService<IngestService>());
         builder.Services.AddMemoryGovernance(settings.Memory);
+
+        // Before maintenance: the persisted remote tuning (windows, retention, mmap) is written into the settings here,
+        // and MaintenanceOptions.From(settings) below must read the tuned values.
         builder.Services.AddRemoteTuning(builder.Configuration);
+
+        // The window hands back what the memory governor wants (0 in storage-safe mode).
+        builder.Services.AddSingleton<IMmapLimitSource>(services => new GovernorMmapLimitSource(services.GetRequiredService<MmapGovernor>(), services.GetRequiredService<StorageSafeMode>()));
+
+        // After ingestion, so maintenance stops first on shutdown; safe mode is decided when IngestService resolves it.
+        builder.Services.AddMaintenance(MaintenanceOptions.From(settings), settings.Storage.Path!, (settings.Storage.MmapSizeMiB ?? 0) * 1024L * 1024);
+
+        builder.AddSystemdIntegration();
         return builder;
     }
 

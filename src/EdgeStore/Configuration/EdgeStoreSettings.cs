@@ -1,3 +1,5 @@
+using EdgeStore.Maintenance;
+
 namespace EdgeStore.Configuration;
 
 /// <summary>
@@ -22,11 +24,11 @@ internal sealed class EdgeStoreSettings
     /// <summary>Memory pressure monitoring and mmap governance (docs/MEMORY.md).</summary>
     public EdgeStore.Memory.MemorySettings Memory { get; set; } = new();
 
-    /// <summary>Maintenance windows and the maintenance pass (docs/MAINTENANCE.md).</summary>
-    public EdgeStore.Maintenance.MaintenanceSettings Maintenance { get; set; } = new();
+    public MaintenanceSettings Maintenance { get; set; } = new();
 
-    /// <summary>How long rows are kept (docs/MAINTENANCE.md).</summary>
-    public EdgeStore.Maintenance.RetentionSettings Retention { get; set; } = new();
+    public RetentionSettings Retention { get; set; } = new();
+
+    public SafeModeSettings SafeMode { get; set; } = new();
 
     public MetricsSettings Metrics { get; set; } = new();
 

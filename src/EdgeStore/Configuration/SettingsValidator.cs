@@ -1,3 +1,4 @@
+using EdgeStore.Maintenance;
 using EdgeStore.Mqtt;
 
 namespace EdgeStore.Configuration;
@@ -18,6 +19,15 @@ internal static class SettingsValidator
         foreach (var (field, reason) in EdgeStore.Memory.MemorySettingsValidator.Check(settings.Memory))
         {
             errors.Add(new SettingsError($"{EdgeStore.Memory.MemorySettings.SectionName}:{field}", reason));
+        }
+
+        try
+        {
+            _ = MaintenanceOptions.From(settings);
+        }
+        catch (MaintenanceSettingsException e)
+        {
+            errors.Add(new SettingsError(e.Field, e.Reason));
         }
 
         RemoteTuning.TuningSettingsValidator.Validate(settings, errors);

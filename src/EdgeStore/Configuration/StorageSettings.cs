@@ -21,4 +21,16 @@ internal sealed class StorageSettings
     public int WalAutocheckpointPages { get; set; } = 1000;
 
     public int ReaderPoolSize { get; set; } = 4;
+
+    /// <summary>Disk guard (docs/MAINTENANCE.md): bytes that must stay free; null = 64 MiB.</summary>
+    public long? MinFreeBytes { get; set; }
+
+    /// <summary>Disk guard: percent of the filesystem that must stay free; null = 2.</summary>
+    public int? MinFreePercent { get; set; }
+
+    /// <summary>Disk guard: `StopAcks` (default) or `DeleteOldest`.</summary>
+    public string? DiskFullPolicy { get; set; }
+
+    /// <summary>Disk guard: how often free space is checked (duration text); null = 5s.</summary>
+    public string? DiskCheckInterval { get; set; }
 }

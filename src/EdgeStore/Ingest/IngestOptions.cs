@@ -29,6 +29,11 @@ internal static class IngestOptions
             // Acks wait for a commit, so the broker must be allowed many unacknowledged messages in flight or it
             // throttles us to one batch per commit (see the broker settings in docs/CONFIGURATION.md).
             ReceiveMaximum = (ushort)mqtt.ReceiveMaximum,
+
+            // mosquitto 2.0.11 overruns a receive maximum below 65535 once batched PUBACKs arrive (measured, see
+            // docs/MOSQUITTO.md). Dropping the connection for it would only loop reconnecting and stall ingestion;
+            // the bounded ingest queue still applies back-pressure, so EdgeStore counts the overrun and goes on.
+            DisconnectOnReceiveMaximumExceeded = false,
             MaximumPacketSize = (uint)mqtt.MaximumPacketSizeBytes,
             ConnectTimeout = TimeSpan.FromSeconds(mqtt.ConnectTimeoutSeconds),
             ReconnectMinDelay = TimeSpan.FromMilliseconds(mqtt.ReconnectMinDelayMs),

@@ -2,6 +2,7 @@ using System.Threading.Channels;
 using EdgeStore.Configuration;
 using EdgeStore.Decoding;
 using EdgeStore.Health;
+using EdgeStore.Maintenance;
 using EdgeStore.Memory;
 using EdgeStore.Mqtt;
 using EdgeStore.Storage;
@@ -45,6 +46,7 @@ internal sealed partial class IngestService : IHostedService, IAsyncDisposable
 
     private readonly MmapCap _mmapCap;
     private readonly MmapGovernor _mmapGovernor;
+    private readonly MemoryFiles _memoryFiles;
     private TelemetryDatabase? _database;
     private BatchWriter? _writer;
     private Channel<IngestRecord>? _channel;
@@ -58,6 +60,10 @@ internal sealed partial class IngestService : IHostedService, IAsyncDisposable
     private long _backlog;
     private long _quarantinedSeen;
     private volatile Exception? _fault;
+    private readonly StorageSafeMode? _safeMode;
+    private readonly MaintenanceAttachment? _maintenance;
+    private readonly IAckGate? _ackGate;
+    private readonly CancellationTokenSource _ackGateRelease = new();
 
     public IngestService(
         EdgeStoreSettings settings,
@@ -67,10 +73,18 @@ internal sealed partial class IngestService : IHostedService, IAsyncDisposable
         TimeProvider timeProvider,
         IHostApplicationLifetime lifetime,
         MmapCap mmapCap,
-        MmapGovernor mmapGovernor)
+        MmapGovernor mmapGovernor,
+        StorageSafeMode? safeMode = null,
+        MaintenanceAttachment? maintenance = null,
+        IAckGate? ackGate = null,
+        MemoryFiles? memoryFiles = null)
     {
         _mmapCap = mmapCap;
         _mmapGovernor = mmapGovernor;
+        _safeMode = safeMode;
+        _maintenance = maintenance;
+        _ackGate = ackGate;
+        _memoryFiles = memoryFiles ?? new MemoryFiles();
         _settings = settings;
         _status = status;
         _heartbeat = heartbeat;
@@ -98,13 +112,31 @@ internal sealed partial class IngestService : IHostedService, IAsyncDisposable
         // The mmap cap counts EdgeStore's cgroup limit as well as MemTotal (DESIGN C2); from here on the memory
         // governor owns the limits of every connection and lowers them under pressure.
         storageOptions.MmapSizeBytes = _mmapCap.Clamp(storageOptions.MmapSizeBytes, "Storage:MmapSizeMiB").AppliedBytes;
+
+        if (_safeMode is not null)
+        {
+            // Storage-safe mode (C3): after repeated unclean exits, no mapping at all.
+            storageOptions.MmapSizeBytes = _safeMode.CapMmap(storageOptions.MmapSizeBytes);
+        }
+
         _database = await TelemetryDatabase.OpenAsync(storageOptions, _loggerFactory, _timeProvider, cancellationToken);
-        await _mmapGovernor.AttachStorageAsync(_database.Connections, cancellationToken);
+        if (_maintenance is not null)
+        {
+            // Governor pushes go through the maintenance window lock: a window keeps mmap at 0 until it hands back.
+            var connections = _database.Connections;
+            var target = new MaintenanceAwareMemoryLimitTarget(new SqliteMemoryLimitTarget(connections, _memoryFiles), _maintenance);
+            await _mmapGovernor.AttachStorageAsync(target, connections.MmapSizeBytes, connections.CacheSizeBytes, cancellationToken);
+        }
+        else
+        {
+            await _mmapGovernor.AttachStorageAsync(_database.Connections, cancellationToken);
+        }
         _status.MmapLimitBytes = storageOptions.MmapSizeBytes;
         LogDatabaseOpened(storageOptions.Path, _database.SchemaVersion, storageOptions.Durability, storageOptions.MmapSizeBytes / (1024 * 1024));
 
         _writer = _database.CreateWriter();
         _writer.Heartbeat = _heartbeat.WriterBeat;
+        _maintenance?.Attach(_database, _writer);
         _channel = Channel.CreateBounded<IngestRecord>(new BoundedChannelOptions(_settings.Ingest.QueueCapacity)
         {
             FullMode = BoundedChannelFullMode.Wait,
@@ -138,7 +170,9 @@ internal sealed partial class IngestService : IHostedService, IAsyncDisposable
         LogStopping(Interlocked.Read(ref _backlog));
 
         // 1. Take no more messages: handlers that arrive from now on park, so the receive loop stops reading.
+        //    A batch held at a closed ack gate (disk low) is left unacknowledged: the broker redelivers it.
         Volatile.Write(ref _accepting, 0);
+        await _ackGateRelease.CancelAsync();
         _channel.Writer.TryComplete();
 
         // 2. The writer commits everything queued, reports each batch (acks go to the client) and returns. If the host's
@@ -172,6 +206,7 @@ internal sealed partial class IngestService : IHostedService, IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        _maintenance?.Detach();
         if (_client is not null)
         {
             await _client.DisposeAsync();
@@ -189,6 +224,7 @@ internal sealed partial class IngestService : IHostedService, IAsyncDisposable
 
         _writerStop.Dispose();
         _beatStop.Dispose();
+        _ackGateRelease.Dispose();
     }
 
     private async Task RunWriterAsync()
@@ -310,6 +346,35 @@ internal sealed partial class IngestService : IHostedService, IAsyncDisposable
     }
 
     private ValueTask OnCommittedAsync(CommittedBatch batch, CancellationToken cancellationToken)
+    {
+        if (_ackGate is { AcksAllowed: false } gate)
+        {
+            return AcknowledgeWhenAllowedAsync(gate, batch);
+        }
+
+        return Acknowledge(batch);
+    }
+
+    // Disk low (C5): the batch is committed but not acknowledged until the gate opens; holding here also holds the
+    // writer, so the bounded queue fills and the socket stops being read. At shutdown it is left unacknowledged.
+    private async ValueTask AcknowledgeWhenAllowedAsync(IAckGate gate, CommittedBatch batch)
+    {
+        try
+        {
+            await gate.WaitUntilAllowedAsync(_ackGateRelease.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            var rows = batch.Inserted + batch.Duplicates + batch.Quarantined;
+            _status.Backlog = Math.Max(0, Interlocked.Add(ref _backlog, -rows));
+            _status.AddStored(batch.Inserted, batch.Quarantined, 0);
+            return;
+        }
+
+        await Acknowledge(batch);
+    }
+
+    private ValueTask Acknowledge(CommittedBatch batch)
     {
         // Runs after COMMIT returned: these and only these messages are durable, so these and only these are acknowledged.
         var acknowledged = 0;

@@ -58,6 +58,13 @@ internal sealed class MaintenanceOptions
     /// <summary>Storage-safe mode ends by itself once no unclean exit happened for this long.</summary>
     public TimeSpan SafeModeCalmPeriod { get; init; } = TimeSpan.FromHours(24);
 
+    /// <summary>The options from `edgestore run`'s bound settings (sections Maintenance, Retention, SafeMode and the Storage disk keys).</summary>
+    public static MaintenanceOptions From(EdgeStore.Configuration.EdgeStoreSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        return From(settings.Maintenance, settings.Retention, settings.SafeMode, settings.Storage.MinFreeBytes, settings.Storage.MinFreePercent, settings.Storage.DiskFullPolicy, settings.Storage.DiskCheckInterval);
+    }
+
     /// <summary>
     /// Builds the options from the bound settings sections (for hosts that bind settings objects rather than pass
     /// an IConfiguration); same validation and field names as <see cref="Read"/>.

@@ -1,0 +1,125 @@
+using EdgeStore.Health;
+using EdgeStore.Systemd;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace EdgeStore.Tests.Systemd;
+
+/// <summary>
+/// A real generic host wired with <see cref="SystemdHostBuilderExtensions.AddSystemdIntegration(HostApplicationBuilder, SystemdEnvironment)"/>,
+/// a real notify socket, a manual clock, and a stand-in for the ingest service whose start (the database
+/// migration) and stop (the final commit) finish only when the test says so.
+/// </summary>
+internal sealed class SystemdHostHarness : IAsyncDisposable
+{
+    public static readonly TimeSpan ReceiveTimeout = TimeSpan.FromSeconds(30);
+
+    private SystemdHostHarness(NotifySocketListener listener, ManualTimeProvider time, IHost host, IngestStandIn ingest)
+    {
+        Listener = listener;
+        Time = time;
+        Host = host;
+        Ingest = ingest;
+    }
+
+    public NotifySocketListener Listener { get; }
+
+    public ManualTimeProvider Time { get; }
+
+    public IHost Host { get; }
+
+    public IngestStandIn Ingest { get; }
+
+    public IngestHeartbeat Heartbeat => Host.Services.GetRequiredService<IngestHeartbeat>();
+
+    public DaemonStatus Status => Host.Services.GetRequiredService<DaemonStatus>();
+
+    public static SystemdHostHarness Create(bool abstractSocket = false, params (string Name, string Value)[] extraVariables)
+    {
+        var listener = abstractSocket ? NotifySocketListener.Abstract() : NotifySocketListener.InTempDirectory();
+        var variables = new Dictionary<string, string>
+        {
+            ["NOTIFY_SOCKET"] = listener.NotifySocket,
+            ["INVOCATION_ID"] = "6a1d2c0b9e8f4a7b8c5d3e2f1a0b9c8d",
+        };
+        foreach (var (name, value) in extraVariables)
+        {
+            variables[name] = value;
+        }
+
+        var time = new ManualTimeProvider();
+        var ingest = new IngestStandIn();
+        var builder = new HostApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Services.AddSingleton<TimeProvider>(time);
+        builder.Services.AddHostedService(_ => ingest);
+        builder.AddSystemdIntegration(new SystemdEnvironment(name => variables.GetValueOrDefault(name), Environment.ProcessId));
+        return new SystemdHostHarness(listener, time, builder.Build(), ingest);
+    }
+
+    /// <summary>Starts the host with the migration already finished and waits for READY=1.</summary>
+    public async Task StartReadyAsync()
+    {
+        Ingest.FinishStart();
+        await Host.StartAsync();
+        await Listener.ReceiveUntilAsync(SystemdNotifyMessage.Ready, ReceiveTimeout);
+    }
+
+    /// <summary>Moves the clock second by second; after each second the chosen loops beat.</summary>
+    public void AdvanceBeating(TimeSpan total, bool ingestLoop = true, bool writer = true)
+    {
+        for (var elapsed = TimeSpan.Zero; elapsed < total; elapsed += TimeSpan.FromSeconds(1))
+        {
+            Time.Advance(TimeSpan.FromSeconds(1));
+            if (ingestLoop)
+            {
+                Heartbeat.IngestLoopBeat();
+            }
+
+            if (writer)
+            {
+                Heartbeat.WriterBeat();
+            }
+        }
+    }
+
+    public List<string> Drain(string prefix) =>
+        Listener.Drain().Where(d => d.StartsWith(prefix, StringComparison.Ordinal)).ToList();
+
+    public async ValueTask DisposeAsync()
+    {
+        Ingest.FinishStart();
+        Ingest.FinishStop();
+        using var cts = new CancellationTokenSource(ReceiveTimeout);
+        await Host.StopAsync(cts.Token);
+        Host.Dispose();
+        Listener.Dispose();
+    }
+
+    /// <summary>Stands in for the daemon's ingest service: start = open and migrate, stop = final commit.</summary>
+    internal sealed class IngestStandIn : IHostedService
+    {
+        private readonly TaskCompletionSource _startFinished = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource _stopFinished = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource _stopBegan = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public bool Started { get; private set; }
+
+        public Task StopBegan => _stopBegan.Task;
+
+        public void FinishStart() => _startFinished.TrySetResult();
+
+        public void FinishStop() => _stopFinished.TrySetResult();
+
+        public async Task StartAsync(CancellationToken cancellationToken)
+        {
+            await _startFinished.Task.WaitAsync(cancellationToken);
+            Started = true;
+        }
+
+        public async Task StopAsync(CancellationToken cancellationToken)
+        {
+            _stopBegan.TrySetResult();
+            await _stopFinished.Task.WaitAsync(cancellationToken);
+        }
+    }
+}
