@@ -20,6 +20,7 @@ namespace EdgeStore.RemoteTuning;
 /// </summary>
 internal sealed partial class RemoteTuner
 {
+    private static readonly TimeSpan ApplyTimeout = TimeSpan.FromSeconds(30);
     private readonly TunedValues _baseline;
     private readonly TuningStateFile _file;
     private readonly IReadOnlyList<ILiveTuningTarget> _targets;
@@ -222,7 +223,10 @@ internal sealed partial class RemoteTuner
         {
             try
             {
-                await target.ApplyAsync(previous, next, ct).ConfigureAwait(false);
+                // Bounded: a target that cannot reach its part (a writer held elsewhere) must not stall remote tuning.
+                using var bounded = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                bounded.CancelAfter(ApplyTimeout);
+                await target.ApplyAsync(previous, next, bounded.Token).ConfigureAwait(false);
                 done.Add(target);
             }
             catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
@@ -232,7 +236,9 @@ internal sealed partial class RemoteTuner
                 {
                     try
                     {
-                        await undo.ApplyAsync(next, previous, ct).ConfigureAwait(false);
+                        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                        bounded.CancelAfter(ApplyTimeout);
+                        await undo.ApplyAsync(next, previous, bounded.Token).ConfigureAwait(false);
                     }
                     catch (Exception undoFailure) when (undoFailure is not OperationCanceledException || !ct.IsCancellationRequested)
                     {

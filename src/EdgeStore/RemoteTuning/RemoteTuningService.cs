@@ -29,7 +29,11 @@ internal sealed partial class RemoteTuningService : BackgroundService
     private readonly TimeProvider _timeProvider;
     private readonly ILogger<RemoteTuningService> _logger;
     private readonly DocumentRateLimit _rateLimit;
-    private readonly Channel<MqttApplicationMessage> _inbound = Channel.CreateBounded<MqttApplicationMessage>(new BoundedChannelOptions(16)
+    // Never awaited when full: the control connection's receive loop must keep reading, because this service's own QoS 1
+    // publishes wait for PUBACKs that only that loop reads. The broker keeps at most the receive maximum (16)
+    // unacknowledged messages in flight, so 64 is only reached by a broker that ignores it; then a message is
+    // acknowledged and dropped with a warning (a desired document is retained and superseded anyway).
+    private readonly Channel<MqttApplicationMessage> _inbound = Channel.CreateBounded<MqttApplicationMessage>(new BoundedChannelOptions(64)
     {
         FullMode = BoundedChannelFullMode.Wait,
         SingleReader = true,
@@ -73,7 +77,16 @@ internal sealed partial class RemoteTuningService : BackgroundService
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        _control.MessageReceived = (message, ct) => _inbound.Writer.WriteAsync(message, ct);
+        _control.MessageReceived = (message, _) =>
+        {
+            if (!_inbound.Writer.TryWrite(message))
+            {
+                _control.Acknowledge(message);
+                LogDropped(message.Topic);
+            }
+
+            return ValueTask.CompletedTask;
+        };
         _control.Connected += () => Volatile.Write(ref _announce, 1);
         await _control.StartAsync(stoppingToken);
         LogStarted(_control.Topics.Prefix, _settings.RemoteTuning.Enabled);
@@ -270,6 +283,9 @@ internal sealed partial class RemoteTuningService : BackgroundService
 
     [LoggerMessage(EventId = 6203, Level = LogLevel.Error, Message = "Remote tuning loop failed; continuing")]
     private partial void LogLoopFailed(Exception exception);
+
+    [LoggerMessage(EventId = 6205, Level = LogLevel.Warning, Message = "Control message on {Topic} dropped: the broker sent more than the receive maximum allows and the queue is full")]
+    private partial void LogDropped(string topic);
 
     [LoggerMessage(EventId = 6204, Level = LogLevel.Information, Message = "Maintenance requested over MQTT (id {Id})")]
     private partial void LogMaintenanceRequested(string id);
