@@ -22,6 +22,7 @@ internal static class Program
             BackupCommand.Create(),
             SafeModeCommand.Create(),
             StatusCommand.Create(),
+            ConfigShowCommand.Create(),
         };
         var parseResult = root.Parse(args);
         if (parseResult.Errors.Count > 0)

@@ -4,6 +4,7 @@ using EdgeStore.Health;
 using EdgeStore.Ingest;
 using EdgeStore.Maintenance;
 using EdgeStore.Memory;
+using EdgeStore.RemoteTuning;
 using EdgeStore.Status;
 using EdgeStore.Systemd;
 using Microsoft.Extensions.Configuration;
@@ -107,6 +108,10 @@ internal static class RunCommand
         builder.Services.AddSingleton<IngestService>();
         builder.Services.AddHostedService(services => services.GetRequiredService<IngestService>());
         builder.Services.AddMemoryGovernance(settings.Memory);
+
+        // Before maintenance: the persisted remote tuning (windows, retention, mmap) is written into the settings here,
+        // and MaintenanceOptions.From(settings) below must read the tuned values.
+        builder.Services.AddRemoteTuning(builder.Configuration);
 
         // The window hands back what the memory governor wants (0 in storage-safe mode).
         builder.Services.AddSingleton<IMmapLimitSource>(services => new GovernorMmapLimitSource(services.GetRequiredService<MmapGovernor>(), services.GetRequiredService<StorageSafeMode>()));

@@ -29,4 +29,8 @@ internal sealed class EdgeStoreSettings
     public RetentionSettings Retention { get; set; } = new();
 
     public SafeModeSettings SafeMode { get; set; } = new();
+
+    public MetricsSettings Metrics { get; set; } = new();
+
+    public RemoteTuningSettings RemoteTuning { get; set; } = new();
 }

@@ -30,6 +30,7 @@ internal static class SettingsValidator
             errors.Add(new SettingsError(e.Field, e.Reason));
         }
 
+        RemoteTuning.TuningSettingsValidator.Validate(settings, errors);
         if (!Enum.TryParse<Microsoft.Extensions.Logging.LogLevel>(settings.Logging.Level, ignoreCase: true, out var level) || level == Microsoft.Extensions.Logging.LogLevel.None || !Enum.IsDefined(level) || settings.Logging.Level.Any(char.IsAsciiDigit))
         {
             errors.Add(new SettingsError("Logging:Level", $"must be Trace, Debug, Information, Warning, Error or Critical (got '{settings.Logging.Level}')"));

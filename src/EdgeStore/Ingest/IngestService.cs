@@ -98,6 +98,12 @@ internal sealed partial class IngestService : IHostedService, IAsyncDisposable
     /// <summary>Why ingestion stopped on its own (the writer failed), or null. A non-null fault makes `edgestore run` exit 1.</summary>
     public Exception? Fault => _fault;
 
+    /// <summary>The open database once StartAsync has run (remote tuning changes its connection limits live).</summary>
+    internal TelemetryDatabase? Database => _database;
+
+    /// <summary>The batch writer once StartAsync has run (remote tuning changes its batch size and latency live).</summary>
+    internal BatchWriter? Writer => _writer;
+
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         _status.Phase = "opening database";

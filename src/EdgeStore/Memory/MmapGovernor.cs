@@ -125,6 +125,17 @@ internal sealed partial class MmapGovernor : BackgroundService
     }
 
     /// <summary>
+    /// A new normal cache_size from remote tuning (the size used at Normal and Elevated; Critical still lowers it).
+    /// Keeps the attached target, so a maintenance-aware target stays in place. Takes effect at the next reconcile.
+    /// </summary>
+    public void RequestNormalCacheSize(long cacheSizeBytes)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(cacheSizeBytes);
+        Interlocked.Exchange(ref _normalCacheSizeBytes, cacheSizeBytes);
+        _wake.Writer.TryWrite(true);
+    }
+
+    /// <summary>
     /// Brings the limits in line with the level in force: lowers at once, raises one step after each calm
     /// period at Normal, and (re)pushes whatever is not yet applied. The loop calls it on every level change
     /// and every poll interval; tests call it directly.

@@ -1,0 +1,119 @@
+using System.Collections;
+using System.Globalization;
+using System.Reflection;
+using System.Text.Json.Nodes;
+using EdgeStore.Configuration;
+using Microsoft.Extensions.Configuration;
+
+namespace EdgeStore.RemoteTuning;
+
+/// <summary>
+/// Every effective setting with its source, as `edgestore run` would start with it now: defaults &lt; file &lt;
+/// environment &lt; remote (tunables only, from the persisted tuning state next to the database). Reads only: a damaged
+/// tuning file is reported, not set aside. Secrets are never printed.
+/// </summary>
+internal static class EffectiveConfiguration
+{
+    private static readonly HashSet<string> Secrets = new(StringComparer.OrdinalIgnoreCase) { "Mqtt:Password" };
+
+    public static IReadOnlyList<EffectiveSetting> Describe(
+        EdgeStoreSettings settings,
+        IReadOnlyCollection<string> fileKeys,
+        IReadOnlyCollection<string> environmentKeys,
+        TuningState tuning,
+        long mmapCapBytes)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(tuning);
+        var remoteKeys = new List<string>();
+        if (tuning.Applied is { } applied)
+        {
+            var overrides = TuningResolver.Revalidate(applied.Overrides, dropped: null);
+            var resolution = TuningResolver.Resolve(TunedValues.FromSettings(settings), overrides, mmapCapBytes);
+            resolution.Effective.WriteTo(settings);
+            remoteKeys.AddRange(overrides.Keys.Select(path => TunableSettings.Find(path)!.SettingKey));
+        }
+
+        var lines = new List<EffectiveSetting>();
+        foreach (var section in typeof(EdgeStoreSettings).GetProperties(BindingFlags.Public | BindingFlags.Instance))
+        {
+            Flatten(section.Name, section.GetValue(settings), lines, fileKeys, environmentKeys, remoteKeys);
+        }
+
+        return lines;
+    }
+
+    /// <summary>The keys a configuration tree sets (`Mqtt:Port`, `Mqtt:Subscriptions:0:Filter`), for telling sources apart.</summary>
+    public static IReadOnlyCollection<string> KeysOf(IConfiguration configuration) =>
+        configuration.AsEnumerable().Where(pair => pair.Value is not null).Select(pair => pair.Key).ToHashSet(StringComparer.OrdinalIgnoreCase);
+
+    private static void Flatten(string key, object? value, List<EffectiveSetting> lines, IReadOnlyCollection<string> fileKeys, IReadOnlyCollection<string> environmentKeys, List<string> remoteKeys)
+    {
+        if (value is null || value is string || value.GetType().IsPrimitive || value is decimal)
+        {
+            lines.Add(new EffectiveSetting(key, Format(key, value), Source(key, fileKeys, environmentKeys, remoteKeys)));
+            return;
+        }
+
+        if (value is IList list)
+        {
+            if (list.Count == 0)
+            {
+                lines.Add(new EffectiveSetting(key, "[]", Source(key, fileKeys, environmentKeys, remoteKeys)));
+            }
+
+            for (var i = 0; i < list.Count; i++)
+            {
+                Flatten($"{key}:{i.ToString(CultureInfo.InvariantCulture)}", list[i], lines, fileKeys, environmentKeys, remoteKeys);
+            }
+
+            return;
+        }
+
+        foreach (var property in value.GetType().GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanWrite))
+        {
+            Flatten($"{key}:{property.Name}", property.GetValue(value), lines, fileKeys, environmentKeys, remoteKeys);
+        }
+    }
+
+    private static string Source(string key, IReadOnlyCollection<string> fileKeys, IReadOnlyCollection<string> environmentKeys, List<string> remoteKeys)
+    {
+        static bool Covers(IEnumerable<string> keys, string key) => keys.Any(k =>
+            string.Equals(k, key, StringComparison.OrdinalIgnoreCase)
+            || key.StartsWith(k + ":", StringComparison.OrdinalIgnoreCase)
+            || k.StartsWith(key + ":", StringComparison.OrdinalIgnoreCase));
+
+        return Covers(remoteKeys, key) ? EffectiveSetting.FromRemote
+            : Covers(environmentKeys, key) ? EffectiveSetting.FromEnvironment
+            : Covers(fileKeys, key) ? EffectiveSetting.FromFile
+            : EffectiveSetting.FromDefault;
+    }
+
+    private static string Format(string key, object? value)
+    {
+        if (Secrets.Contains(key))
+        {
+            return value is null ? "(none)" : "(set, not shown)";
+        }
+
+        return value switch
+        {
+            null => "(none)",
+            bool b => b ? "true" : "false",
+            IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
+            _ => value.ToString() ?? string.Empty,
+        };
+    }
+
+    /// <summary>The same lines as JSON (`--format json`): `{"Ingest:MaxBatchRows": {"value": "500", "source": "remote"}, ...}`.</summary>
+    internal static JsonObject ToJson(IReadOnlyList<EffectiveSetting> lines)
+    {
+        var root = new JsonObject();
+        foreach (var line in lines)
+        {
+            root[line.Key] = new JsonObject { ["value"] = line.Value, ["source"] = line.Source };
+        }
+
+        return root;
+    }
+}

@@ -1,0 +1,104 @@
+using EdgeStore.Configuration;
+using EdgeStore.Health;
+using EdgeStore.Ingest;
+using EdgeStore.Maintenance;
+using EdgeStore.Memory;
+using EdgeStore.Status;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace EdgeStore.RemoteTuning;
+
+/// <summary>
+/// One call wires remote tuning, state and metrics: `builder.Services.AddRemoteTuning(configuration)` after the
+/// settings, DaemonStatus and IngestService are registered. It needs the <see cref="EdgeStoreSettings"/> singleton
+/// (the loaded file + environment); <paramref name="configuration"/> may add or override the `RemoteTuning` and
+/// `Metrics` sections (an empty configuration changes nothing).
+/// </summary>
+internal static class RemoteTuningServiceCollectionExtensions
+{
+    public static IServiceCollection AddRemoteTuning(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configuration);
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<DaemonStatus>();
+
+        // When the settings instance is already registered, the persisted tuning is written into it now, so even a
+        // capability that reads its settings while it is being registered (after this call) starts with the tuned
+        // values. RemoteTuningStartup does it again at start, with logging and the cgroup-aware cap.
+        var registered = services.LastOrDefault(d => d.ServiceType == typeof(EdgeStoreSettings))?.ImplementationInstance as EdgeStoreSettings;
+        var baseline = registered is null ? null : TunedValues.FromSettings(registered);
+        if (registered is not null)
+        {
+            RemoteTuningStartup.ApplyPersistedEarly(registered, baseline!);
+        }
+
+        services.TryAddSingleton(sp =>
+        {
+            var settings = sp.GetRequiredService<EdgeStoreSettings>();
+            return new LogLevelSwitch(Enum.Parse<LogLevel>(settings.Logging.Level, ignoreCase: true));
+        });
+        services.AddSingleton<IConfigureOptions<LoggerFilterOptions>>(sp => sp.GetRequiredService<LogLevelSwitch>());
+        services.AddSingleton<IOptionsChangeTokenSource<LoggerFilterOptions>>(sp => sp.GetRequiredService<LogLevelSwitch>());
+
+        services.TryAddSingleton(sp => TuningStateFile.ForDatabase(sp.GetRequiredService<EdgeStoreSettings>().Storage.Path
+            ?? throw new InvalidOperationException("Storage:Path has no value; the settings were not loaded through SettingsLoader.")));
+        services.TryAddSingleton(sp => new IngestTuningTarget(sp.GetRequiredService<IngestService>(), sp.GetRequiredService<DaemonStatus>())
+        {
+            // With memory governance wired, the governor owns every connection's limits: tuning moves its ceiling and
+            // normal cache size, and pressure can still hold them lower.
+            // The governor keeps its attached target (maintenance-aware: mmap stays 0 inside a window).
+            MemoryLimitsOverride = sp.GetService<MmapGovernor>() is { } governor
+                ? async (_, mmapBytes, cacheBytes, ct) =>
+                {
+                    governor.RequestCeiling(mmapBytes, "remote tuning");
+                    governor.RequestNormalCacheSize(cacheBytes);
+                    await governor.ReconcileAsync(ct);
+                }
+                : null,
+        });
+        services.TryAddSingleton<LoggingTuningTarget>();
+        services.AddSingleton<ILiveTuningTarget>(sp => sp.GetRequiredService<IngestTuningTarget>());
+        services.AddSingleton<ILiveTuningTarget>(sp => sp.GetRequiredService<LoggingTuningTarget>());
+        services.TryAddSingleton(sp =>
+        {
+            var settings = sp.GetRequiredService<EdgeStoreSettings>();
+            configuration.GetSection(nameof(EdgeStoreSettings.RemoteTuning)).Bind(settings.RemoteTuning);
+            configuration.GetSection(nameof(EdgeStoreSettings.Metrics)).Bind(settings.Metrics);
+
+            // The baseline is the local configuration alone: taken before any tuned value was written into the settings.
+            // The memory capability's cap counts the cgroup limit as well as MemTotal; without it, MemTotal alone.
+            var capBytes = sp.GetService<MmapCap>()?.CapBytes ?? SettingsLoader.MmapCapMiB(MachineFacts.Current()) * 1024L * 1024;
+            return new RemoteTuner(
+                baseline ?? TunedValues.FromSettings(settings),
+                sp.GetRequiredService<TuningStateFile>(),
+                sp.GetServices<ILiveTuningTarget>(),
+                () => capBytes,
+                settings.RemoteTuning,
+                sp.GetRequiredService<TimeProvider>(),
+                sp.GetRequiredService<ILogger<RemoteTuner>>());
+        });
+        services.TryAddSingleton<ControlConnection>();
+        services.AddSingleton<IStatusContributor>(sp => new MemoryStatusContributor(sp.GetService<MemoryPressureMonitor>()));
+        services.AddSingleton<IStatusContributor>(sp => new MaintenanceStatusContributor(sp.GetService<MaintenanceScheduler>()));
+
+        // First of all hosted services, wherever this call sits: the persisted tuning must be in the settings before
+        // ingestion (or anything else) reads them.
+        services.Insert(0, ServiceDescriptor.Singleton<IHostedService, RemoteTuningStartup>());
+        services.AddHostedService(sp => new RemoteTuningService(
+            sp.GetRequiredService<ControlConnection>(),
+            sp.GetRequiredService<RemoteTuner>(),
+            sp.GetRequiredService<EdgeStoreSettings>(),
+            sp.GetRequiredService<DaemonStatus>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILogger<RemoteTuningService>>(),
+            sp.GetService<IMaintenanceCommand>() ?? (sp.GetService<MaintenanceScheduler>() is { } scheduler ? new SchedulerMaintenanceCommand(scheduler) : null)));
+        services.AddHostedService<MetricsPublisher>();
+        return services;
+    }
+}
