@@ -28,15 +28,8 @@ internal static class TuningSettingsValidator
             errors.Add(new SettingsError("Maintenance:Windows", $"must list at most {TunableSetting.MaxWindows} windows (got {settings.Maintenance.Windows.Count})"));
         }
 
-        for (var i = 0; i < settings.Maintenance.Windows.Count; i++)
-        {
-            var window = settings.Maintenance.Windows[i];
-            var problem = MaintenanceWindowText.Problem(window.Start, window.Duration, window.Days);
-            if (problem is not null)
-            {
-                errors.Add(new SettingsError($"Maintenance:Windows:{i}", problem));
-            }
-        }
+        // Each local window's start, duration and days are checked by the maintenance settings' own parser (see
+        // SettingsValidator), which is the one that runs them; remote documents are held to MaintenanceWindowText.
 
         var tuning = settings.RemoteTuning;
         Range(errors, "RemoteTuning:MaxDocumentBytes", tuning.MaxDocumentBytes, 256, 1024 * 1024);
