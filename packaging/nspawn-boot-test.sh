@@ -44,9 +44,16 @@ systemd-nspawn --boot -D "$machine" --register=no --keep-unit --private-network 
     --machine="edgestore-test-$$" --console=passive >"$out/nspawn.log" 2>&1 &
 nspawn_pid=$!
 
+# The container's PID 1 is the child of systemd-nspawn that runs systemd. nspawn first forks a short-lived
+# helper child, so the first child found may be gone a moment later: wait for the one whose command is systemd.
 init_pid=""
 for _ in $(seq 1 60); do
-    init_pid=$(pgrep -P "$nspawn_pid" | head -n 1 || true)
+    for child in $(pgrep -P "$nspawn_pid" || true); do
+        if [[ "$(cat "/proc/$child/comm" 2>/dev/null || true)" == systemd && -e "/proc/$child/ns/user" ]]; then
+            init_pid=$child
+            break
+        fi
+    done
     [[ -n "$init_pid" ]] && break
     sleep 1
 done
