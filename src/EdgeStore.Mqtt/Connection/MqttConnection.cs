@@ -586,15 +586,24 @@ internal sealed class MqttConnection : IAsyncDisposable
     {
         var tick = TimeSpan.FromTicks(Math.Clamp(_keepAlive.Ticks / 4, TimeSpan.FromMilliseconds(20).Ticks, TimeSpan.FromSeconds(1).Ticks));
         var deadPeerAfter = _keepAlive * 1.5;
+        var lastPingTimestamp = _time.GetTimestamp();
         try
         {
             while (!cancellationToken.IsCancellationRequested)
             {
                 await Task.Delay(tick, _time, cancellationToken).ConfigureAwait(false);
-                if (_time.GetElapsedTime(Volatile.Read(ref _lastWriteTimestamp)) >= _keepAlive)
+                // A PINGREQ when we have written nothing for the keep-alive (the broker's side of the contract), and also
+                // when we have READ nothing for it although we keep writing (acks, QoS 0): writes alone draw no answer,
+                // and only an answer proves the peer alive before the dead-peer limit below. At most one per half interval.
+                var now = _time.GetTimestamp();
+                var writeIdle = _time.GetElapsedTime(Volatile.Read(ref _lastWriteTimestamp), now) >= _keepAlive;
+                var readIdle = _time.GetElapsedTime(Volatile.Read(ref _lastReadTimestamp), now) >= _keepAlive
+                    && _time.GetElapsedTime(lastPingTimestamp, now) >= _keepAlive / 2;
+                if (writeIdle || readIdle)
                 {
                     // Mark the write now so one idle period queues one PINGREQ, not one per tick.
-                    Volatile.Write(ref _lastWriteTimestamp, _time.GetTimestamp());
+                    Volatile.Write(ref _lastWriteTimestamp, now);
+                    lastPingTimestamp = now;
                     Enqueue(new Outgoing(OutgoingKind.Packet, Packet: PingReqPacket.Instance));
                 }
 

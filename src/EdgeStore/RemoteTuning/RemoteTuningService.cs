@@ -30,14 +30,21 @@ internal sealed partial class RemoteTuningService : BackgroundService
     private readonly ILogger<RemoteTuningService> _logger;
     private readonly DocumentRateLimit _rateLimit;
     // Never awaited when full: the control connection's receive loop must keep reading, because this service's own QoS 1
-    // publishes wait for PUBACKs that only that loop reads. The broker keeps at most the receive maximum (16)
-    // unacknowledged messages in flight, so 64 is only reached by a broker that ignores it; then a message is
-    // acknowledged and dropped with a warning (a desired document is retained and superseded anyway).
-    private readonly Channel<MqttApplicationMessage> _inbound = Channel.CreateBounded<MqttApplicationMessage>(new BoundedChannelOptions(64)
+    // publishes wait for PUBACKs that only that loop reads. The broker should keep at most the receive maximum (16)
+    // unacknowledged messages in flight, yet CI saw more than 64 arrive under a flood; then a command is acknowledged
+    // and dropped with a warning. Desired documents never depend on room here: see _arrivedDesired. A null item only
+    // wakes the loop for a desired document.
+    private readonly Channel<MqttApplicationMessage?> _inbound = Channel.CreateBounded<MqttApplicationMessage?>(new BoundedChannelOptions(64)
     {
         FullMode = BoundedChannelFullMode.Wait,
         SingleReader = true,
     });
+
+    // The newest desired document not yet taken by the loop. Set by the receive loop, which acknowledges the one it
+    // replaces: only the newest desired state matters, and the newest must never be dropped for want of queue room
+    // (it need not be retained, so nothing would bring it back).
+    private MqttApplicationMessage? _arrivedDesired;
+    private long _superseded;
 
     private int _announce;
     private MqttApplicationMessage? _pendingDesired;
@@ -66,7 +73,7 @@ internal sealed partial class RemoteTuningService : BackgroundService
     }
 
     /// <summary>Desired documents replaced by a newer one before they were processed (rate limit).</summary>
-    public long Superseded { get; private set; }
+    public long Superseded => Interlocked.Read(ref _superseded);
 
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
@@ -79,7 +86,17 @@ internal sealed partial class RemoteTuningService : BackgroundService
     {
         _control.MessageReceived = (message, _) =>
         {
-            if (!_inbound.Writer.TryWrite(message))
+            if (string.Equals(message.Topic, _control.Topics.Desired, StringComparison.Ordinal))
+            {
+                if (Interlocked.Exchange(ref _arrivedDesired, message) is { } older)
+                {
+                    Supersede(older);
+                }
+
+                // A full queue already guarantees the loop another pass, which takes _arrivedDesired.
+                _inbound.Writer.TryWrite(null);
+            }
+            else if (!_inbound.Writer.TryWrite(message))
             {
                 _control.Acknowledge(message);
                 LogDropped(message.Topic);
@@ -125,16 +142,9 @@ internal sealed partial class RemoteTuningService : BackgroundService
 
         while (_inbound.Reader.TryRead(out var message))
         {
-            if (string.Equals(message.Topic, _control.Topics.Desired, StringComparison.Ordinal))
+            if (message is null)
             {
-                if (_pendingDesired is { } older)
-                {
-                    _control.Acknowledge(older);
-                    Superseded++;
-                    LogSuperseded(Superseded);
-                }
-
-                _pendingDesired = message;
+                // Only a wake-up: the desired document itself is taken from _arrivedDesired below.
             }
             else if (string.Equals(message.Topic, _control.Topics.MaintenanceCommand, StringComparison.Ordinal))
             {
@@ -144,6 +154,16 @@ internal sealed partial class RemoteTuningService : BackgroundService
             {
                 _control.Acknowledge(message);
             }
+        }
+
+        if (Interlocked.Exchange(ref _arrivedDesired, null) is { } arrived)
+        {
+            if (_pendingDesired is { } older)
+            {
+                Supersede(older);
+            }
+
+            _pendingDesired = arrived;
         }
 
         if (_pendingDesired is { } desired && _rateLimit.TryTake())
@@ -178,6 +198,12 @@ internal sealed partial class RemoteTuningService : BackgroundService
         {
             // The tick: time to look at health and at a rate-limited document again.
         }
+    }
+
+    private void Supersede(MqttApplicationMessage older)
+    {
+        _control.Acknowledge(older);
+        LogSuperseded(Interlocked.Increment(ref _superseded));
     }
 
     /// <summary>Unhealthy: no broker, or messages waiting and no commit for longer than batching explains.</summary>

@@ -224,6 +224,35 @@ public sealed class LimitsAndFaultsTests
     }
 
     [Fact]
+    public async Task Steady_qos0_publishing_to_a_quiet_broker_still_pings_and_is_not_a_dead_peer()
+    {
+        using var broker = MosquittoBroker.Start();
+        var events = new System.Collections.Concurrent.ConcurrentQueue<MqttConnectionEvent>();
+        var options = TestClients.Options(broker, "metrics-only");
+        options.KeepAlive = TimeSpan.FromSeconds(2);
+        var client = new MqttClient(options);
+        client.ConnectionChanged += events.Enqueue;
+        await using (client)
+        {
+            await client.StartAsync(CancellationToken.None);
+            await client.WaitConnectedAsync(new CancellationTokenSource(Inbox.Patience).Token);
+
+            // Writes more often than the keep-alive, while the broker has nothing to send us (QoS 0 draws no answer):
+            // only a PINGREQ sent because nothing was read keeps the dead-peer limit (1.5 x keep-alive = 3 s) away.
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            while (clock.Elapsed < TimeSpan.FromSeconds(8))
+            {
+                await client.PublishAsync("metrics/x", new byte[16], MqttQualityOfService.AtMostOnce, false, CancellationToken.None);
+                await Task.Delay(TimeSpan.FromMilliseconds(250));
+            }
+
+            Assert.True(client.IsConnected);
+            Assert.DoesNotContain(events, e => !e.Connected);
+            Assert.Equal(0, client.Counters.Reconnects);
+        }
+    }
+
+    [Fact]
     public async Task Silent_broker_is_detected_as_a_dead_peer_and_the_client_reconnects()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
