@@ -126,7 +126,8 @@ if [[ -n "$init_pid" ]]; then
     # Type=notify: "active" only after READY=1.
     check "edgestore.service reaches active (READY=1 received)" wait_for 90 unit_active edgestore.service
     check "READY came after the database was migrated" ready_after_migration
-    check "journald parsed the log priorities" priorities_parsed
+    # journald may index the line a moment after READY: give it a few seconds.
+    check "journald parsed the log priorities" wait_for 20 priorities_parsed
     check "EdgeStore subscribed at the local broker" wait_for 60 journal_has "Subscribed to"
     check "STATUS= reaches systemd" wait_for 30 status_text_connected
     main_pid=$(unit_property MainPID)
