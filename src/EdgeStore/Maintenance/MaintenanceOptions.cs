@@ -7,7 +7,7 @@ namespace EdgeStore.Maintenance;
 /// Every maintenance, retention, disk-guard and safe-mode setting, with its default. The single
 /// source of defaults: docs/MAINTENANCE.md lists the same names, units and ranges.
 /// </summary>
-internal sealed class MaintenanceOptions
+internal sealed record MaintenanceOptions
 {
     public IReadOnlyList<MaintenanceWindow> Windows { get; init; } =
         [new MaintenanceWindow(new TimeOnly(2, 0), TimeSpan.FromHours(2), MaintenanceDays.Every)];

@@ -14,8 +14,9 @@ internal sealed partial class MaintenanceScheduler : BackgroundService
 {
     private static readonly TimeSpan LongestSleep = TimeSpan.FromMinutes(1);
     private readonly MaintenanceAttachment _attachment;
-    private readonly MaintenanceOptions _options;
-    private readonly MaintenanceSchedule _schedule;
+    // Replaced as a whole by Reconfigure (remote tuning); each pass and each loop turn reads the current ones.
+    private MaintenanceOptions _options;
+    private MaintenanceSchedule _schedule;
     private readonly IDiskSpaceProbe _diskSpace;
     private readonly StorageSafeMode? _safeMode;
     private readonly DaemonStatus? _status;
@@ -45,7 +46,23 @@ internal sealed partial class MaintenanceScheduler : BackgroundService
         _logger = loggerFactory.CreateLogger<MaintenanceScheduler>();
     }
 
-    public MaintenanceSchedule Schedule => _schedule;
+    public MaintenanceSchedule Schedule => Volatile.Read(ref _schedule);
+
+    public MaintenanceOptions Options => Volatile.Read(ref _options);
+
+    /// <summary>
+    /// Takes new windows and retention live (remote tuning). A pass already running finishes with the options it
+    /// started with; the loop sees the new schedule at its next turn, within a minute.
+    /// </summary>
+    public void Reconfigure(IReadOnlyList<MaintenanceWindow> windows, int messagesRetentionDays, int quarantineRetentionDays)
+    {
+        var options = Options with { Windows = windows, MessagesRetentionDays = messagesRetentionDays, QuarantineRetentionDays = quarantineRetentionDays };
+        var schedule = new MaintenanceSchedule(windows, options.TimeZone);
+        Volatile.Write(ref _options, options);
+        Volatile.Write(ref _schedule, schedule);
+        var next = schedule.Evaluate(_timeProvider.GetUtcNow());
+        LogReconfigured(_logger, windows.Count, messagesRetentionDays, quarantineRetentionDays, next.NextStart ?? next.OpenUntil);
+    }
 
     public MaintenanceResult? LastResult => Volatile.Read(ref _lastResult);
 
@@ -53,7 +70,7 @@ internal sealed partial class MaintenanceScheduler : BackgroundService
     public async Task<MaintenanceResult> RunNowAsync(CancellationToken ct)
     {
         var coordinator = await _attachment.WaitAttachedAsync(ct);
-        return await RunPassAsync(coordinator, "on-demand", MaintenanceDeadline.After(_timeProvider, _options.OnDemandBudget), ct);
+        return await RunPassAsync(coordinator, "on-demand", MaintenanceDeadline.After(_timeProvider, Options.OnDemandBudget), ct);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -61,13 +78,13 @@ internal sealed partial class MaintenanceScheduler : BackgroundService
         try
         {
             await _attachment.WaitAttachedAsync(stoppingToken);
-            var first = _schedule.Evaluate(_timeProvider.GetUtcNow());
-            LogScheduled(_logger, _schedule.Windows.Count, first.NextStart ?? first.OpenUntil, _schedule.TimeZone.Id);
+            var first = Schedule.Evaluate(_timeProvider.GetUtcNow());
+            LogScheduled(_logger, Schedule.Windows.Count, first.NextStart ?? first.OpenUntil, Schedule.TimeZone.Id);
             while (!stoppingToken.IsCancellationRequested)
             {
                 UpdateSafeModeStatus();
                 var now = _timeProvider.GetUtcNow();
-                var snapshot = _schedule.Evaluate(now);
+                var snapshot = Schedule.Evaluate(now);
                 if (snapshot is { IsOpen: true, OpenedAt: { } openedAt, OpenUntil: { } openUntil } && _lastOpeningRun != openedAt
                     && _attachment.Coordinator is { } coordinator)
                 {
@@ -93,7 +110,7 @@ internal sealed partial class MaintenanceScheduler : BackgroundService
 
     private async Task<MaintenanceResult> RunPassAsync(MaintenanceCoordinator coordinator, string trigger, MaintenanceDeadline deadline, CancellationToken ct)
     {
-        var pass = new MaintenancePass(coordinator, _options, _diskSpace, _timeProvider, _loggerFactory.CreateLogger<MaintenancePass>());
+        var pass = new MaintenancePass(coordinator, Options, _diskSpace, _timeProvider, _loggerFactory.CreateLogger<MaintenancePass>());
         MaintenanceResult result;
         try
         {
@@ -120,6 +137,9 @@ internal sealed partial class MaintenanceScheduler : BackgroundService
 
     [LoggerMessage(EventId = 4402, Level = LogLevel.Error, Message = "Maintenance ({Trigger}) failed; ingestion continues and the next window tries again")]
     private static partial void LogPassFailed(ILogger logger, Exception exception, string trigger);
+
+    [LoggerMessage(EventId = 4409, Level = LogLevel.Information, Message = "Maintenance reconfigured: {Windows} windows, retention {MessagesDays} days for messages and {QuarantineDays} days for quarantine; next at {Next:O}")]
+    private static partial void LogReconfigured(ILogger logger, int windows, int messagesDays, int quarantineDays, DateTimeOffset? next);
 
     [LoggerMessage(EventId = 4401, Level = LogLevel.Information, Message = "Maintenance: {Windows} windows in time zone {TimeZone}; next at {Next:O}")]
     private static partial void LogScheduled(ILogger logger, int windows, DateTimeOffset? next, string timeZone);

@@ -65,6 +65,7 @@ internal static class RemoteTuningServiceCollectionExtensions
         services.TryAddSingleton<LoggingTuningTarget>();
         services.AddSingleton<ILiveTuningTarget>(sp => sp.GetRequiredService<IngestTuningTarget>());
         services.AddSingleton<ILiveTuningTarget>(sp => sp.GetRequiredService<LoggingTuningTarget>());
+        services.AddSingleton<ILiveTuningTarget>(sp => new MaintenanceTuningTarget(sp.GetService<MaintenanceScheduler>()));
         services.TryAddSingleton(sp =>
         {
             var settings = sp.GetRequiredService<EdgeStoreSettings>();

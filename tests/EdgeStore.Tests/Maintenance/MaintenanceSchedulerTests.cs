@@ -1,5 +1,6 @@
 using System.Globalization;
 using EdgeStore.Maintenance;
+using EdgeStore.RemoteTuning;
 using EdgeStore.Storage.Maintenance;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -98,5 +99,51 @@ public sealed class MaintenanceSchedulerTests : IDisposable
         }
 
         Assert.Empty(store.LostAcknowledged());
+    }
+
+    [Fact]
+    public async Task Remote_tuning_reconfigures_windows_and_retention_of_the_running_scheduler()
+    {
+        var path = Path.Combine(_directory, "tuned.db");
+        await using var store = await StoreUnderLoad.StartAsync(path, 32L << 20);
+        var now = DateTimeOffset.UtcNow;
+        await store.WriteAsync(1200, now - TimeSpan.FromDays(10), 128, CancellationToken.None, old: true);
+        await store.WriteAsync(300, now, 128, CancellationToken.None);
+        await store.WaitAcknowledgedAsync(TimeSpan.FromMinutes(1));
+
+        // Started with a window twelve hours away and retention that keeps everything: nothing would run now.
+        var far = TimeOnly.FromDateTime((now + TimeSpan.FromHours(12)).UtcDateTime);
+        var options = new MaintenanceOptions
+        {
+            Windows = [new MaintenanceWindow(new TimeOnly(far.Hour, 0), TimeSpan.FromMinutes(30), MaintenanceDays.Every)],
+            TimeZone = TimeZoneInfo.Utc,
+            MessagesRetentionDays = 0,
+        };
+        var attachment = new MaintenanceAttachment(new ConfiguredMmapLimitSource(32L << 20), TimeProvider.System, NullLoggerFactory.Instance);
+        using var scheduler = new MaintenanceScheduler(attachment, options, new StatvfsDiskSpaceProbe(), TimeProvider.System, NullLoggerFactory.Instance);
+        await scheduler.StartAsync(CancellationToken.None);
+        attachment.Attach(store.MaintenanceView());
+
+        // The remote document: a window open now (this minute, for ten minutes) and seven days of retention.
+        var start = now.UtcDateTime;
+        var previous = new TunedValues { MaintenanceWindows = [new MaintenanceWindowValue($"{far.Hour:00}:00", "30m", "Mon-Sun")], MessagesRetentionDays = 0 };
+        var next = previous with { MaintenanceWindows = [new MaintenanceWindowValue($"{start.Hour:00}:{start.Minute:00}", "10m", "Mon-Sun")], MessagesRetentionDays = 7 };
+        await new MaintenanceTuningTarget(scheduler).ApplyAsync(previous, next, CancellationToken.None);
+
+        Assert.Equal(7, scheduler.Options.MessagesRetentionDays);
+        Assert.Equal(new TimeOnly(start.Hour, start.Minute), Assert.Single(scheduler.Schedule.Windows).Start);
+
+        // The loop looks at the schedule at least once a minute: the open window runs with the new retention.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(120);
+        while (scheduler.LastResult is null && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(200);
+        }
+
+        var result = scheduler.LastResult;
+        Assert.NotNull(result);
+        Assert.Equal("window", result.Trigger);
+        Assert.Equal(1200, result.MessagesDeleted);
+        await scheduler.StopAsync(CancellationToken.None);
     }
 }
