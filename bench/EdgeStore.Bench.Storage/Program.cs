@@ -55,7 +55,7 @@ try
     var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
         $"{rows} rows, {devices} devices, synchronous={durability}, device seq={withSequence}: {rows / stopwatch.Elapsed.TotalSeconds:F0} rows/s " +
-        $"({stopwatch.Elapsed.TotalSeconds:F2} s, {batches} batches, {commitTime.TotalSeconds:F2} s inside transactions, {acknowledged} acknowledged, {writer.Counters.Inserted} inserted, {writer.Counters.Duplicates} duplicates; " +
+        $"({stopwatch.Elapsed.TotalSeconds:F2} s, {batches} batches, {commitTime.TotalSeconds:F2} s inside transactions, {acknowledged} acknowledged, {writer.Counters.Inserted} inserted, {writer.Counters.Redeliveries} redeliveries; " +
         $"process CPU {cpu.TotalSeconds:F2} s = {rows / cpu.TotalSeconds:F0} rows per CPU-second; load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]})"));
 }
 finally

@@ -8,8 +8,14 @@ internal static partial class StorageLog
     [LoggerMessage(EventId = 3001, Level = LogLevel.Information, Message = "Opened database {Path} at schema version {SchemaVersion} (journal {JournalMode}, synchronous {Synchronous}, mmap {MmapSizeBytes} bytes, cache {CacheSizeBytes} bytes)")]
     public static partial void DatabaseOpened(ILogger logger, string path, int schemaVersion, string journalMode, int synchronous, long mmapSizeBytes, long cacheSizeBytes);
 
-    [LoggerMessage(EventId = 3002, Level = LogLevel.Information, Message = "Migrated database {Path} to schema version {SchemaVersion}: {Description}")]
-    public static partial void Migrated(ILogger logger, string path, int schemaVersion, string description);
+    [LoggerMessage(EventId = 3002, Level = LogLevel.Information, Message = "Migrated database {Path} to schema version {SchemaVersion} in {Seconds:F1} s: {Description}")]
+    public static partial void Migrated(ILogger logger, string path, int schemaVersion, string description, double seconds);
+
+    [LoggerMessage(EventId = 3018, Level = LogLevel.Information, Message = "Migrating database {Path} from schema version {FromVersion} to {ToVersion} ({Rows} rows; every row is kept): {Description}")]
+    public static partial void Migrating(ILogger logger, string path, int fromVersion, int toVersion, long rows, string description);
+
+    [LoggerMessage(EventId = 3019, Level = LogLevel.Information, Message = "Still migrating database {Path} to schema version {SchemaVersion} ({Seconds:F0} s so far)")]
+    public static partial void MigrationProgress(ILogger logger, string path, int schemaVersion, double seconds);
 
     [LoggerMessage(EventId = 3003, Level = LogLevel.Warning, Message = "SQLite set PRAGMA {Pragma} to {Actual} instead of the requested {Requested}")]
     public static partial void PragmaCapped(ILogger logger, string pragma, string requested, string actual);
@@ -23,8 +29,8 @@ internal static partial class StorageLog
     [LoggerMessage(EventId = 3006, Level = LogLevel.Information, Message = "Writer applied memory limits at a batch boundary: mmap {MmapSizeBytes} bytes (read back), cache {CacheSizeBytes} bytes")]
     public static partial void WriterMemoryLimitsApplied(ILogger logger, long mmapSizeBytes, long cacheSizeBytes);
 
-    [LoggerMessage(EventId = 3010, Level = LogLevel.Debug, Message = "Committed batch of {Rows} records ({Inserted} inserted, {Duplicates} duplicates, {Quarantined} quarantined) in {CommitMilliseconds} ms")]
-    public static partial void BatchCommitted(ILogger logger, int rows, int inserted, int duplicates, int quarantined, double commitMilliseconds);
+    [LoggerMessage(EventId = 3010, Level = LogLevel.Debug, Message = "Committed batch of {Rows} records ({Inserted} inserted, {Redeliveries} redeliveries acknowledged without storing, {Quarantined} quarantined) in {CommitMilliseconds} ms")]
+    public static partial void BatchCommitted(ILogger logger, int rows, int inserted, int redeliveries, int quarantined, double commitMilliseconds);
 
     [LoggerMessage(EventId = 3011, Level = LogLevel.Error, Message = "Commit of a batch of {Rows} records failed (attempt {Attempt}, SQLite error {SqliteErrorCode}); rolled back, nothing acknowledged, retrying in {RetryDelay}")]
     public static partial void CommitFailed(ILogger logger, int rows, int attempt, int sqliteErrorCode, TimeSpan retryDelay, Exception exception);
@@ -41,9 +47,9 @@ internal static partial class StorageLog
     [LoggerMessage(EventId = 3015, Level = LogLevel.Information, Message = "Writer resumed after {PausedFor}")]
     public static partial void WriterResumed(ILogger logger, TimeSpan pausedFor);
 
-    [LoggerMessage(EventId = 3016, Level = LogLevel.Information, Message = "Writer stopped: {Batches} batches, {Inserted} inserted, {Duplicates} duplicates, {Quarantined} quarantined")]
-    public static partial void WriterStopped(ILogger logger, long batches, long inserted, long duplicates, long quarantined);
+    [LoggerMessage(EventId = 3016, Level = LogLevel.Information, Message = "Writer stopped: {Batches} batches, {Inserted} inserted, {Redeliveries} redeliveries acknowledged without storing, {Quarantined} quarantined")]
+    public static partial void WriterStopped(ILogger logger, long batches, long inserted, long redeliveries, long quarantined);
 
-    [LoggerMessage(EventId = 3017, Level = LogLevel.Warning, Message = "Two different payloads on series {SeriesId} in the same second share payload hash {PayloadHash}; stored both (collision slot {Slot})")]
-    public static partial void PayloadHashCollision(ILogger logger, long seriesId, long payloadHash, long slot);
+    [LoggerMessage(EventId = 3017, Level = LogLevel.Error, Message = "Forgetting {PacketIds} acknowledged packet ids failed (attempt {Attempt}, SQLite error {SqliteErrorCode}); their acknowledgements wait, retrying in {RetryDelay}")]
+    public static partial void SettleFailed(ILogger logger, int packetIds, int attempt, int sqliteErrorCode, TimeSpan retryDelay, Exception exception);
 }

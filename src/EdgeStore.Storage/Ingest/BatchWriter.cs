@@ -41,6 +41,7 @@ public sealed class BatchWriter : IAsyncDisposable
     private int _maxBatchRows;
     private long _maxBatchLatencyTicks;
     private int _disposed;
+    private bool _draining;
 
     internal BatchWriter(SqliteConnectionFactory factory, StorageOptions options, ILogger logger, TimeProvider timeProvider, Action onDisposed)
     {
@@ -262,7 +263,7 @@ public sealed class BatchWriter : IAsyncDisposable
         finally
         {
             _batch.Clear();
-            StorageLog.WriterStopped(_logger, Counters.Batches, Counters.Inserted, Counters.Duplicates, Counters.Quarantined);
+            StorageLog.WriterStopped(_logger, Counters.Batches, Counters.Inserted, Counters.Redeliveries, Counters.Quarantined);
         }
     }
 
@@ -276,6 +277,7 @@ public sealed class BatchWriter : IAsyncDisposable
             return;
         }
 
+        _draining = true;
         try
         {
             for (var i = 0; i < MaxDrainBatches; i++)
@@ -472,8 +474,8 @@ public sealed class BatchWriter : IAsyncDisposable
             }
 
             _batch.Clear();
-            Counters.AddBatch(committed.Inserted, committed.Duplicates, committed.Quarantined, committed.CommitDuration);
-            StorageLog.BatchCommitted(_logger, committed.Records, committed.Inserted, committed.Duplicates, committed.Quarantined, committed.CommitDuration.TotalMilliseconds);
+            Counters.AddBatch(committed.Inserted, committed.Redeliveries, committed.Quarantined, committed.CommitDuration);
+            StorageLog.BatchCommitted(_logger, committed.Records, committed.Inserted, committed.Redeliveries, committed.Quarantined, committed.CommitDuration.TotalMilliseconds);
             await onCommitted(committed, stopping.IsCancellationRequested ? CancellationToken.None : stopping).ConfigureAwait(false);
             return true;
         }
@@ -484,7 +486,7 @@ public sealed class BatchWriter : IAsyncDisposable
         var started = _timeProvider.GetTimestamp();
         _seriesCreatedInBatch.Clear();
         _statements.Begin();
-        int inserted = 0, duplicates = 0, quarantined = 0, tagged = 0;
+        int inserted = 0, redeliveries = 0, quarantined = 0, released = 0, tagged = 0;
         var batch = _batch;
         for (var i = 0; i < batch.Count; i++)
         {
@@ -494,45 +496,98 @@ public sealed class BatchWriter : IAsyncDisposable
                 tagged++;
             }
 
+            switch (record.Kind)
+            {
+                case IngestRecordKind.NewSession:
+                    _statements.ForgetAll();
+                    continue;
+                case IngestRecordKind.Release:
+                    // PUBREL: the broker has dropped the message; forget its id in this commit, before our PUBCOMP.
+                    _statements.Forget(record.PacketId);
+                    released++;
+                    continue;
+            }
+
+            // The only duplicates are redeliveries, and MQTT says which: DUP=1 and a packet id we committed and have
+            // not yet seen acknowledged. Everything else is a reading, however much it looks like another.
+            if (record.Redelivered && record.PacketId != 0 && _statements.IsRecorded(record.PacketId, record.Qos))
+            {
+                redeliveries++;
+                continue;
+            }
+
             if (record.QuarantineReason is not null)
             {
                 _statements.InsertQuarantine(record);
                 quarantined++;
-                continue;
-            }
-
-            var collisions = _statements.HashCollisions;
-            if (_statements.InsertMessage(SeriesId(record.Topic), record))
-            {
-                inserted++;
-                if (_statements.HashCollisions != collisions)
-                {
-                    var (seriesId, hash, slot) = _statements.LastCollision;
-                    StorageLog.PayloadHashCollision(_logger, seriesId, hash, slot);
-                }
             }
             else
             {
-                duplicates++;
+                _statements.InsertMessage(SeriesId(record.Topic), record);
+                inserted++;
+            }
+
+            if (record.PacketId != 0 && record.Qos > 0)
+            {
+                _statements.Record(record.PacketId, record.Qos, record.ReceivedAtUnixMs);
             }
         }
 
         _statements.Commit();
         var duration = _timeProvider.GetElapsedTime(started);
 
-        // Only now, after COMMIT returned, do the tags become reportable.
+        // Only now, after COMMIT returned, do the tags become reportable. A QoS 1 id is forgotten just before its
+        // PUBACK (SettleAsync); a QoS 2 id stays recorded until its PUBREL, and a release was forgotten above.
         var tags = new long[tagged];
+        var forget = new ushort[tagged];
         var t = 0;
         for (var i = 0; i < batch.Count; i++)
         {
-            var tag = batch[i].AckTag;
-            if (tag != 0)
+            var record = batch[i];
+            if (record.AckTag != 0)
             {
-                tags[t++] = tag;
+                forget[t] = record.Kind == IngestRecordKind.Message && record.Qos == 1 ? record.PacketId : (ushort)0;
+                tags[t++] = record.AckTag;
             }
         }
 
-        return new CommittedBatch(tags, inserted, duplicates, quarantined, duration);
+        return new CommittedBatch(this, tags, forget, inserted, redeliveries, quarantined, released, duration);
+    }
+
+    /// <summary>
+    /// Forgets acknowledged packet ids in one small commit (see <see cref="CommittedBatch.SettleAsync"/>). Runs inside
+    /// the report callback, where the loop holds the boundary, so the writer connection is this caller's. Transient
+    /// failures are retried with backoff while running; false when it gave up (stopping), and then nothing is acknowledged.
+    /// </summary>
+    internal async ValueTask<bool> ForgetAsync(IReadOnlyList<ushort> packetIds, CancellationToken ct)
+    {
+        var delay = FirstRetryDelay;
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                _statements.Begin();
+                foreach (var packetId in packetIds)
+                {
+                    _statements.Forget(packetId);
+                }
+
+                _statements.Commit();
+                return true;
+            }
+            catch (SqliteException ex) when (IsTransient(ex))
+            {
+                _statements.RollbackIfOpen();
+                Counters.AddCommitFailure();
+                StorageLog.SettleFailed(_logger, packetIds.Count, attempt, ex.SqliteErrorCode, delay, ex);
+                if (_draining || ct.IsCancellationRequested || !await DelayWithBeatsAsync(delay, ct).ConfigureAwait(false))
+                {
+                    return false;
+                }
+
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxRetryDelay.Ticks));
+            }
+        }
     }
 
     private long SeriesId(string topic)

@@ -5,7 +5,7 @@ public sealed class BatchWriterCounters
 {
     private long _batches;
     private long _inserted;
-    private long _duplicates;
+    private long _redeliveries;
     private long _quarantined;
     private long _commitFailures;
     private long _lastCommitTicks;
@@ -16,8 +16,8 @@ public sealed class BatchWriterCounters
     /// <summary>Rows added to messages.</summary>
     public long Inserted => Interlocked.Read(ref _inserted);
 
-    /// <summary>Records already stored (redeliveries), acknowledged without a new row.</summary>
-    public long Duplicates => Interlocked.Read(ref _duplicates);
+    /// <summary>Redeliveries recognised from the broker's session state (DUP=1, packet id recorded), acknowledged without a new row.</summary>
+    public long Redeliveries => Interlocked.Read(ref _redeliveries);
 
     /// <summary>Rows added to quarantine.</summary>
     public long Quarantined => Interlocked.Read(ref _quarantined);
@@ -28,11 +28,11 @@ public sealed class BatchWriterCounters
     /// <summary>BEGIN to COMMIT of the last committed batch.</summary>
     public TimeSpan LastCommitDuration => TimeSpan.FromTicks(Interlocked.Read(ref _lastCommitTicks));
 
-    internal void AddBatch(int inserted, int duplicates, int quarantined, TimeSpan commitDuration)
+    internal void AddBatch(int inserted, int redeliveries, int quarantined, TimeSpan commitDuration)
     {
         Interlocked.Increment(ref _batches);
         Interlocked.Add(ref _inserted, inserted);
-        Interlocked.Add(ref _duplicates, duplicates);
+        Interlocked.Add(ref _redeliveries, redeliveries);
         Interlocked.Add(ref _quarantined, quarantined);
         Interlocked.Exchange(ref _lastCommitTicks, commitDuration.Ticks);
     }

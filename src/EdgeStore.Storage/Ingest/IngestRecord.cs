@@ -5,6 +5,12 @@ namespace EdgeStore.Storage;
 /// the quarantine table instead of messages. <paramref name="AckTag"/> is opaque to storage (the host carries
 /// the MQTT ack token there; 0 means nothing to acknowledge) and comes back in <see cref="CommittedBatch"/>.
 /// </summary>
+/// <remarks>
+/// Redelivery is recognised from the broker's session state, never from the payload (docs/ARCHITECTURE.md, C1):
+/// <see cref="PacketId"/> and <see cref="Redelivered"/> (the DUP flag) are all the writer looks at. The writer keeps
+/// the packet ids it committed and has not yet seen acknowledged in the <c>ack_ledger</c> table, in the same
+/// transaction as the rows, so a DUP=1 message whose id is recorded there is the same message again.
+/// </remarks>
 public readonly record struct IngestRecord(
     string Topic,
     ReadOnlyMemory<byte> Payload,
@@ -14,4 +20,31 @@ public readonly record struct IngestRecord(
     long? DeviceTimestampUnixMs,
     long? DeviceSequence,
     string? QuarantineReason,
-    long AckTag);
+    long AckTag)
+{
+    /// <summary>The broker's packet identifier of a QoS 1/2 PUBLISH (or PUBREL); 0 for QoS 0.</summary>
+    public ushort PacketId { get; init; }
+
+    /// <summary>The DUP flag: the broker says it may have sent this PUBLISH before.</summary>
+    public bool Redelivered { get; init; }
+
+    public IngestRecordKind Kind { get; init; }
+
+    /// <summary>
+    /// A QoS 2 PUBREL: the broker has discarded the message, so its packet id may be reused once our PUBCOMP is out.
+    /// The writer deletes the id from the ledger in a commit and only then reports <paramref name="ackTag"/>.
+    /// </summary>
+    public static IngestRecord Release(ushort packetId, long ackTag) =>
+        new(string.Empty, ReadOnlyMemory<byte>.Empty, 2, false, 0, null, null, null, ackTag)
+        {
+            PacketId = packetId,
+            Kind = IngestRecordKind.Release,
+        };
+
+    /// <summary>
+    /// The broker started a new session (CONNACK session present = 0): it holds nothing unacknowledged for us, so
+    /// every recorded packet id is stale and is forgotten before any message of the new session is looked up.
+    /// </summary>
+    public static IngestRecord NewSession() =>
+        new(string.Empty, ReadOnlyMemory<byte>.Empty, 0, false, 0, null, null, null, 0) { Kind = IngestRecordKind.NewSession };
+}

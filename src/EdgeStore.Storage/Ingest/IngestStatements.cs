@@ -19,8 +19,11 @@ internal sealed class IngestStatements : IDisposable
     private readonly sqlite3_stmt _insertSeries;
     private readonly sqlite3_stmt _selectSeries;
     private readonly sqlite3_stmt _insertMessage;
-    private readonly sqlite3_stmt _selectSameSecondPayloads;
     private readonly sqlite3_stmt _insertQuarantine;
+    private readonly sqlite3_stmt _selectLedger;
+    private readonly sqlite3_stmt _recordLedger;
+    private readonly sqlite3_stmt _forgetLedger;
+    private readonly sqlite3_stmt _clearLedger;
 
     public IngestStatements(SqliteConnection connection)
     {
@@ -33,14 +36,16 @@ internal sealed class IngestStatements : IDisposable
         _insertSeries = Prepare("INSERT INTO series(topic) VALUES(?1) ON CONFLICT(topic) DO NOTHING");
         _selectSeries = Prepare("SELECT id FROM series WHERE topic = ?1");
         _insertMessage = Prepare("""
-            INSERT INTO messages(series_id, received_at_ms, device_ts_ms, device_seq, qos, retain, payload, payload_hash, hash_collision)
-            VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT DO NOTHING
+            INSERT INTO messages(series_id, received_at_ms, device_ts_ms, device_seq, qos, retain, payload)
+            VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)
             """);
-        // Same expression as ux_messages_content, so the lookup uses that index.
-        _selectSameSecondPayloads = Prepare("""
-            SELECT payload, hash_collision FROM messages
-            WHERE series_id = ?1 AND received_at_ms / 1000 = ?2 AND payload_hash = ?3 AND device_seq IS NULL
+        _selectLedger = Prepare("SELECT qos FROM ack_ledger WHERE packet_id = ?1");
+        _recordLedger = Prepare("""
+            INSERT INTO ack_ledger(packet_id, qos, recorded_at_ms) VALUES(?1, ?2, ?3)
+            ON CONFLICT(packet_id) DO UPDATE SET qos = excluded.qos, recorded_at_ms = excluded.recorded_at_ms
             """);
+        _forgetLedger = Prepare("DELETE FROM ack_ledger WHERE packet_id = ?1");
+        _clearLedger = Prepare("DELETE FROM ack_ledger");
         _insertQuarantine = Prepare("INSERT INTO quarantine(topic, payload, reason, received_at_ms) VALUES(?1, ?2, ?3, ?4)");
     }
 
@@ -92,38 +97,57 @@ internal sealed class IngestStatements : IDisposable
         }
     }
 
-    /// <summary>Inserts one message with conflict-ignore; returns false when its idempotency key is already stored.</summary>
-    public bool InsertMessage(long seriesId, in IngestRecord record)
+    /// <summary>Inserts one message. Every message is a row: content is never a key.</summary>
+    public void InsertMessage(long seriesId, in IngestRecord record)
     {
-        var payload = record.Payload.Span;
-        if (record.DeviceSequence is not null)
-        {
-            return TryInsert(seriesId, record, payload, payloadHash: null, collisionSlot: 0);
-        }
-
-        var hash = PayloadHash.Compute(payload);
-        if (TryInsert(seriesId, record, payload, hash, collisionSlot: 0))
-        {
-            return true;
-        }
-
-        // Same series, second and hash: a redelivery when the bytes are equal, else a real hash collision,
-        // which takes the next free slot so it is stored too.
-        var slot = NextCollisionSlot(seriesId, record.ReceivedAtUnixMs / 1000, hash, payload);
-        if (slot < 0)
-        {
-            return false;
-        }
-
-        HashCollisions++;
-        LastCollision = (seriesId, hash, slot);
-        return TryInsert(seriesId, record, payload, hash, slot);
+        var s = _insertMessage;
+        raw.sqlite3_bind_int64(s, 1, seriesId);
+        raw.sqlite3_bind_int64(s, 2, record.ReceivedAtUnixMs);
+        BindNullable(s, 3, record.DeviceTimestampUnixMs);
+        BindNullable(s, 4, record.DeviceSequence);
+        raw.sqlite3_bind_int64(s, 5, record.Qos);
+        raw.sqlite3_bind_int64(s, 6, record.Retain ? 1 : 0);
+        BindPayload(s, 7, record.Payload.Span);
+        StepDone(s);
     }
 
-    /// <summary>Genuine hash collisions met so far (different payloads; both stored).</summary>
-    public long HashCollisions { get; private set; }
+    /// <summary>True when <paramref name="packetId"/> is recorded as committed and not yet acknowledged at <paramref name="qos"/>.</summary>
+    public bool IsRecorded(ushort packetId, byte qos)
+    {
+        var s = _selectLedger;
+        raw.sqlite3_bind_int64(s, 1, packetId);
+        try
+        {
+            var rc = raw.sqlite3_step(s);
+            return rc switch
+            {
+                raw.SQLITE_ROW => raw.sqlite3_column_int64(s, 0) == qos,
+                raw.SQLITE_DONE => false,
+                _ => throw Error(rc, "ack ledger lookup"),
+            };
+        }
+        finally
+        {
+            raw.sqlite3_reset(s);
+        }
+    }
 
-    public (long SeriesId, long Hash, long Slot) LastCollision { get; private set; }
+    /// <summary>Records (or refreshes) a packet id committed in this transaction and not yet acknowledged.</summary>
+    public void Record(ushort packetId, byte qos, long recordedAtUnixMs)
+    {
+        raw.sqlite3_bind_int64(_recordLedger, 1, packetId);
+        raw.sqlite3_bind_int64(_recordLedger, 2, qos);
+        raw.sqlite3_bind_int64(_recordLedger, 3, recordedAtUnixMs);
+        StepDone(_recordLedger);
+    }
+
+    public void Forget(ushort packetId)
+    {
+        raw.sqlite3_bind_int64(_forgetLedger, 1, packetId);
+        StepDone(_forgetLedger);
+    }
+
+    public void ForgetAll() => StepDone(_clearLedger);
 
     public void InsertQuarantine(in IngestRecord record)
     {
@@ -142,58 +166,11 @@ internal sealed class IngestStatements : IDisposable
         _insertSeries.Dispose();
         _selectSeries.Dispose();
         _insertMessage.Dispose();
-        _selectSameSecondPayloads.Dispose();
         _insertQuarantine.Dispose();
-    }
-
-    private bool TryInsert(long seriesId, in IngestRecord record, ReadOnlySpan<byte> payload, long? payloadHash, long collisionSlot)
-    {
-        var s = _insertMessage;
-        raw.sqlite3_bind_int64(s, 1, seriesId);
-        raw.sqlite3_bind_int64(s, 2, record.ReceivedAtUnixMs);
-        BindNullable(s, 3, record.DeviceTimestampUnixMs);
-        BindNullable(s, 4, record.DeviceSequence);
-        raw.sqlite3_bind_int64(s, 5, record.Qos);
-        raw.sqlite3_bind_int64(s, 6, record.Retain ? 1 : 0);
-        BindPayload(s, 7, payload);
-        BindNullable(s, 8, payloadHash);
-        raw.sqlite3_bind_int64(s, 9, collisionSlot);
-        StepDone(s);
-        return raw.sqlite3_changes(_db) == 1;
-    }
-
-    // -1 when an identical payload is already stored; otherwise the first unused collision slot.
-    private long NextCollisionSlot(long seriesId, long receivedSecond, long hash, ReadOnlySpan<byte> payload)
-    {
-        var s = _selectSameSecondPayloads;
-        raw.sqlite3_bind_int64(s, 1, seriesId);
-        raw.sqlite3_bind_int64(s, 2, receivedSecond);
-        raw.sqlite3_bind_int64(s, 3, hash);
-        try
-        {
-            long nextSlot = 0;
-            int rc;
-            while ((rc = raw.sqlite3_step(s)) == raw.SQLITE_ROW)
-            {
-                if (raw.sqlite3_column_blob(s, 0).SequenceEqual(payload))
-                {
-                    return -1;
-                }
-
-                nextSlot = Math.Max(nextSlot, raw.sqlite3_column_int64(s, 1) + 1);
-            }
-
-            if (rc != raw.SQLITE_DONE)
-            {
-                throw Error(rc, "payload comparison");
-            }
-
-            return nextSlot;
-        }
-        finally
-        {
-            raw.sqlite3_reset(s);
-        }
+        _selectLedger.Dispose();
+        _recordLedger.Dispose();
+        _forgetLedger.Dispose();
+        _clearLedger.Dispose();
     }
 
     private static void BindNullable(sqlite3_stmt statement, int index, long? value)

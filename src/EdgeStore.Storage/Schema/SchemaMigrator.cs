@@ -1,21 +1,28 @@
+using System.Diagnostics;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
+using SQLitePCL;
 
 namespace EdgeStore.Storage;
 
 /// <summary>
 /// Versioned schema changes through <c>PRAGMA user_version</c>. Each step runs in its own transaction
 /// together with the version bump, so a crash leaves the file at the previous version, never half-way.
-/// A file newer than <see cref="LatestVersion"/> is refused.
+/// A file newer than <see cref="LatestVersion"/> is refused. Every step keeps every row and is linear in the
+/// table size; a step announces itself with the row count before it starts and reports progress while it runs.
 /// </summary>
 internal static class SchemaMigrator
 {
-    public const int LatestVersion = 2;
+    public const int LatestVersion = 3;
+
+    /// <summary>How often a long-running step says it is still working.</summary>
+    internal static readonly TimeSpan ProgressInterval = TimeSpan.FromSeconds(5);
 
     private static readonly (int Version, string Description, Action<SqliteConnection, SqliteTransaction> Apply)[] Steps =
     [
         (1, "series, messages and quarantine tables", ApplyVersion1),
-        (2, "idempotency keys and series/time indexes", ApplyVersion2),
+        (2, "series/time and quarantine time indexes", ApplyVersion2),
+        (3, "redelivery recognised by the broker's packet ids (ack ledger); content keys removed", ApplyVersion3),
     ];
 
     public static int ReadVersion(SqliteConnection connection) =>
@@ -45,6 +52,10 @@ internal static class SchemaMigrator
                 continue;
             }
 
+            var rows = version == 0 ? 0 : SqliteConnectionFactory.ExecuteInt64(connection, "SELECT count(*) FROM messages");
+            StorageLog.Migrating(logger, path, version, stepVersion, rows, description);
+            var clock = Stopwatch.StartNew();
+            using (ReportProgress(connection, logger, path, stepVersion, clock))
             using (var transaction = connection.BeginTransaction(deferred: false))
             {
                 apply(connection, transaction);
@@ -53,7 +64,7 @@ internal static class SchemaMigrator
             }
 
             version = stepVersion;
-            StorageLog.Migrated(logger, path, stepVersion, description);
+            StorageLog.Migrated(logger, path, stepVersion, description, clock.Elapsed.TotalSeconds);
         }
 
         return version;
@@ -84,50 +95,58 @@ internal static class SchemaMigrator
     }
 
     /// <summary>
-    /// The idempotency key (DESIGN §4), exact wherever it can be:
-    /// - with a device sequence: (series, device_seq, device_ts_ms), or (series, device_seq) when the payload
-    ///   has no timestamp. A redelivery (same seq, same ts) is dropped; a device that restarted its sequence
-    ///   reports new timestamps and is stored.
-    /// - without one: (series, receive second, payload_hash, hash_collision). payload_hash narrows the check;
-    ///   the writer compares the payload bytes on a conflict and gives a genuinely different payload the next
-    ///   hash_collision slot, so a hash collision never drops a message.
-    /// Duplicates stored while version 1 had no key are removed (keeping the first copy) before the unique
-    /// indexes are built.
+    /// Indexes for "series + time range" reads and for quarantine by time. (EdgeStore 0.1 also built content keys here
+    /// and deleted look-alike rows; that step dropped genuine readings and no longer runs. Files it migrated carry its
+    /// columns and indexes, which version 3 removes.)
     /// </summary>
     private static void ApplyVersion2(SqliteConnection connection, SqliteTransaction transaction)
     {
-        connection.CreateFunction<byte[], long>("edgestore_payload_hash", static payload => PayloadHash.Compute(payload), isDeterministic: true);
         Execute(connection, transaction, """
-            ALTER TABLE messages ADD COLUMN payload_hash INTEGER NULL;
-            ALTER TABLE messages ADD COLUMN hash_collision INTEGER NOT NULL DEFAULT 0;
-            UPDATE messages SET payload_hash = edgestore_payload_hash(payload) WHERE device_seq IS NULL;
-            CREATE INDEX ix_messages_series_time ON messages(series_id, received_at_ms);
-            DELETE FROM messages WHERE device_seq IS NOT NULL AND device_ts_ms IS NOT NULL AND id NOT IN (
-                SELECT min(id) FROM messages WHERE device_seq IS NOT NULL AND device_ts_ms IS NOT NULL
-                GROUP BY series_id, device_seq, device_ts_ms);
-            DELETE FROM messages WHERE device_seq IS NOT NULL AND device_ts_ms IS NULL AND id NOT IN (
-                SELECT min(id) FROM messages WHERE device_seq IS NOT NULL AND device_ts_ms IS NULL
-                GROUP BY series_id, device_seq);
-            DELETE FROM messages WHERE device_seq IS NULL AND id NOT IN (
-                SELECT min(id) FROM messages WHERE device_seq IS NULL
-                GROUP BY series_id, received_at_ms / 1000, payload);
-            UPDATE messages SET hash_collision = (
-                SELECT count(*) FROM messages AS earlier
-                WHERE earlier.series_id = messages.series_id
-                  AND earlier.received_at_ms / 1000 = messages.received_at_ms / 1000
-                  AND earlier.device_seq IS NULL
-                  AND earlier.payload_hash = messages.payload_hash
-                  AND earlier.id < messages.id)
-            WHERE device_seq IS NULL;
-            CREATE UNIQUE INDEX ux_messages_device_seq_ts ON messages(series_id, device_seq, device_ts_ms)
-                WHERE device_seq IS NOT NULL AND device_ts_ms IS NOT NULL;
-            CREATE UNIQUE INDEX ux_messages_device_seq ON messages(series_id, device_seq)
-                WHERE device_seq IS NOT NULL AND device_ts_ms IS NULL;
-            CREATE UNIQUE INDEX ux_messages_content ON messages(series_id, received_at_ms / 1000, payload_hash, hash_collision)
-                WHERE device_seq IS NULL;
-            CREATE INDEX ix_quarantine_received ON quarantine(received_at_ms);
+            CREATE INDEX IF NOT EXISTS ix_messages_series_time ON messages(series_id, received_at_ms);
+            CREATE INDEX IF NOT EXISTS ix_quarantine_received ON quarantine(received_at_ms);
             """);
     }
+
+    /// <summary>
+    /// Payload content is never a key: the unique indexes on (series, seq[, ts]) and (series, second, payload hash)
+    /// dropped genuine readings (a steady sensor, a device whose counter restarted) and go, with their columns.
+    /// Redeliveries are recognised instead by the broker's packet ids committed and not yet acknowledged, kept in
+    /// <c>ack_ledger</c> in the same transaction as the rows. Every row is kept; dropping a column is one pass over
+    /// the table.
+    /// </summary>
+    private static void ApplyVersion3(SqliteConnection connection, SqliteTransaction transaction)
+    {
+        Execute(connection, transaction, """
+            DROP INDEX IF EXISTS ux_messages_device_seq_ts;
+            DROP INDEX IF EXISTS ux_messages_device_seq;
+            DROP INDEX IF EXISTS ux_messages_content;
+            CREATE TABLE ack_ledger(
+                packet_id INTEGER PRIMARY KEY CHECK (packet_id BETWEEN 1 AND 65535),
+                qos INTEGER NOT NULL CHECK (qos IN (1, 2)),
+                recorded_at_ms INTEGER NOT NULL);
+            """);
+        foreach (var column in (string[])["payload_hash", "hash_collision"])
+        {
+            if (HasColumn(connection, transaction, "messages", column))
+            {
+                Execute(connection, transaction, $"ALTER TABLE messages DROP COLUMN {column}");
+            }
+        }
+    }
+
+    private static bool HasColumn(SqliteConnection connection, SqliteTransaction transaction, string table, string column)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = $"SELECT count(*) FROM pragma_table_info('{table}') WHERE name = $column";
+        command.Parameters.AddWithValue("$column", column);
+        return (long)command.ExecuteScalar()! > 0;
+    }
+
+    // SQLite calls the handler every N virtual-machine steps of a long statement: log "still migrating" every few
+    // seconds so an operator watching a large database sees progress rather than one silent line.
+    private static ProgressHandler ReportProgress(SqliteConnection connection, ILogger logger, string path, int version, Stopwatch clock) =>
+        new(connection.Handle!, () => StorageLog.MigrationProgress(logger, path, version, clock.Elapsed.TotalSeconds));
 
     private static void Execute(SqliteConnection connection, SqliteTransaction transaction, string sql)
     {
@@ -135,5 +154,33 @@ internal static class SchemaMigrator
         command.Transaction = transaction;
         command.CommandText = sql;
         command.ExecuteNonQuery();
+    }
+
+    private sealed class ProgressHandler : IDisposable
+    {
+        private const int StepsBetweenChecks = 100_000;
+        private readonly sqlite3 _db;
+        private readonly Action _report;
+        private readonly Stopwatch _sinceReport = Stopwatch.StartNew();
+
+        public ProgressHandler(sqlite3 db, Action report)
+        {
+            _db = db;
+            _report = report;
+            raw.sqlite3_progress_handler(_db, StepsBetweenChecks, OnProgress, null);
+        }
+
+        public void Dispose() => raw.sqlite3_progress_handler(_db, 0, null, null);
+
+        private int OnProgress(object user_data)
+        {
+            if (_sinceReport.Elapsed >= ProgressInterval)
+            {
+                _report();
+                _sinceReport.Restart();
+            }
+
+            return 0; // go on
+        }
     }
 }

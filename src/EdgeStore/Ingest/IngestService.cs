@@ -365,7 +365,7 @@ internal sealed partial class IngestService : IHostedService, IAsyncDisposable
         }
         catch (OperationCanceledException)
         {
-            var rows = batch.Inserted + batch.Duplicates + batch.Quarantined;
+            var rows = batch.Inserted + batch.Redeliveries + batch.Quarantined;
             _status.Backlog = Math.Max(0, Interlocked.Add(ref _backlog, -rows));
             _status.AddStored(batch.Inserted, batch.Quarantined, 0);
             return;
@@ -396,10 +396,10 @@ internal sealed partial class IngestService : IHostedService, IAsyncDisposable
             }
         }
 
-        var rows = batch.Inserted + batch.Duplicates + batch.Quarantined;
+        var rows = batch.Inserted + batch.Redeliveries + batch.Quarantined;
         _status.Backlog = Math.Max(0, Interlocked.Add(ref _backlog, -rows));
         _status.AddStored(batch.Inserted, batch.Quarantined, acknowledged);
-        LogCommitted(batch.Inserted, batch.Duplicates, batch.Quarantined, batch.CommitDuration.TotalMilliseconds, acknowledged);
+        LogCommitted(batch.Inserted, batch.Redeliveries, batch.Quarantined, batch.CommitDuration.TotalMilliseconds, acknowledged);
         return ValueTask.CompletedTask;
     }
 

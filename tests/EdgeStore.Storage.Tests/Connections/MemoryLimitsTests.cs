@@ -150,7 +150,7 @@ public sealed class MemoryLimitsTests : IAsyncLifetime
     // About 6 MiB of rows, checkpointed into the main file (the writer is closed), with mmap at 64 MiB.
     private async Task<TelemetryDatabase> FilledDatabaseAsync()
     {
-        var payload = new string('p', 2000);
+        var payload = new string('p', 2300);
         await using (var database = await TelemetryDatabase.OpenAsync(_storage.Options(), _storage.Logs, TimeProvider.System, CancellationToken.None))
         {
             await TestStorage.WriteAllAsync(database.CreateWriter(),

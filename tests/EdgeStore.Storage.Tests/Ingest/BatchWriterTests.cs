@@ -110,87 +110,176 @@ public sealed class BatchWriterTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task The_same_message_twice_is_one_row_and_both_are_acknowledged()
+    public async Task Forty_eight_look_alike_readings_are_forty_eight_rows()
+    {
+        // What real sensors send: a 10 Hz sensor holding steady, a plain "pulse" counter, and a device that restarted
+        // its sequence. None of them is a redelivery (DUP=0, fresh packet ids), so every one is a reading.
+        var database = await _storage.OpenAsync();
+        var records = new List<IngestRecord>();
+        ushort packetId = 1;
+        for (var i = 0; i < 40; i++)
+        {
+            records.Add(TestStorage.Record("sensors/steady", "{\"temp\":21.5}", receivedAtMs: 50_000 + i * 10, ackTag: 100 + i) with { PacketId = packetId++ });
+        }
+
+        for (var i = 0; i < 3; i++)
+        {
+            records.Add(TestStorage.Record("sensors/pulse", "pulse", receivedAtMs: 50_000, ackTag: 200 + i) with { PacketId = packetId++ });
+        }
+
+        for (var i = 0; i < 5; i++)
+        {
+            records.Add(TestStorage.Record("sensors/restarted", $"{{\"seq\":7,\"temp\":{20 + i}}}", seq: 7, receivedAtMs: 50_000, ackTag: 300 + i) with { PacketId = packetId++ });
+        }
+
+        var batches = await TestStorage.WriteAllAsync(database.CreateWriter(), records);
+
+        Assert.Equal(48, _storage.Scalar("SELECT count(*) FROM messages"));
+        Assert.Equal(40, _storage.Scalar("SELECT count(*) FROM messages m JOIN series s ON s.id = m.series_id WHERE s.topic = 'sensors/steady'"));
+        Assert.Equal((48, 0), (batches.Sum(b => b.Inserted), batches.Sum(b => b.Redeliveries)));
+        Assert.Equal(48, batches.SelectMany(b => b.AckTags).Count());
+    }
+
+    [Fact]
+    public async Task A_redelivery_is_recognised_by_DUP_and_a_recorded_packet_id_and_acknowledged_without_a_row()
     {
         var database = await _storage.OpenAsync();
-        var message = TestStorage.Record("sensors/a", "{\"seq\":5,\"ts\":1700}", seq: 5, deviceTs: 1700, ackTag: 1, receivedAtMs: 10_000);
-        var redelivery = message with { AckTag = 2, ReceivedAtUnixMs = 99_000 };
         var writer = database.CreateWriter();
+        var original = TestStorage.Record("sensors/a", "{\"temp\":1}", ackTag: 1) with { PacketId = 42 };
 
-        var first = await TestStorage.WriteAllAsync(writer, [message, redelivery]);
-        var second = await TestStorage.WriteAllAsync(writer, [redelivery with { AckTag = 3 }]);
+        // Committed but never acknowledged (a crash before the PUBACK): the id stays in the ledger.
+        await TestStorage.WriteAllAsync(writer, [original]);
+        Assert.Equal(1, _storage.Scalar("SELECT count(*) FROM ack_ledger WHERE packet_id = 42 AND qos = 1"));
+
+        var redelivery = original with { AckTag = 2, Redelivered = true, ReceivedAtUnixMs = 99_000 };
+        var batches = await WriteAndSettleAsync(writer, [redelivery], _ => true);
 
         Assert.Equal(1, _storage.Scalar("SELECT count(*) FROM messages"));
-        Assert.Equal(10_000, _storage.Scalar("SELECT received_at_ms FROM messages"));
-        Assert.Equal((1, 1), (first.Sum(b => b.Inserted), first.Sum(b => b.Duplicates)));
-        Assert.Equal(1, second.Sum(b => b.Duplicates));
-        Assert.Equal([1L, 2L, 3L], first.Concat(second).SelectMany(b => b.AckTags));
-        Assert.Equal(2, writer.Counters.Duplicates);
-        Assert.Equal(1, writer.Counters.Inserted);
+        Assert.Equal(1, batches.Sum(b => b.Redeliveries));
+        Assert.Equal([2L], batches.SelectMany(b => b.AckTags));
+        Assert.Equal(1, writer.Counters.Redeliveries);
+        Assert.Equal(0, _storage.Scalar("SELECT count(*) FROM ack_ledger")); // forgotten before its PUBACK
     }
 
     [Fact]
-    public async Task A_device_that_restarts_its_sequence_with_new_timestamps_is_stored_again()
-    {
-        var database = await _storage.OpenAsync();
-
-        var batches = await TestStorage.WriteAllAsync(database.CreateWriter(),
-        [
-            TestStorage.Record("sensors/a", "before restart", seq: 1, deviceTs: 1_000),
-            TestStorage.Record("sensors/a", "after restart", seq: 1, deviceTs: 9_000),
-            TestStorage.Record("sensors/b", "same seq and ts, other series", seq: 1, deviceTs: 1_000),
-            TestStorage.Record("sensors/c", "no ts", seq: 4),
-            TestStorage.Record("sensors/c", "no ts, redelivered", seq: 4),
-        ]);
-
-        Assert.Equal(4, batches.Sum(b => b.Inserted));
-        Assert.Equal(1, batches.Sum(b => b.Duplicates));
-        Assert.Equal(2, _storage.Scalar("SELECT count(*) FROM messages m JOIN series s ON s.id = m.series_id WHERE s.topic = 'sensors/a' AND device_seq = 1"));
-    }
-
-    [Fact]
-    public async Task Without_a_sequence_the_same_payload_within_one_second_is_one_row()
-    {
-        var database = await _storage.OpenAsync();
-
-        var batches = await TestStorage.WriteAllAsync(database.CreateWriter(),
-        [
-            TestStorage.Record("sensors/plain", "21.5", receivedAtMs: 50_000),
-            TestStorage.Record("sensors/plain", "21.5", receivedAtMs: 50_999),
-            TestStorage.Record("sensors/plain", "21.6", receivedAtMs: 50_500),
-            TestStorage.Record("sensors/plain", "21.5", receivedAtMs: 51_000),
-            TestStorage.Record("sensors/other", "21.5", receivedAtMs: 50_000),
-        ]);
-
-        Assert.Equal(4, batches.Sum(b => b.Inserted));
-        Assert.Equal(1, batches.Sum(b => b.Duplicates));
-        Assert.Equal(0, _storage.Scalar("SELECT count(*) FROM messages WHERE received_at_ms = 50999"));
-    }
-
-    [Fact]
-    public async Task A_payload_hash_collision_stores_both_payloads_and_still_drops_a_redelivery()
+    public async Task A_DUP_message_whose_id_is_not_recorded_is_stored_and_so_is_a_new_message_reusing_a_recorded_id()
     {
         var database = await _storage.OpenAsync();
         var writer = database.CreateWriter();
-        await TestStorage.WriteAllAsync(writer, [TestStorage.Record("sensors/x", "first", receivedAtMs: 70_000)]);
-        var secondHash = PayloadHash.Compute(Encoding.UTF8.GetBytes("second"));
 
-        // Forge the collision: make the stored row carry the hash of a different payload.
-        await writer.RunOnWriterAsync((connection, _) =>
+        // DUP=1 without a record: the first copy never reached a commit (the connection died first). Store it.
+        await TestStorage.WriteAllAsync(writer, [TestStorage.Record("sensors/a", "x", ackTag: 1) with { PacketId = 7, Redelivered = true }]);
+
+        // DUP=0 with a recorded id: a new message (the broker only reuses an id it has settled). Store it and refresh.
+        await TestStorage.WriteAllAsync(writer, [TestStorage.Record("sensors/a", "x", ackTag: 2, receivedAtMs: 1_767_225_700_000) with { PacketId = 7 }]);
+
+        // A QoS 2 DUP with an id recorded at QoS 1 is not that message: stored (a duplicate is recoverable, a loss is not).
+        await TestStorage.WriteAllAsync(writer, [TestStorage.Record("sensors/a", "x", ackTag: 3, qos: 2) with { PacketId = 7, Redelivered = true }]);
+
+        Assert.Equal(3, _storage.Scalar("SELECT count(*) FROM messages"));
+        Assert.Equal(0, writer.Counters.Redeliveries);
+        Assert.Equal(1, _storage.Scalar("SELECT count(*) FROM ack_ledger WHERE packet_id = 7 AND qos = 2"));
+    }
+
+    [Fact]
+    public async Task Settling_forgets_only_the_ids_about_to_be_acknowledged_so_a_stale_ack_leaves_the_redelivery_recognisable()
+    {
+        var database = await _storage.OpenAsync();
+        var writer = database.CreateWriter();
+        var live = TestStorage.Record("sensors/a", "live", ackTag: 10) with { PacketId = 1 };
+        var stale = TestStorage.Record("sensors/a", "connection gone", ackTag: 11) with { PacketId = 2 };
+        IReadOnlyList<long> settled = [];
+
+        await WriteAndSettleAsync(writer, [live, stale], tag => tag == 10, result => settled = result);
+
+        Assert.Equal([10L], settled);
+        Assert.Equal([2L], Ledger());
+
+        // The broker redelivers the unacknowledged one on the next connection: recognised, not stored again.
+        var batches = await WriteAndSettleAsync(writer, [stale with { AckTag = 12, Redelivered = true }], _ => true);
+        Assert.Equal(1, batches.Sum(b => b.Redeliveries));
+        Assert.Equal(2, _storage.Scalar("SELECT count(*) FROM messages"));
+        Assert.Empty(Ledger());
+    }
+
+    [Fact]
+    public async Task A_copy_and_its_redelivery_in_one_batch_are_one_row()
+    {
+        // The first copy arrived on a connection that died before its commit; the broker resent it (DUP=1) on the next.
+        var database = await _storage.OpenAsync();
+        var first = TestStorage.Record("sensors/a", "r", ackTag: 1) with { PacketId = 9 };
+
+        var batches = await WriteAndSettleAsync(database.CreateWriter(), [first, first with { AckTag = 2, Redelivered = true }], tag => tag == 2);
+
+        Assert.Equal(1, _storage.Scalar("SELECT count(*) FROM messages"));
+        Assert.Equal((1, 1), (batches.Sum(b => b.Inserted), batches.Sum(b => b.Redeliveries)));
+        Assert.Empty(Ledger());
+    }
+
+    [Fact]
+    public async Task A_QoS_2_id_stays_recorded_from_PUBREC_until_PUBREL_and_the_release_is_reported_after_it_is_forgotten()
+    {
+        var database = await _storage.OpenAsync();
+        var writer = database.CreateWriter();
+        var message = TestStorage.Record("sensors/a", "q2", ackTag: 1, qos: 2) with { PacketId = 300 };
+
+        await WriteAndSettleAsync(writer, [message], _ => true);
+        Assert.Equal([300L], Ledger()); // PUBREC sent, PUBREL not yet seen
+
+        await WriteAndSettleAsync(writer, [message with { AckTag = 2, Redelivered = true }], _ => true);
+        Assert.Equal(1, _storage.Scalar("SELECT count(*) FROM messages"));
+
+        var reportedWhileRecorded = -1L;
+        var channel = Channel.CreateUnbounded<IngestRecord>();
+        channel.Writer.TryWrite(IngestRecord.Release(300, ackTag: 3));
+        channel.Writer.Complete();
+        var released = 0;
+        await writer.RunAsync(channel.Reader, (batch, _) =>
         {
-            SqliteConnectionFactory.Execute(connection, $"UPDATE messages SET payload_hash = {secondHash}");
-            return Task.CompletedTask;
-        }, CancellationToken.None);
+            reportedWhileRecorded = _storage.Scalar("SELECT count(*) FROM ack_ledger");
+            released += batch.Released;
+            Assert.Equal([3L], batch.AckTags);
+            return ValueTask.CompletedTask;
+        }, CancellationToken.None).WaitAsync(Generous);
 
-        var batches = await TestStorage.WriteAllAsync(writer,
+        Assert.Equal(0, reportedWhileRecorded); // forgotten durably before the PUBCOMP may go out
+        Assert.Equal(1, released);
+    }
+
+    [Fact]
+    public async Task A_new_session_forgets_every_recorded_id_before_the_messages_after_it()
+    {
+        var database = await _storage.OpenAsync();
+        var writer = database.CreateWriter();
+        await TestStorage.WriteAllAsync(writer, [TestStorage.Record("sensors/a", "old session", ackTag: 1) with { PacketId = 5 }]);
+
+        // The broker lost the session: the DUP=1 message with id 5 is a different message now, and must be stored.
+        await TestStorage.WriteAllAsync(writer,
         [
-            TestStorage.Record("sensors/x", "second", receivedAtMs: 70_100),
-            TestStorage.Record("sensors/x", "second", receivedAtMs: 70_200),
+            IngestRecord.NewSession(),
+            TestStorage.Record("sensors/a", "new session", ackTag: 2) with { PacketId = 5, Redelivered = true },
         ]);
 
-        Assert.Equal((1, 1), (batches.Sum(b => b.Inserted), batches.Sum(b => b.Duplicates)));
-        Assert.Equal(1, _storage.Scalar("SELECT hash_collision FROM messages WHERE payload = CAST('second' AS BLOB)"));
-        Assert.Single(_storage.Logs.WithEventId(3017));
+        Assert.Equal(2, _storage.Scalar("SELECT count(*) FROM messages"));
+        Assert.Equal(0, writer.Counters.Redeliveries);
+    }
+
+    [Fact]
+    public async Task The_ledger_survives_a_crash_between_commit_and_acknowledgement()
+    {
+        await using (var crashed = await TelemetryDatabase.OpenAsync(_storage.Options(), _storage.Logs, TimeProvider.System, CancellationToken.None))
+        {
+            // Committed, reported, never settled nor acknowledged: what kill -9 right after COMMIT leaves behind.
+            await TestStorage.WriteAllAsync(crashed.CreateWriter(), Enumerable.Range(1, 50).Select(i => TestStorage.Record("sensors/a", "same", ackTag: i) with { PacketId = (ushort)i }));
+        }
+
+        var database = await _storage.OpenAsync();
+        var redelivered = Enumerable.Range(1, 50).Select(i => TestStorage.Record("sensors/a", "same", ackTag: 100 + i) with { PacketId = (ushort)i, Redelivered = true });
+        var batches = await WriteAndSettleAsync(database.CreateWriter(), redelivered, _ => true);
+
+        Assert.Equal(50, _storage.Scalar("SELECT count(*) FROM messages"));
+        Assert.Equal(50, batches.Sum(b => b.Redeliveries));
+        Assert.Empty(Ledger());
     }
 
     [Fact]
@@ -470,5 +559,40 @@ public sealed class BatchWriterTests : IAsyncLifetime
         {
             return [.. batches];
         }
+    }
+
+    private List<long> Ledger()
+    {
+        using var connection = _storage.OpenSeparateConnection();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT packet_id FROM ack_ledger ORDER BY packet_id";
+        using var reader = command.ExecuteReader();
+        var ids = new List<long>();
+        while (reader.Read())
+        {
+            ids.Add(reader.GetInt64(0));
+        }
+
+        return ids;
+    }
+
+    // Runs the writer over the records and settles every batch as the daemon does right before acknowledging.
+    private static async Task<List<CommittedBatch>> WriteAndSettleAsync(BatchWriter writer, IEnumerable<IngestRecord> records, Func<long, bool> willAcknowledge, Action<IReadOnlyList<long>>? settled = null)
+    {
+        var channel = Channel.CreateUnbounded<IngestRecord>();
+        foreach (var record in records)
+        {
+            channel.Writer.TryWrite(record);
+        }
+
+        channel.Writer.Complete();
+        var batches = new List<CommittedBatch>();
+        await writer.RunAsync(channel.Reader, async (batch, ct) =>
+        {
+            batches.Add(batch);
+            var acknowledgeable = await batch.SettleAsync(willAcknowledge, ct);
+            settled?.Invoke(acknowledgeable);
+        }, CancellationToken.None).WaitAsync(Generous);
+        return batches;
     }
 }

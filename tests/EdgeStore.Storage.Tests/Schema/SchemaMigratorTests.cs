@@ -17,10 +17,10 @@ public sealed class SchemaMigratorTests : IAsyncLifetime
     {
         var database = await _storage.OpenAsync();
 
-        Assert.Equal(2, database.SchemaVersion);
+        Assert.Equal(3, database.SchemaVersion);
         Assert.Equal(TelemetryDatabase.LatestSchemaVersion, database.SchemaVersion);
         Assert.True(File.Exists(_storage.DatabasePath));
-        Assert.Equal(2, _storage.Scalar("PRAGMA user_version"));
+        Assert.Equal(3, _storage.Scalar("PRAGMA user_version"));
         Assert.Equal(4096, _storage.Scalar("PRAGMA page_size"));
         AssertContractSchema();
     }
@@ -36,7 +36,7 @@ public sealed class SchemaMigratorTests : IAsyncLifetime
         var migrationsBefore = _storage.Logs.WithEventId(3002).Count;
         var second = await _storage.OpenAsync();
 
-        Assert.Equal(2, second.SchemaVersion);
+        Assert.Equal(3, second.SchemaVersion);
         Assert.Equal(migrationsBefore, _storage.Logs.WithEventId(3002).Count);
         Assert.Equal(1, _storage.Scalar("SELECT count(*) FROM messages"));
     }
@@ -44,54 +44,66 @@ public sealed class SchemaMigratorTests : IAsyncLifetime
     [Theory]
     [InlineData(0)]
     [InlineData(1)]
+    [InlineData(2)]
     public async Task Migrates_from_every_earlier_version(int startVersion)
     {
         CreateFileAtVersion(startVersion);
 
         var database = await _storage.OpenAsync();
 
-        Assert.Equal(2, database.SchemaVersion);
-        Assert.Equal(2, _storage.Scalar("PRAGMA user_version"));
+        Assert.Equal(3, database.SchemaVersion);
+        Assert.Equal(3, _storage.Scalar("PRAGMA user_version"));
         AssertContractSchema();
-        Assert.Equal(2 - startVersion, _storage.Logs.WithEventId(3002).Count);
+        Assert.Equal(3 - startVersion, _storage.Logs.WithEventId(3002).Count);
     }
 
-    [Fact]
-    public async Task Version_1_rows_survive_with_their_duplicates_removed_and_keys_enforced_afterwards()
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public async Task Every_row_survives_the_migration_look_alikes_included_and_later_look_alikes_are_stored(int startVersion)
     {
-        CreateFileAtVersion(1);
+        CreateFileAtVersion(startVersion);
         using (var connection = OpenPlain())
         {
+            if (startVersion == 2)
+            {
+                // What EdgeStore 0.1's version 2 left in a file: payload-hash columns and content keys (not unique here,
+                // since the rows below are what those keys wrongly refused).
+                Execute(connection, """
+                    ALTER TABLE messages ADD COLUMN payload_hash INTEGER NULL;
+                    ALTER TABLE messages ADD COLUMN hash_collision INTEGER NOT NULL DEFAULT 0;
+                    CREATE INDEX ux_messages_device_seq_ts ON messages(series_id, device_seq, device_ts_ms);
+                    CREATE INDEX ux_messages_content ON messages(series_id, received_at_ms / 1000, payload_hash, hash_collision);
+                    """);
+            }
+
             Execute(connection, """
                 INSERT INTO series(id, topic) VALUES (1, 'sensors/a'), (2, 'sensors/b');
                 INSERT INTO messages(series_id, received_at_ms, device_ts_ms, device_seq, qos, retain, payload) VALUES
-                  (1, 1000, 500, 7, 1, 0, x'01'),   -- kept
-                  (1, 1200, 500, 7, 1, 0, x'01'),   -- redelivery of the row above: removed
-                  (1, 1300, 900, 7, 1, 0, x'02'),   -- same seq, new device ts (restart): kept
-                  (1, 1400, NULL, 8, 1, 0, x'03'),  -- seq without ts: kept
-                  (1, 1500, NULL, 8, 1, 0, x'03'),  -- its redelivery: removed
-                  (2, 5000, NULL, NULL, 0, 0, x'aa'), -- no seq: kept
-                  (2, 5999, NULL, NULL, 0, 0, x'aa'), -- same payload, same second: removed
-                  (2, 6000, NULL, NULL, 0, 0, x'aa'), -- same payload, next second: kept
-                  (2, 5500, NULL, NULL, 0, 0, x'bb'); -- other payload, same second: kept
+                  (1, 1000, 500, 7, 1, 0, x'01'),
+                  (1, 1200, 500, 7, 1, 0, x'01'),
+                  (1, 1300, 900, 7, 1, 0, x'02'),
+                  (1, 1400, NULL, 8, 1, 0, x'03'),
+                  (2, 5000, NULL, NULL, 0, 0, x'aa'),
+                  (2, 5001, NULL, NULL, 0, 0, x'aa');
                 """);
         }
 
         var database = await _storage.OpenAsync();
 
-        Assert.Equal(2, database.SchemaVersion);
+        Assert.Equal(3, database.SchemaVersion);
         Assert.Equal(6, _storage.Scalar("SELECT count(*) FROM messages"));
-        Assert.Equal(0, _storage.Scalar("SELECT count(*) FROM messages WHERE received_at_ms IN (1200, 1500, 5999)"));
-        Assert.Equal(0, _storage.Scalar("SELECT count(*) FROM messages WHERE device_seq IS NULL AND payload_hash IS NULL"));
+        Assert.Equal(0, _storage.Scalar("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name LIKE 'ux_%'"));
+        AssertContractSchema();
+        Assert.Single(_storage.Logs.WithEventId(3018), line => line.Message.Contains("to 3 (6 rows", StringComparison.Ordinal));
 
-        // The migrated keys now hold for new writes: redeliveries of migrated rows are duplicates.
-        var batches = await TestStorage.WriteAllAsync(database.CreateWriter(),
+        // Readings that look like stored ones are readings too.
+        await TestStorage.WriteAllAsync(database.CreateWriter(),
         [
             new IngestRecord("sensors/a", new byte[] { 1 }, 1, false, 9000, 500, 7, null, 1),
-            new IngestRecord("sensors/b", new byte[] { 0xaa }, 0, false, 5123, null, null, null, 2),
+            new IngestRecord("sensors/b", new byte[] { 0xaa }, 0, false, 5002, null, null, null, 0),
         ]);
-        Assert.Equal(2, batches.Sum(b => b.Duplicates));
-        Assert.Equal(6, _storage.Scalar("SELECT count(*) FROM messages"));
+        Assert.Equal(8, _storage.Scalar("SELECT count(*) FROM messages"));
     }
 
     [Fact]
@@ -100,16 +112,16 @@ public sealed class SchemaMigratorTests : IAsyncLifetime
         Directory.CreateDirectory(Path.GetDirectoryName(_storage.DatabasePath)!);
         using (var connection = OpenPlain())
         {
-            Execute(connection, "CREATE TABLE future(x); PRAGMA user_version=3;");
+            Execute(connection, "CREATE TABLE future(x); PRAGMA user_version=4;");
         }
 
         var error = await Assert.ThrowsAsync<UnsupportedSchemaVersionException>(() => _storage.OpenAsync());
 
-        Assert.Equal(3, error.FoundVersion);
-        Assert.Equal(2, error.KnownVersion);
-        Assert.Contains("schema version 3", error.Message, StringComparison.Ordinal);
+        Assert.Equal(4, error.FoundVersion);
+        Assert.Equal(3, error.KnownVersion);
+        Assert.Contains("schema version 4", error.Message, StringComparison.Ordinal);
         Assert.Contains("newer EdgeStore", error.Message, StringComparison.Ordinal);
-        Assert.Equal(3, _storage.Scalar("PRAGMA user_version"));
+        Assert.Equal(4, _storage.Scalar("PRAGMA user_version"));
         Assert.Equal(0, _storage.Scalar("SELECT count(*) FROM sqlite_master WHERE name = 'messages'"));
         Assert.Throws<UnsupportedSchemaVersionException>(() => TelemetryReader.OpenReadOnly(_storage.DatabasePath));
     }
@@ -152,11 +164,12 @@ public sealed class SchemaMigratorTests : IAsyncLifetime
         using var connection = _storage.OpenSeparateConnection();
         Assert.Equal(["id", "topic"], Columns(connection, "series"));
         Assert.Equal(
-            ["id", "series_id", "received_at_ms", "device_ts_ms", "device_seq", "qos", "retain", "payload", "payload_hash", "hash_collision"],
+            ["id", "series_id", "received_at_ms", "device_ts_ms", "device_seq", "qos", "retain", "payload"],
             Columns(connection, "messages"));
         Assert.Equal(["id", "topic", "payload", "reason", "received_at_ms"], Columns(connection, "quarantine"));
         var indexes = Names(connection, "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name");
-        Assert.Equal(["ix_messages_series_time", "ix_quarantine_received", "ux_messages_content", "ux_messages_device_seq", "ux_messages_device_seq_ts"], indexes);
+        Assert.Equal(["ix_messages_series_time", "ix_quarantine_received"], indexes);
+        Assert.Equal(["packet_id", "qos", "recorded_at_ms"], Columns(connection, "ack_ledger"));
     }
 
     private static List<string> Columns(SqliteConnection connection, string table) =>
