@@ -13,4 +13,7 @@ internal static class ExitCodes
 
     /// <summary>`edgestore status`: no live daemon (no status file, or one that is stale or says "stopped").</summary>
     public const int NotRunning = 3;
+
+    /// <summary>`edgestore run`: another EdgeStore already holds this database's lock; nothing was touched.</summary>
+    public const int DatabaseInUse = 4;
 }

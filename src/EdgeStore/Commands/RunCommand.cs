@@ -6,6 +6,7 @@ using EdgeStore.Maintenance;
 using EdgeStore.Memory;
 using EdgeStore.RemoteTuning;
 using EdgeStore.Status;
+using EdgeStore.Storage;
 using EdgeStore.Systemd;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -42,6 +43,36 @@ internal static class RunCommand
             return ConfigurationErrors.Report(loaded.Errors, error);
         }
 
+        // One daemon per database, decided before anything touches it: a second instance neither opens the database
+        // nor writes the run marker, so it is not counted as an unclean exit of the first.
+        var databasePath = loaded.Settings!.Storage.Path!;
+        DatabaseLock? databaseLock;
+        int? holder;
+        try
+        {
+            databaseLock = DatabaseLock.TryAcquire(databasePath, out holder);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            await error.WriteLineAsync($"edgestore: cannot lock the database {databasePath}: {e.Message}");
+            return ExitCodes.Failure;
+        }
+
+        if (databaseLock is null)
+        {
+            var who = holder is { } pid ? $"another EdgeStore (PID {pid})" : "another EdgeStore";
+            await error.WriteLineAsync($"edgestore: the database {databasePath} is in use by {who}; one daemon per database. Stop that one first, or give this one its own Storage:Path.");
+            return ExitCodes.DatabaseInUse;
+        }
+
+        using (databaseLock)
+        {
+            return await RunLockedAsync(loaded, error, cancellationToken);
+        }
+    }
+
+    private static async Task<int> RunLockedAsync(SettingsLoadResult loaded, TextWriter error, CancellationToken cancellationToken)
+    {
         var builder = CreateHostBuilder(loaded.Settings!, loaded.Configuration);
         IHost host;
         try
