@@ -40,8 +40,17 @@ public sealed class MqttApplicationMessage
     /// <summary>Pass to <see cref="MqttClient.Acknowledge(MqttAckToken)"/> once the message is safe (QoS 1/2).</summary>
     public MqttAckToken AckToken { get; init; }
 
-    /// <summary>Packet identifier on the wire (0 for QoS 0).</summary>
-    internal ushort PacketId { get; init; }
+    /// <summary>Packet identifier on the wire (0 for QoS 0). With <see cref="Duplicate"/> it tells a redelivery: the
+    /// broker resends an unacknowledged message under the same id.</summary>
+    public ushort PacketId { get; init; }
+
+    /// <summary>
+    /// Null for a normal message. For a PUBLISH larger than <see cref="MqttClientOptions.MaximumPacketSize"/>, the
+    /// whole payload length in bytes: the client read the packet through without buffering it, and
+    /// <see cref="Payload"/> holds only its first <see cref="MqttClientOptions.OversizePrefixBytes"/> bytes. Such a
+    /// message is acknowledged like any other (quarantine it); refusing it would have the broker redeliver it forever.
+    /// </summary>
+    public long? OversizeLength { get; init; }
 
     /// <summary>MQTT 5 topic alias on the wire (0 = none).</summary>
     internal ushort TopicAlias { get; init; }

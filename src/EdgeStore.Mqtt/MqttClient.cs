@@ -48,6 +48,27 @@ public sealed class MqttClient : IAsyncDisposable
     /// </summary>
     public Func<MqttApplicationMessage, CancellationToken, ValueTask>? MessageReceived { get; set; }
 
+    /// <summary>
+    /// QoS 2 exactly-once with the consumer in charge of PUBCOMP. When set (before <see cref="StartAsync"/>; it is read
+    /// at each connect), every inbound PUBREL is handed to it on the receive loop, awaited in wire order with the
+    /// PUBLISHes (so a PUBREL is seen after the PUBLISH it releases), with a token whose
+    /// <see cref="MqttAckToken.IsRelease"/> is true and <see cref="MqttAckToken.PacketId"/> is the PUBREL's id.
+    /// PUBCOMP is sent only when the consumer passes that token to <see cref="Acknowledge(MqttAckToken)"/>, on the
+    /// connection that received the PUBREL. That includes a PUBREL for an id this connection never saw (the broker
+    /// resends PUBREL after a reconnect for a PUBREC sent earlier). Null: PUBCOMP answers PUBREL at once.
+    /// An exception thrown here is logged and the PUBREL stays unanswered (the broker resends it after a reconnect).
+    /// </summary>
+    public Func<MqttAckToken, CancellationToken, ValueTask>? ReleaseReceived { get; set; }
+
+    /// <summary>
+    /// Awaited after each accepted CONNACK and before the receive loop hands any packet of that connection to
+    /// <see cref="MessageReceived"/> or <see cref="ReleaseReceived"/>: the place to act on
+    /// <see cref="MqttConnectionEvent.SessionPresent"/> (for example forget packet ids of a session the broker no
+    /// longer has) before the first PUBLISH arrives. An exception is logged, the connection is closed and the client
+    /// connects again with backoff. The token fires when the client stops.
+    /// </summary>
+    public Func<MqttConnectionEvent, CancellationToken, ValueTask>? ConnectionAccepted { get; set; }
+
     /// <summary>Raised (on a pool thread) once a connection is ready (connected and the configured subscriptions
     /// acknowledged) and when it is lost. Handlers must be quick and must not throw.</summary>
     public event Action<MqttConnectionEvent>? ConnectionChanged;
@@ -307,11 +328,41 @@ public sealed class MqttClient : IAsyncDisposable
         var generation = Interlocked.Increment(ref _generation);
         var (stream, reader, writer, connAck) = await MqttConnector.ConnectAsync(_options, generation, stop).ConfigureAwait(false);
         var connection = new MqttConnection(stream, reader, writer, _options, connAck, generation, _time, Counters, DeliverAsync,
+            ReleaseReceived is null ? null : DeliverReleaseAsync,
             inflight => MqttClientLog.ReceiveMaximumExceeded(_logger, _endpoint, inflight, _options.ReceiveMaximum));
 
         // Published before the receive loop starts, so an acknowledgement for the first message already finds it.
         _current = connection;
-        connection.Start();
+        connection.StartSending();
+        if (ConnectionAccepted is { } accepted)
+        {
+            try
+            {
+                var accept = new MqttConnectionEvent(true, connection.SessionPresent, null) { ProtocolVersion = connection.Version };
+                await accepted(accept, stop).ConfigureAwait(false);
+            }
+            catch (Exception exception) when (exception is not OutOfMemoryException)
+            {
+                if (exception is not OperationCanceledException || !stop.IsCancellationRequested)
+                {
+                    MqttClientLog.ConnectionAcceptedFailed(_logger, _endpoint, exception);
+                }
+
+                lock (_gate)
+                {
+                    if (ReferenceEquals(_current, connection))
+                    {
+                        _current = null;
+                    }
+                }
+
+                await connection.DisposeAsync().ConfigureAwait(false);
+                stop.ThrowIfCancellationRequested();
+                throw new MqttException($"the ConnectionAccepted handler failed: {exception.Message}", exception);
+            }
+        }
+
+        connection.StartReceiving();
         return connection;
     }
 
@@ -334,7 +385,7 @@ public sealed class MqttClient : IAsyncDisposable
             }
 
             signal.TrySetResult();
-            Raise(new MqttConnectionEvent(true, connection.SessionPresent, null));
+            Raise(new MqttConnectionEvent(true, connection.SessionPresent, null) { ProtocolVersion = connection.Version });
         }
 
         MqttConnectionClosed closed;
@@ -365,7 +416,7 @@ public sealed class MqttClient : IAsyncDisposable
         }
 
         await connection.DisposeAsync().ConfigureAwait(false);
-        Raise(new MqttConnectionEvent(false, false, closed.Reason));
+        Raise(new MqttConnectionEvent(false, false, closed.Reason) { ProtocolVersion = connection.Version });
         return closed;
     }
 
@@ -417,6 +468,29 @@ public sealed class MqttClient : IAsyncDisposable
         catch (Exception exception) when (exception is not OutOfMemoryException)
         {
             MqttClientLog.ConsumerFailed(_logger, message.Topic, exception);
+        }
+    }
+
+    private async ValueTask DeliverReleaseAsync(MqttAckToken token, CancellationToken connectionClosed)
+    {
+        if (ReleaseReceived is not { } handler)
+        {
+            // Unset after this connection began: nobody will acknowledge, so complete it as if it had never been set.
+            Acknowledge(token);
+            return;
+        }
+
+        try
+        {
+            await handler(token, connectionClosed).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (connectionClosed.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (Exception exception) when (exception is not OutOfMemoryException)
+        {
+            MqttClientLog.ReleaseConsumerFailed(_logger, token.PacketId, exception);
         }
     }
 

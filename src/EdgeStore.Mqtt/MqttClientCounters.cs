@@ -11,6 +11,7 @@ public sealed class MqttClientCounters
     private long _protocolErrors;
     private long _connectFailures;
     private long _receiveMaximumExceeded;
+    private long _releasesAcknowledged;
 
     /// <summary>PUBLISH packets handed to the consumer (redeliveries included).</summary>
     public long MessagesReceived => Interlocked.Read(ref _messagesReceived);
@@ -21,7 +22,8 @@ public sealed class MqttClientCounters
     /// <summary>PUBACK and PUBREC packets written for consumer acknowledgements.</summary>
     public long AcksSent => Interlocked.Read(ref _acksSent);
 
-    /// <summary>Acknowledgements dropped because their connection had died (or the packet was already acknowledged).</summary>
+    /// <summary>Acknowledgements (of PUBLISH or PUBREL) dropped because their connection had died (or the packet was
+    /// already acknowledged).</summary>
     public long AcksDroppedStale => Interlocked.Read(ref _acksDroppedStale);
 
     /// <summary>Successful connections after the first one.</summary>
@@ -36,6 +38,11 @@ public sealed class MqttClientCounters
     /// <summary>Inbound QoS 1/2 messages that arrived beyond our receive maximum (tolerated, see
     /// <see cref="MqttClientOptions.DisconnectOnReceiveMaximumExceeded"/>).</summary>
     public long ReceiveMaximumExceeded => Interlocked.Read(ref _receiveMaximumExceeded);
+
+    /// <summary>PUBCOMP packets written for consumer acknowledgements of PUBREL (see <see cref="MqttClient.ReleaseReceived"/>).</summary>
+    public long ReleasesAcknowledged => Interlocked.Read(ref _releasesAcknowledged);
+
+    internal void AddReleaseAcknowledged() => Interlocked.Increment(ref _releasesAcknowledged);
 
     internal void AddReceiveMaximumExceeded() => Interlocked.Increment(ref _receiveMaximumExceeded);
 

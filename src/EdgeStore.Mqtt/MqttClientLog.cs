@@ -37,4 +37,10 @@ internal static partial class MqttClientLog
 
     [LoggerMessage(9, LogLevel.Warning, "Subscribing after connect to {Endpoint} failed: {Reason}")]
     public static partial void SubscribeAfterConnectFailed(ILogger logger, string endpoint, string reason);
+
+    [LoggerMessage(12, LogLevel.Error, "MQTT release handler failed for PUBREL of packet {PacketId}; PUBCOMP is not sent (the broker resends PUBREL after a reconnect)")]
+    public static partial void ReleaseConsumerFailed(ILogger logger, ushort packetId, Exception exception);
+
+    [LoggerMessage(13, LogLevel.Error, "MQTT ConnectionAccepted handler failed for {Endpoint}; closing the connection and connecting again")]
+    public static partial void ConnectionAcceptedFailed(ILogger logger, string endpoint, Exception exception);
 }

@@ -41,6 +41,18 @@ public sealed class MqttClientOptions
     /// <summary>The largest packet we accept, in bytes (announced in MQTT 5, enforced in both versions).</summary>
     public uint MaximumPacketSize { get; set; } = 1024 * 1024;
 
+    /// <summary>
+    /// For an inbound PUBLISH larger than <see cref="MaximumPacketSize"/>: how many payload bytes are kept (the rest is
+    /// read through and discarded, never buffered whole). The message is delivered with
+    /// <see cref="MqttApplicationMessage.OversizeLength"/> set, so the consumer can quarantine and acknowledge it.
+    /// </summary>
+    public int OversizePrefixBytes { get; set; } = 1024;
+
+    /// <summary>How long the broker may take to answer SUBSCRIBE, UNSUBSCRIBE or PINGREQ before the connection is
+    /// closed and made again. The wait restarts whenever bytes arrive (the answer may queue behind messages), and
+    /// time the consumer holds the receive loop does not count.</summary>
+    public TimeSpan ResponseTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     public MqttTlsOptions? Tls { get; set; }
 
     /// <summary>Limit for TCP connect, TLS handshake and CONNACK together.</summary>
@@ -96,6 +108,16 @@ public sealed class MqttClientOptions
             throw new ArgumentException("MaximumPacketSize must be at least 128 bytes.", nameof(MaximumPacketSize));
         }
 
+        if (OversizePrefixBytes < 0 || OversizePrefixBytes > MaximumPacketSize / 2)
+        {
+            throw new ArgumentException("OversizePrefixBytes must be between 0 and half of MaximumPacketSize.", nameof(OversizePrefixBytes));
+        }
+
+        if (ResponseTimeout <= TimeSpan.Zero)
+        {
+            throw new ArgumentException("ResponseTimeout must be positive.", nameof(ResponseTimeout));
+        }
+
         if (ConnectTimeout <= TimeSpan.Zero)
         {
             throw new ArgumentException("ConnectTimeout must be positive.", nameof(ConnectTimeout));
@@ -111,6 +133,11 @@ public sealed class MqttClientOptions
             if (!MqttTopicFilter.IsValidFilter(subscription.Filter))
             {
                 throw new ArgumentException($"Subscription filter '{subscription.Filter}' is not a valid MQTT topic filter.", nameof(Subscriptions));
+            }
+
+            if (subscription.RetainHandling is not (MqttRetainHandling.SendAtSubscribe or MqttRetainHandling.SendIfNewSubscription or MqttRetainHandling.DoNotSend))
+            {
+                throw new ArgumentException($"Subscription '{subscription.Filter}' has an unknown retain handling {subscription.RetainHandling}.", nameof(Subscriptions));
             }
         }
 

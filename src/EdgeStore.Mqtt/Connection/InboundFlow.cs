@@ -5,6 +5,9 @@ namespace EdgeStore.Mqtt.Connection;
 /// PUBACK (QoS 1) or PUBCOMP (QoS 2); the consumer's acknowledgement moves it on, never a timer. The count is what
 /// MQTT 5 receive maximum limits. A new connection starts with a fresh instance, so an ack of a dead connection can
 /// never match here.
+/// QoS 2 has two shapes. Without a release consumer, PUBCOMP answers PUBREL at once. With one, PUBREL is handed to
+/// the consumer and PUBCOMP waits for its acknowledgement, so it can forget the packet id durably first; a PUBREL
+/// for an id this connection never saw (resent for a PUBREC of an earlier connection) is inflight the same way.
 /// </summary>
 internal sealed class InboundFlow
 {
@@ -12,6 +15,7 @@ internal sealed class InboundFlow
     private const byte AwaitingConsumerQos1 = 1;
     private const byte AwaitingConsumerQos2 = 2;
     private const byte AwaitingPubRel = 3;
+    private const byte AwaitingReleaseAck = 4;
 
     private readonly byte[] _states = new byte[ushort.MaxValue + 1];
     private readonly Lock _gate = new();
@@ -34,11 +38,17 @@ internal sealed class InboundFlow
         lock (_gate)
         {
             var state = _states[packetId];
+            inflight = _inflight;
             if (state == AwaitingPubRel)
             {
                 // Already PUBREC'd: the broker resent it before our PUBREC arrived; do not deliver twice (method B).
-                inflight = _inflight;
                 return InboundPublishAction.ResendPubRec;
+            }
+
+            if (state == AwaitingReleaseAck)
+            {
+                // The broker released this id (PUBREL) and may not reuse it before our PUBCOMP (MQTT-2.2.1-3).
+                return InboundPublishAction.ReusedBeforePubComp;
             }
 
             if (state == Free)
@@ -75,13 +85,56 @@ internal sealed class InboundFlow
         }
     }
 
-    /// <summary>PUBREL arrived: the QoS 2 exchange ends with our PUBCOMP. False when the id was not awaiting PUBREL
-    /// (for example a PUBREL the broker resends for a PUBREC of an earlier connection).</summary>
+    /// <summary>PUBREL arrived and PUBCOMP goes out at once: the QoS 2 exchange ends. False when the id was not
+    /// awaiting PUBREL (for example a PUBREL the broker resends for a PUBREC of an earlier connection).</summary>
     public bool OnPubRel(ushort packetId)
     {
         lock (_gate)
         {
             if (_states[packetId] != AwaitingPubRel)
+            {
+                return false;
+            }
+
+            _states[packetId] = Free;
+            _inflight--;
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// PUBREL arrived and is handed to the consumer: the id stays inflight until <see cref="TryRelease"/>. An id this
+    /// connection does not know (the PUBREC went out on an earlier connection) becomes inflight here. False when the
+    /// id still waits for the consumer's PUBACK/PUBREC: the broker cannot release what it was never told we received.
+    /// </summary>
+    public bool OnPubRelForConsumer(ushort packetId)
+    {
+        lock (_gate)
+        {
+            switch (_states[packetId])
+            {
+                case Free:
+                    _inflight++;
+                    _states[packetId] = AwaitingReleaseAck;
+                    return true;
+                case AwaitingPubRel:
+                    _states[packetId] = AwaitingReleaseAck;
+                    return true;
+                case AwaitingReleaseAck:
+                    // Repeated PUBREL: deliver again, PUBCOMP still goes out once.
+                    return true;
+                default:
+                    return false;
+            }
+        }
+    }
+
+    /// <summary>The consumer acknowledged a release: true when PUBCOMP must be sent now (false for unknown or repeated acks).</summary>
+    public bool TryRelease(ushort packetId)
+    {
+        lock (_gate)
+        {
+            if (_states[packetId] != AwaitingReleaseAck)
             {
                 return false;
             }

@@ -5,4 +5,7 @@ internal enum InboundPublishAction
 {
     Deliver,
     ResendPubRec,
+
+    /// <summary>The id is released (PUBREL) but not completed yet: the broker broke the protocol.</summary>
+    ReusedBeforePubComp,
 }

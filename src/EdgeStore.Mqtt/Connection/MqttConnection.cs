@@ -25,6 +25,7 @@ internal sealed class MqttConnection : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly MqttClientCounters _counters;
     private readonly Func<MqttApplicationMessage, CancellationToken, ValueTask> _consumer;
+    private readonly Func<MqttAckToken, CancellationToken, ValueTask>? _releaseConsumer;
     private readonly Channel<Outgoing> _outgoing = Channel.CreateUnbounded<Outgoing>(
         new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = false });
 
@@ -54,8 +55,10 @@ internal sealed class MqttConnection : IAsyncDisposable
         TimeProvider time,
         MqttClientCounters counters,
         Func<MqttApplicationMessage, CancellationToken, ValueTask> consumer,
+        Func<MqttAckToken, CancellationToken, ValueTask>? releaseConsumer,
         Action<int> onReceiveMaximumExceeded)
     {
+        _releaseConsumer = releaseConsumer;
         _onReceiveMaximumExceeded = onReceiveMaximumExceeded;
         _stream = stream;
         _reader = reader;
@@ -96,20 +99,37 @@ internal sealed class MqttConnection : IAsyncDisposable
     /// <summary>Inbound QoS 1/2 messages delivered but not yet fully acknowledged.</summary>
     public int InboundInflight => _inbound.Inflight;
 
-    public void Start()
+    /// <summary>
+    /// Starts the writer and keep-alive loops, but not the receive loop: whatever the broker sends waits in the socket
+    /// until <see cref="StartReceiving"/>, so work done in between (the ConnectionAccepted hook) happens before the
+    /// first inbound packet of this connection. Meanwhile the connection counts as "consumer busy": the wait is
+    /// ours, not the broker's silence.
+    /// </summary>
+    public void StartSending()
     {
+        _consumerBusy = true;
         var token = _stop.Token;
         _writeLoop = Task.Run(() => WriteLoopAsync(token), CancellationToken.None);
-        _readLoop = Task.Run(() => ReadLoopAsync(token), CancellationToken.None);
         if (_keepAlive > TimeSpan.Zero)
         {
             _keepAliveLoop = Task.Run(() => KeepAliveLoopAsync(token), CancellationToken.None);
         }
     }
 
+    public void StartReceiving()
+    {
+        Volatile.Write(ref _lastReadTimestamp, _time.GetTimestamp());
+        _consumerBusy = false;
+        var token = _stop.Token;
+        _readLoop = Task.Run(() => ReadLoopAsync(token), CancellationToken.None);
+    }
+
     /// <summary>Queues a consumer acknowledgement; false when the connection is already closing (the ack is stale).</summary>
     public bool TryEnqueueAck(MqttAckToken token) =>
-        !IsClosing && _outgoing.Writer.TryWrite(new Outgoing(OutgoingKind.ConsumerAck, token.PacketId, token.Qos));
+        !IsClosing && _outgoing.Writer.TryWrite(
+            token.IsRelease
+                ? new Outgoing(OutgoingKind.ConsumerRelease, token.PacketId)
+                : new Outgoing(OutgoingKind.ConsumerAck, token.PacketId, token.Qos));
 
     public async Task PublishAsync(MqttApplicationMessage message, CancellationToken cancellationToken)
     {
@@ -284,7 +304,7 @@ internal sealed class MqttConnection : IAsyncDisposable
             // Anything still queued (acks of this connection) can never be sent now: count them as dropped.
             while (_outgoing.Reader.TryRead(out var item))
             {
-                if (item.Kind == OutgoingKind.ConsumerAck)
+                if (item.Kind is OutgoingKind.ConsumerAck or OutgoingKind.ConsumerRelease)
                 {
                     _counters.AddAckDroppedStale();
                 }
@@ -340,6 +360,10 @@ internal sealed class MqttConnection : IAsyncDisposable
                         {
                             await OnPublishAsync(message, cancellationToken).ConfigureAwait(false);
                         }
+                        else if (packet is PubRelPacket pubRel && _releaseConsumer is not null)
+                        {
+                            await OnPubRelAsync(pubRel.PacketId, cancellationToken).ConfigureAwait(false);
+                        }
                         else
                         {
                             OnPacket(packet!);
@@ -392,6 +416,12 @@ internal sealed class MqttConnection : IAsyncDisposable
                 return;
             }
 
+            if (action == InboundPublishAction.ReusedBeforePubComp)
+            {
+                throw new MqttProtocolException(
+                    $"PUBLISH reuses packet id {message.PacketId}, which was released (PUBREL) but not completed") { ReasonCode = 0x82 };
+            }
+
             if (Version == MqttProtocolVersion.V500 && inflight > _options.ReceiveMaximum)
             {
                 if (!_options.DisconnectOnReceiveMaximumExceeded)
@@ -423,6 +453,30 @@ internal sealed class MqttConnection : IAsyncDisposable
         finally
         {
             // Time spent in the consumer is back-pressure, not silence from the broker.
+            Volatile.Write(ref _lastReadTimestamp, _time.GetTimestamp());
+            _consumerBusy = false;
+        }
+    }
+
+    /// <summary>
+    /// QoS 2 with a release consumer: PUBREL is handed to it in wire order like a PUBLISH, and PUBCOMP waits for its
+    /// acknowledgement (<see cref="OutgoingKind.ConsumerRelease"/>), so the consumer can forget the id durably first.
+    /// </summary>
+    private async ValueTask OnPubRelAsync(ushort packetId, CancellationToken cancellationToken)
+    {
+        if (!_inbound.OnPubRelForConsumer(packetId))
+        {
+            throw new MqttProtocolException(
+                $"PUBREL for packet {packetId}, which still waits for our PUBACK/PUBREC") { ReasonCode = 0x82 };
+        }
+
+        _consumerBusy = true;
+        try
+        {
+            await _releaseConsumer!(MqttAckToken.CreateRelease(Generation, packetId), cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
             Volatile.Write(ref _lastReadTimestamp, _time.GetTimestamp());
             _consumerBusy = false;
         }
@@ -563,6 +617,15 @@ internal sealed class MqttConnection : IAsyncDisposable
                 _counters.AddAckSent();
                 var ackType = item.Qos == MqttQualityOfService.AtLeastOnce ? MqttPacketType.PubAck : MqttPacketType.PubRec;
                 return MqttPacketWriter.WritePublishResponse(_writer, ackType, item.PacketId, 0, Version);
+            case OutgoingKind.ConsumerRelease:
+                if (!_inbound.TryRelease(item.PacketId))
+                {
+                    _counters.AddAckDroppedStale();
+                    return 0;
+                }
+
+                _counters.AddReleaseAcknowledged();
+                return MqttPacketWriter.WritePublishResponse(_writer, MqttPacketType.PubComp, item.PacketId, 0, Version);
             case OutgoingKind.PubRec:
                 return MqttPacketWriter.WritePublishResponse(_writer, MqttPacketType.PubRec, item.PacketId, 0, Version);
             case OutgoingKind.PubRel:

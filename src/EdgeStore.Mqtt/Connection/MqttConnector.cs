@@ -63,7 +63,9 @@ internal static class MqttConnector
                 ? new MqttProperties
                 {
                     SessionExpiryInterval = (uint)Math.Min(options.SessionExpiryInterval.TotalSeconds, uint.MaxValue),
-                    ReceiveMaximum = options.ReceiveMaximum == ushort.MaxValue ? null : options.ReceiveMaximum,
+                    // Always explicit, 65535 included: a broker that hears none applies its own default (mosquitto's
+                    // max_inflight_messages 20), and with a bounded queue behind it a burst is dropped.
+                    ReceiveMaximum = options.ReceiveMaximum,
                     MaximumPacketSize = options.MaximumPacketSize,
                 }
                 : default,

@@ -12,6 +12,9 @@ internal enum OutgoingKind : byte
     /// <summary>A consumer acknowledgement: PUBACK or PUBREC if the inbound flow still expects it.</summary>
     ConsumerAck,
 
+    /// <summary>A consumer's acknowledgement of a PUBREL: PUBCOMP if the inbound flow still expects it.</summary>
+    ConsumerRelease,
+
     /// <summary>PUBREC resent for a QoS 2 PUBLISH the broker repeated.</summary>
     PubRec,
 

@@ -34,7 +34,10 @@ internal sealed class SubscribePacket : MqttPacket
                 throw new MqttProtocolException($"SUBSCRIBE options 0x{options:X2} are malformed");
             }
 
-            subscriptions.Add(new MqttSubscription(filter, (MqttQualityOfService)(options & 0x03)));
+            subscriptions.Add(new MqttSubscription(filter, (MqttQualityOfService)(options & 0x03))
+            {
+                RetainHandling = (MqttRetainHandling)((options >> 4) & 0x03),
+            });
         }
 
         if (subscriptions.Count == 0)
@@ -44,6 +47,12 @@ internal sealed class SubscribePacket : MqttPacket
 
         return new SubscribePacket { PacketId = packetId, Subscriptions = subscriptions, Properties = properties };
     }
+
+    /// <summary>Subscription options byte: QoS in bits 0-1; under MQTT 5 retain handling in bits 4-5 (MQTT 5 §3.8.3.1).</summary>
+    public static byte GetOptions(MqttSubscription subscription, MqttProtocolVersion version) =>
+        version == MqttProtocolVersion.V500
+            ? (byte)((int)subscription.Qos | ((int)subscription.RetainHandling << 4))
+            : (byte)subscription.Qos;
 
     public int GetBodySize(MqttProtocolVersion version)
     {
@@ -67,7 +76,7 @@ internal sealed class SubscribePacket : MqttPacket
         foreach (var subscription in Subscriptions)
         {
             writer.WriteString(subscription.Filter);
-            writer.WriteByte((byte)subscription.Qos);
+            writer.WriteByte(GetOptions(subscription, version));
         }
     }
 }
