@@ -136,6 +136,14 @@ public sealed class MqttClient : IAsyncDisposable
     }
 
     /// <summary>
+    /// True while the connection that received <paramref name="token"/>'s packet is the live one, so an acknowledgement
+    /// would reach the broker now. A consumer that must do durable work right before acknowledging (forgetting the
+    /// packet id) asks first, and skips that work for a token whose acknowledgement would be dropped.
+    /// </summary>
+    public bool CanAcknowledge(MqttAckToken token) =>
+        token.RequiresAck && _current is { IsClosing: false } connection && connection.Generation == token.Generation;
+
+    /// <summary>
     /// Publishes one message. QoS 0 completes when written, QoS 1/2 when the broker acknowledged it. Throws
     /// <see cref="MqttException"/> when not connected, when the packet exceeds the broker's maximum packet size, when
     /// the broker refuses it, or when the connection is lost before the acknowledgement (the caller may retry).

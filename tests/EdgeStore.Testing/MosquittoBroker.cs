@@ -11,10 +11,12 @@ namespace EdgeStore.Testing;
 public sealed class MosquittoBroker : IDisposable
 {
     private readonly string _extraConfig;
+    private readonly bool _stock;
     private Process? _process;
 
-    private MosquittoBroker(string directory, int port, string extraConfig)
+    private MosquittoBroker(string directory, int port, string extraConfig, bool stock = false)
     {
+        _stock = stock;
         Directory = directory;
         Port = port;
         _extraConfig = extraConfig;
@@ -46,6 +48,22 @@ public sealed class MosquittoBroker : IDisposable
         var chosenPort = port ?? FreePort.Next();
         var broker = new MosquittoBroker(directory, chosenPort, listenerConfig is null ? extraConfig : listenerConfig + "\n" + extraConfig);
         broker.WriteConfig(listenerConfig is null);
+        broker.StartProcess();
+        return broker;
+    }
+
+    /// <summary>
+    /// Starts mosquitto as a gateway's stock broker runs: <c>mosquitto -p PORT</c>, no configuration file at all, so
+    /// its defaults apply (max_inflight_messages 20, max_queued_messages 1000, no persistence, loopback only).
+    /// Its stderr is the log.
+    /// </summary>
+    public static MosquittoBroker StartStock()
+    {
+        _ = FindMosquitto()
+            ?? throw new InvalidOperationException(
+                "mosquitto is not installed: the tests need the real broker. Run scripts/test.sh, which installs it with apt-get.");
+        var directory = System.IO.Directory.CreateTempSubdirectory("edgestore-mosquitto-stock-").FullName;
+        var broker = new MosquittoBroker(directory, FreePort.Next(), string.Empty, stock: true);
         broker.StartProcess();
         return broker;
     }
@@ -157,7 +175,7 @@ public sealed class MosquittoBroker : IDisposable
 
     private void StartProcess()
     {
-        var info = new ProcessStartInfo(FindMosquitto()!, ["-c", ConfigPath])
+        var info = new ProcessStartInfo(FindMosquitto()!, _stock ? ["-p", Port.ToString(System.Globalization.CultureInfo.InvariantCulture)] : ["-c", ConfigPath])
         {
             RedirectStandardError = true,
             RedirectStandardOutput = true,
@@ -165,9 +183,23 @@ public sealed class MosquittoBroker : IDisposable
         };
         _process = Process.Start(info) ?? throw new InvalidOperationException("mosquitto did not start");
         var startOutput = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var stockLog = _stock ? LogPath : null;
         _process.ErrorDataReceived += (_, e) =>
         {
-            if (e.Data is not null && startOutput.Count < 100)
+            if (e.Data is null)
+            {
+                return;
+            }
+
+            if (stockLog is not null)
+            {
+                lock (startOutput)
+                {
+                    File.AppendAllText(stockLog, e.Data + "\n");
+                }
+            }
+
+            if (startOutput.Count < 100)
             {
                 startOutput.Enqueue(e.Data);
             }

@@ -6,6 +6,8 @@ namespace EdgeStore.Testing;
 /// <summary>Sends POSIX signals to processes a test started (by PID, never by name).</summary>
 public static partial class UnixSignal
 {
+    public const int SigHup = 1;
+
     public const int SigKill = 9;
     public const int SigTerm = 15;
     public const int SigInt = 2;

@@ -26,7 +26,7 @@ internal static class SimulateCommand
         var rate = new Option<double>("--rate") { Description = "Messages per second across all devices; 0 = as fast as the broker accepts.", DefaultValueFactory = _ => 1000 };
         var duration = new Option<string?>("--duration") { Description = "Stop after this long (30s, 5m). Default 30s, or no time limit when --count is given.", HelpName = "DURATION" };
         var count = new Option<long?>("--count") { Description = "Stop after this many messages in all.", HelpName = "N" };
-        var qos = new Option<int>("--qos") { Description = "QoS of the publishes (0 or 1).", DefaultValueFactory = _ => 1 };
+        var qos = new Option<int>("--qos") { Description = "QoS of the publishes (0, 1 or 2).", DefaultValueFactory = _ => 1 };
         var prefix = new Option<string>("--topic-prefix") { Description = "Topics are PREFIX/<device>/telemetry.", DefaultValueFactory = _ => "sensors", HelpName = "PREFIX" };
         var malformed = new Option<int>("--malformed-every") { Description = "Make every Nth message broken JSON (0 = never).", DefaultValueFactory = _ => 0, HelpName = "N" };
 
@@ -67,7 +67,7 @@ internal static class SimulateCommand
         : plan.Devices is < 1 or > 9999 ? $"--devices: must be 1..9999 (got {plan.Devices})"
         : plan.MessagesPerSecond < 0 || double.IsNaN(plan.MessagesPerSecond) ? $"--rate: must be 0 or more (got {plan.MessagesPerSecond})"
         : plan.Count is < 1 ? $"--count: must be at least 1 (got {plan.Count})"
-        : qos is not (0 or 1) ? $"--qos: must be 0 or 1 (got {qos})"
+        : qos is not (0 or 1 or 2) ? $"--qos: must be 0, 1 or 2 (got {qos})"
         : plan.MalformedEvery < 0 ? $"--malformed-every: must be 0 or more (got {plan.MalformedEvery})"
         : !MqttTopicFilter.IsValidTopicName(plan.TopicPrefix + "/x") ? $"--topic-prefix: not usable in a topic name (got '{plan.TopicPrefix}')"
         : null;

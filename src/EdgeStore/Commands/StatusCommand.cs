@@ -130,7 +130,12 @@ internal static class StatusCommand
             ("backlog", Count(root, "backlog")),
             ("rows stored", Count(root, "rowsStored")),
             ("acknowledged", Count(root, "acknowledged")),
-            ("quarantined", Count(root, "quarantined")),
+            ("quarantined", $"{Count(root, "quarantined")} ({Count(root, "oversizeQuarantined")} oversize)"),
+            ("redeliveries", $"{Count(root, "redeliveries")} acknowledged without storing (recognised by DUP and packet id)"),
+            ("subscriptions", RefusedSubscriptions(root) is { Count: > 0 } refused
+                ? $"REFUSED by the broker: {string.Join(", ", refused)} (retrying; {Count(root, "subscriptionsRefused")} refusals since start)"
+                : $"granted ({Count(root, "subscriptionsRefused")} refusals since start)"),
+            ("broker loss warnings", Count(root, "brokerLossWarnings")),
 
             // The memory block, in the words of MemoryStatusReport.
             ("memory pressure", $"{(memory is { } mp ? String(mp, "pressureLevel") : null) ?? "?"} ({(memory is { } lc ? Count(lc, "levelChanges") : "?")} level changes)"),
@@ -176,4 +181,9 @@ internal static class StatusCommand
 
     private static DateTimeOffset? Time(JsonElement root, string name) =>
         root.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String && value.TryGetDateTimeOffset(out var time) ? time : null;
+
+    private static List<string> RefusedSubscriptions(JsonElement root) =>
+        root.TryGetProperty("refusedSubscriptions", out var list) && list.ValueKind == JsonValueKind.Array
+            ? [.. list.EnumerateArray().Select(f => f.GetString() ?? string.Empty)]
+            : [];
 }

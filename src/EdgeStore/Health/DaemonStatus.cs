@@ -14,6 +14,11 @@ internal sealed class DaemonStatus
     private long _rowsStored;
     private long _acknowledged;
     private long _quarantined;
+    private long _redeliveries;
+    private long _oversizeQuarantined;
+    private long _subscriptionsRefused;
+    private long _brokerLossWarnings;
+    private string[] _refusedSubscriptions = [];
     private string _phase = "starting";
 
     public string Phase
@@ -53,6 +58,35 @@ internal sealed class DaemonStatus
 
     public long Quarantined => Interlocked.Read(ref _quarantined);
 
+    /// <summary>DUP=1 messages whose packet id was recorded: acknowledged without storing them again.</summary>
+    public long Redeliveries => Interlocked.Read(ref _redeliveries);
+
+    /// <summary>PUBLISHes over the maximum packet size, read through, quarantined and acknowledged.</summary>
+    public long OversizeQuarantined => Interlocked.Read(ref _oversizeQuarantined);
+
+    /// <summary>SUBACK refusals since start (each retry that is refused again counts).</summary>
+    public long SubscriptionsRefused
+    {
+        get => Interlocked.Read(ref _subscriptionsRefused);
+        set => Interlocked.Exchange(ref _subscriptionsRefused, value);
+    }
+
+    /// <summary>Filters the broker refuses right now (empty when every subscription is granted).</summary>
+    public IReadOnlyList<string> RefusedSubscriptions
+    {
+        get => Volatile.Read(ref _refusedSubscriptions);
+        set => Volatile.Write(ref _refusedSubscriptions, [.. value]);
+    }
+
+    /// <summary>Warnings that the broker may have dropped messages (lost session, MQTT 3.1.1 limits).</summary>
+    public long BrokerLossWarnings => Interlocked.Read(ref _brokerLossWarnings);
+
+    public void AddRedeliveries(long count) => Interlocked.Add(ref _redeliveries, count);
+
+    public void AddOversizeQuarantined() => Interlocked.Increment(ref _oversizeQuarantined);
+
+    public void AddBrokerLossWarning() => Interlocked.Increment(ref _brokerLossWarnings);
+
     public void AddStored(long rows, long quarantined, long acknowledged)
     {
         Interlocked.Add(ref _rowsStored, rows);
@@ -63,5 +97,6 @@ internal sealed class DaemonStatus
     /// <summary>The one-line summary systemd shows in `systemctl status` (STATUS=).</summary>
     public string ToStatusLine() =>
         $"{Phase}; broker {(BrokerConnected ? "connected" : "disconnected")}; backlog {Backlog}; " +
-        $"stored {RowsStored}; mmap limit {MmapLimitBytes / (1024 * 1024)} MiB{(SafeMode ? "; storage-safe mode" : string.Empty)}";
+        $"stored {RowsStored}; mmap limit {MmapLimitBytes / (1024 * 1024)} MiB{(SafeMode ? "; storage-safe mode" : string.Empty)}" +
+        (RefusedSubscriptions.Count > 0 ? $"; subscription refused: {string.Join(", ", RefusedSubscriptions)}" : string.Empty);
 }

@@ -9,7 +9,7 @@ internal static class IngestOptions
 {
     private const long Mebibyte = 1024 * 1024;
 
-    public static MqttClientOptions ForClient(MqttSettings mqtt)
+    public static MqttClientOptions ForClient(MqttSettings mqtt, IngestSettings ingest)
     {
         var options = new MqttClientOptions
         {
@@ -27,8 +27,10 @@ internal static class IngestOptions
             Password = mqtt.Password,
 
             // Acks wait for a commit, so the broker must be allowed many unacknowledged messages in flight or it
-            // throttles us to one batch per commit (see the broker settings in docs/CONFIGURATION.md).
-            ReceiveMaximum = (ushort)mqtt.ReceiveMaximum,
+            // throttles us to one batch per commit. It is always sent (MQTT 5): a stock mosquitto otherwise applies its
+            // max_inflight_messages 20 and, past max_queued_messages 1000, drops. Sized to the ingest queue: the broker
+            // never has more in flight to us than EdgeStore can hold (docs/MOSQUITTO.md).
+            ReceiveMaximum = ReceiveMaximumFor(mqtt, ingest),
 
             // mosquitto 2.0.11 overruns a receive maximum below 65535 once batched PUBACKs arrive (measured, see
             // docs/MOSQUITTO.md). Dropping the connection for it would only loop reconnecting and stall ingestion;
@@ -52,11 +54,20 @@ internal static class IngestOptions
 
         foreach (var subscription in mqtt.Subscriptions)
         {
-            options.Subscriptions.Add(new MqttSubscription(subscription.Filter!, (MqttQualityOfService)subscription.Qos));
+            // Retained messages are sent again only for a new subscription, not on every reconnect's resubscribe
+            // (MQTT 5); the retain flag is kept on each row, so a repeat is visible rather than guessed at.
+            options.Subscriptions.Add(new MqttSubscription(subscription.Filter!, (MqttQualityOfService)subscription.Qos)
+            {
+                RetainHandling = MqttRetainHandling.SendIfNewSubscription,
+            });
         }
 
         return options;
     }
+
+    /// <summary>The receive maximum announced in CONNECT: Mqtt:ReceiveMaximum, at most the ingest queue's capacity.</summary>
+    public static ushort ReceiveMaximumFor(MqttSettings mqtt, IngestSettings ingest) =>
+        (ushort)Math.Clamp(Math.Min(mqtt.ReceiveMaximum, ingest.QueueCapacity), 1, ushort.MaxValue);
 
     public static StorageOptions ForStorage(StorageSettings storage, IngestSettings ingest) => new()
     {

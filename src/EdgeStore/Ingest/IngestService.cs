@@ -59,6 +59,8 @@ internal sealed partial class IngestService : IHostedService, IAsyncDisposable
     private int _handlersWaitingForQueue;
     private long _backlog;
     private long _quarantinedSeen;
+    private bool _expectSession;
+    private int _warnedV311;
     private volatile Exception? _fault;
     private readonly StorageSafeMode? _safeMode;
     private readonly MaintenanceAttachment? _maintenance;
@@ -134,6 +136,10 @@ internal sealed partial class IngestService : IHostedService, IAsyncDisposable
         _status.MmapLimitBytes = storageOptions.MmapSizeBytes;
         LogDatabaseOpened(storageOptions.Path, _database.SchemaVersion, storageOptions.Durability, storageOptions.MmapSizeBytes / (1024 * 1024));
 
+        // A database that already holds series was written under this client id's session: the first connection
+        // is expected to find that session at the broker, and a broker that lost it lost what it queued for us.
+        _expectSession = (await _database.Reader.ListSeriesAsync(cancellationToken)).Count > 0;
+
         _writer = _database.CreateWriter();
         _writer.Heartbeat = _heartbeat.WriterBeat;
         _maintenance?.Attach(_database, _writer);
@@ -145,10 +151,12 @@ internal sealed partial class IngestService : IHostedService, IAsyncDisposable
         });
         _writerTask = Task.Run(RunWriterAsync, CancellationToken.None);
 
-        var clientOptions = IngestOptions.ForClient(_settings.Mqtt);
+        var clientOptions = IngestOptions.ForClient(_settings.Mqtt, _settings.Ingest);
         _client = new MqttClient(clientOptions, _loggerFactory.CreateLogger<MqttClient>(), _timeProvider)
         {
             MessageReceived = OnMessageAsync,
+            ReleaseReceived = OnReleaseAsync,
+            ConnectionAccepted = OnConnectionAcceptedAsync,
         };
         _client.ConnectionChanged += OnConnectionChanged;
         Volatile.Write(ref _accepting, 1);
@@ -201,7 +209,7 @@ internal sealed partial class IngestService : IHostedService, IAsyncDisposable
         await _beatTask;
         _status.BrokerConnected = false;
         _status.Phase = "stopped";
-        LogStopped(_status.RowsStored, _status.Acknowledged, _status.Quarantined);
+        LogStopped(_status.RowsStored, _status.Acknowledged, _status.Quarantined, _status.OversizeQuarantined, _status.Redeliveries, _status.SubscriptionsRefused, _status.BrokerLossWarnings);
     }
 
     public async ValueTask DisposeAsync()
@@ -253,36 +261,82 @@ internal sealed partial class IngestService : IHostedService, IAsyncDisposable
 
     private async ValueTask OnMessageAsync(MqttApplicationMessage message, CancellationToken cancellationToken)
     {
+        var receivedAt = _timeProvider.GetUtcNow().ToUnixTimeMilliseconds();
+        var decoded = message.OversizeLength is { } length ? Oversize(message, length) : Decode(message);
+        if (decoded.QuarantineReason is not null)
+        {
+            var seen = Interlocked.Increment(ref _quarantinedSeen);
+            if (seen <= QuarantineWarningsInFull || seen % QuarantineWarningEvery == 0)
+            {
+                LogQuarantined(message.Topic, decoded.QuarantineReason, seen);
+            }
+        }
+
+        var record = new IngestRecord(
+            message.Topic,
+            message.Payload,
+            (byte)message.Qos,
+            message.Retain,
+            receivedAt,
+            decoded.DeviceTimestampUnixMs,
+            decoded.DeviceSequence,
+            decoded.QuarantineReason,
+            message.AckToken.RequiresAck ? message.AckToken.Value : 0)
+        {
+            // What the writer needs to tell a redelivery from a reading: the broker's own words, never the content.
+            PacketId = message.PacketId,
+            Redelivered = message.Duplicate,
+        };
+
+        if (await EnqueueAsync(record, cancellationToken))
+        {
+            _status.Backlog = Interlocked.Increment(ref _backlog);
+        }
+    }
+
+    // PUBREL of a QoS 2 message: its packet id is forgotten in a commit, and only then does the PUBCOMP go out.
+    private async ValueTask OnReleaseAsync(MqttAckToken release, CancellationToken cancellationToken) =>
+        await EnqueueAsync(IngestRecord.Release(release.PacketId, release.Value), cancellationToken);
+
+    /// <summary>
+    /// Runs after CONNACK and before any packet of the connection is delivered. A new session (session present 0)
+    /// means the broker holds nothing unacknowledged for us: the recorded packet ids are forgotten (in the writer's
+    /// order, ahead of this connection's messages) so a stale one can never swallow a new message. When a session was
+    /// expected, or the connection is MQTT 3.1.1, the operator is told that the broker may have dropped messages.
+    /// </summary>
+    private async ValueTask OnConnectionAcceptedAsync(MqttConnectionEvent accepted, CancellationToken cancellationToken)
+    {
+        if (accepted.ProtocolVersion == MqttProtocolVersion.V311 && Interlocked.Exchange(ref _warnedV311, 1) == 0)
+        {
+            _status.AddBrokerLossWarning();
+            LogMqtt311LossLikely();
+        }
+
+        if (!accepted.SessionPresent)
+        {
+            if (_expectSession)
+            {
+                _status.AddBrokerLossWarning();
+                LogSessionLost(_settings.Mqtt.ClientId!);
+            }
+
+            await EnqueueAsync(IngestRecord.NewSession(), cancellationToken);
+        }
+
+        _expectSession = true;
+    }
+
+    // The message path's one way into the bounded channel: true when queued, false when it was parked (stopping).
+    private async ValueTask<bool> EnqueueAsync(IngestRecord record, CancellationToken cancellationToken)
+    {
         Interlocked.Increment(ref _handlersInFlight);
         try
         {
             if (Volatile.Read(ref _accepting) == 0)
             {
                 await ParkAsync(cancellationToken);
-                return;
+                return false;
             }
-
-            var receivedAt = _timeProvider.GetUtcNow().ToUnixTimeMilliseconds();
-            var decoded = Decode(message);
-            if (decoded.QuarantineReason is not null)
-            {
-                var seen = Interlocked.Increment(ref _quarantinedSeen);
-                if (seen <= QuarantineWarningsInFull || seen % QuarantineWarningEvery == 0)
-                {
-                    LogQuarantined(message.Topic, decoded.QuarantineReason, seen);
-                }
-            }
-
-            var record = new IngestRecord(
-                message.Topic,
-                message.Payload,
-                (byte)message.Qos,
-                message.Retain,
-                receivedAt,
-                decoded.DeviceTimestampUnixMs,
-                decoded.DeviceSequence,
-                decoded.QuarantineReason,
-                message.AckToken.RequiresAck ? message.AckToken.Value : 0);
 
             // Awaiting a full channel here is the back-pressure: the client's receive loop stops reading the socket.
             if (!_channel!.Writer.TryWrite(record))
@@ -295,7 +349,7 @@ internal sealed partial class IngestService : IHostedService, IAsyncDisposable
                 catch (ChannelClosedException)
                 {
                     await ParkAsync(cancellationToken);
-                    return;
+                    return false;
                 }
                 finally
                 {
@@ -303,13 +357,28 @@ internal sealed partial class IngestService : IHostedService, IAsyncDisposable
                 }
             }
 
-            _status.Backlog = Interlocked.Increment(ref _backlog);
             _heartbeat.IngestLoopBeat();
+            return true;
         }
         finally
         {
             Interlocked.Decrement(ref _handlersInFlight);
         }
+    }
+
+    /// <summary>
+    /// A PUBLISH over Mqtt:MaximumPacketSizeBytes was read through without buffering it (a broker speaking MQTT 3.1.1
+    /// cannot be told the limit). It is quarantined with its size and first bytes and acknowledged, so it can never
+    /// come back on every reconnect and block what follows it (C5).
+    /// </summary>
+    private DecodedPayload Oversize(MqttApplicationMessage message, long length)
+    {
+        _status.AddOversizeQuarantined();
+        return new DecodedPayload(
+            PayloadKind.Quarantined,
+            null,
+            null,
+            $"oversize: {length} bytes exceeds Mqtt:MaximumPacketSizeBytes ({_settings.Mqtt.MaximumPacketSizeBytes}); first {message.Payload.Length} bytes kept");
     }
 
     /// <summary>
@@ -349,15 +418,15 @@ internal sealed partial class IngestService : IHostedService, IAsyncDisposable
     {
         if (_ackGate is { AcksAllowed: false } gate)
         {
-            return AcknowledgeWhenAllowedAsync(gate, batch);
+            return AcknowledgeWhenAllowedAsync(gate, batch, cancellationToken);
         }
 
-        return Acknowledge(batch);
+        return AcknowledgeAsync(batch, cancellationToken);
     }
 
     // Disk low (C5): the batch is committed but not acknowledged until the gate opens; holding here also holds the
     // writer, so the bounded queue fills and the socket stops being read. At shutdown it is left unacknowledged.
-    private async ValueTask AcknowledgeWhenAllowedAsync(IAckGate gate, CommittedBatch batch)
+    private async ValueTask AcknowledgeWhenAllowedAsync(IAckGate gate, CommittedBatch batch, CancellationToken cancellationToken)
     {
         try
         {
@@ -365,42 +434,40 @@ internal sealed partial class IngestService : IHostedService, IAsyncDisposable
         }
         catch (OperationCanceledException)
         {
-            var rows = batch.Inserted + batch.Redeliveries + batch.Quarantined;
-            _status.Backlog = Math.Max(0, Interlocked.Add(ref _backlog, -rows));
+            _status.Backlog = Math.Max(0, Interlocked.Add(ref _backlog, -batch.Records));
             _status.AddStored(batch.Inserted, batch.Quarantined, 0);
+            _status.AddRedeliveries(batch.Redeliveries);
             return;
         }
 
-        await Acknowledge(batch);
+        await AcknowledgeAsync(batch, cancellationToken);
     }
 
-    private ValueTask Acknowledge(CommittedBatch batch)
+    private async ValueTask AcknowledgeAsync(CommittedBatch batch, CancellationToken cancellationToken)
     {
-        // Runs after COMMIT returned: these and only these messages are durable, so these and only these are acknowledged.
-        var acknowledged = 0;
-        if (batch.AckTags.Count > 0)
+        // Runs after COMMIT returned: these and only these messages are durable, so these and only these are
+        // acknowledged. Their packet ids are forgotten first (the broker may reuse an id once it has the PUBACK), and
+        // only for acknowledgements that can still reach the broker: a message whose connection is gone keeps its
+        // record, so its redelivery is recognised.
+        var client = _client!;
+        var acknowledgeable = batch.AckTags.Count == 0
+            ? batch.AckTags
+            : await batch.SettleAsync(tag => client.CanAcknowledge(new MqttAckToken(tag)), cancellationToken);
+        if (acknowledgeable.Count > 0)
         {
-            var tokens = new List<MqttAckToken>(batch.AckTags.Count);
-            foreach (var tag in batch.AckTags)
+            var tokens = new MqttAckToken[acknowledgeable.Count];
+            for (var i = 0; i < tokens.Length; i++)
             {
-                if (tag != 0)
-                {
-                    tokens.Add(new MqttAckToken(tag));
-                }
+                tokens[i] = new MqttAckToken(acknowledgeable[i]);
             }
 
-            if (tokens.Count > 0)
-            {
-                _client!.Acknowledge(tokens);
-                acknowledged = tokens.Count;
-            }
+            client.Acknowledge(tokens);
         }
 
-        var rows = batch.Inserted + batch.Redeliveries + batch.Quarantined;
-        _status.Backlog = Math.Max(0, Interlocked.Add(ref _backlog, -rows));
-        _status.AddStored(batch.Inserted, batch.Quarantined, acknowledged);
-        LogCommitted(batch.Inserted, batch.Redeliveries, batch.Quarantined, batch.CommitDuration.TotalMilliseconds, acknowledged);
-        return ValueTask.CompletedTask;
+        _status.Backlog = Math.Max(0, Interlocked.Add(ref _backlog, -batch.Records));
+        _status.AddStored(batch.Inserted, batch.Quarantined, acknowledgeable.Count);
+        _status.AddRedeliveries(batch.Redeliveries);
+        LogCommitted(batch.Inserted, batch.Redeliveries, batch.Quarantined, batch.CommitDuration.TotalMilliseconds, acknowledgeable.Count);
     }
 
     private void OnConnectionChanged(MqttConnectionEvent change)
@@ -459,14 +526,20 @@ internal sealed partial class IngestService : IHostedService, IAsyncDisposable
     [LoggerMessage(EventId = 1005, Level = LogLevel.Warning, Message = "Quarantined a message on {Topic}: {Reason} ({QuarantinedSoFar} quarantined since start)")]
     private partial void LogQuarantined(string topic, string reason, long quarantinedSoFar);
 
-    [LoggerMessage(EventId = 1006, Level = LogLevel.Debug, Message = "Committed {Inserted} rows ({Duplicates} duplicates, {Quarantined} quarantined) in {CommitMs:F1} ms; acknowledged {Acknowledged}")]
-    private partial void LogCommitted(int inserted, int duplicates, int quarantined, double commitMs, int acknowledged);
+    [LoggerMessage(EventId = 1006, Level = LogLevel.Debug, Message = "Committed {Inserted} rows ({Redeliveries} redeliveries acknowledged without storing, {Quarantined} quarantined) in {CommitMs:F1} ms; acknowledged {Acknowledged}")]
+    private partial void LogCommitted(int inserted, int redeliveries, int quarantined, double commitMs, int acknowledged);
 
     [LoggerMessage(EventId = 1007, Level = LogLevel.Information, Message = "Stopping: no more messages taken; committing the {Backlog} queued, then acknowledging and disconnecting")]
     private partial void LogStopping(long backlog);
 
-    [LoggerMessage(EventId = 1008, Level = LogLevel.Information, Message = "Stopped cleanly: {Stored} rows stored, {Acknowledged} acknowledged, {Quarantined} quarantined since start")]
-    private partial void LogStopped(long stored, long acknowledged, long quarantined);
+    [LoggerMessage(EventId = 1008, Level = LogLevel.Information, Message = "Stopped cleanly: {Stored} rows stored, {Acknowledged} acknowledged, {Quarantined} quarantined ({Oversize} of them oversize), {Redeliveries} redeliveries acknowledged without storing, {SubscriptionsRefused} subscriptions refused, {BrokerLossWarnings} broker loss warnings since start")]
+    private partial void LogStopped(long stored, long acknowledged, long quarantined, long oversize, long redeliveries, long subscriptionsRefused, long brokerLossWarnings);
+
+    [LoggerMessage(EventId = 1011, Level = LogLevel.Warning, Message = "The broker has no session for client id {ClientId} (session present: false) although EdgeStore had one: whatever the broker queued for EdgeStore while it was away is gone. Usual causes: the broker restarted without persistence, its session expired, or the client id changed. See docs/MOSQUITTO.md")]
+    private partial void LogSessionLost(string clientId);
+
+    [LoggerMessage(EventId = 1012, Level = LogLevel.Warning, Message = "Connected with MQTT 3.1.1, which cannot announce EdgeStore's receive maximum or maximum packet size: the broker's own limits apply (mosquitto's defaults: 20 in flight, 1000 queued), and a burst beyond them is dropped by the broker. Prefer MQTT 5 (Mqtt:ProtocolVersion 5) or raise the broker's limits; see docs/MOSQUITTO.md")]
+    private partial void LogMqtt311LossLikely();
 
     [LoggerMessage(EventId = 1009, Level = LogLevel.Warning, Message = "The MQTT client did not stop cleanly; unacknowledged messages will be redelivered")]
     private partial void LogClientStopFailed(Exception exception);

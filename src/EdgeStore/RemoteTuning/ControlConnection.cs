@@ -33,7 +33,7 @@ internal sealed partial class ControlConnection : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(loggerFactory);
         Topics = new ControlTopics(settings.Node.Id ?? Environment.MachineName);
-        var options = IngestOptions.ForClient(settings.Mqtt);
+        var options = IngestOptions.ForClient(settings.Mqtt, settings.Ingest);
         options.ClientId += "-control";
         options.Subscriptions.Clear();
         if (settings.RemoteTuning.Enabled)

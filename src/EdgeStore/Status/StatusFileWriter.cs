@@ -138,6 +138,17 @@ internal sealed partial class StatusFileWriter : BackgroundService
         WriteNullable(json, "rowsStored", status?.RowsStored);
         WriteNullable(json, "acknowledged", status?.Acknowledged);
         WriteNullable(json, "quarantined", status?.Quarantined);
+        WriteNullable(json, "oversizeQuarantined", status?.OversizeQuarantined);
+        WriteNullable(json, "redeliveries", status?.Redeliveries);
+        WriteNullable(json, "subscriptionsRefused", status?.SubscriptionsRefused);
+        json.WriteStartArray("refusedSubscriptions");
+        foreach (var filter in status?.RefusedSubscriptions ?? [])
+        {
+            json.WriteStringValue(filter);
+        }
+
+        json.WriteEndArray();
+        WriteNullable(json, "brokerLossWarnings", status?.BrokerLossWarnings);
 
         json.WriteStartObject("memory");
         var counters = sources.Governor?.Counters;

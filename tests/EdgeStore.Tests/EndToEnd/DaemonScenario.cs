@@ -22,11 +22,12 @@ public sealed class DaemonScenario : IAsyncDisposable
     private readonly List<EdgeStoreProcess> _processes = [];
     private bool _passed;
 
-    public DaemonScenario(ITestOutputHelper output, string clientId)
+    /// <param name="broker">The broker to use (default: one with the test fixture's configuration); disposed with the scenario.</param>
+    public DaemonScenario(ITestOutputHelper output, string clientId, MosquittoBroker? broker = null)
     {
         _output = output;
         ClientId = clientId;
-        Broker = MosquittoBroker.Start();
+        Broker = broker ?? MosquittoBroker.Start();
         Directory = System.IO.Directory.CreateTempSubdirectory("edgestore-e2e-").FullName;
         DatabasePath = Path.Combine(Directory, "data", "edgestore.db");
         Store = new StoredTelemetry(DatabasePath);

@@ -17,12 +17,16 @@ public static class MosquittoPublish
     public static Task MessageAsync(int port, string topic, string payload, string? contentType = null) =>
         RunAsync(port, topic, ["-m", payload], null, contentType);
 
-    private static async Task RunAsync(int port, string topic, IReadOnlyList<string> body, string? standardInput, string? contentType)
+    /// <summary>Publishes the bytes of <paramref name="path"/> as one QoS 1 message (mosquitto_pub -f) with the given protocol.</summary>
+    public static Task FileAsync(int port, string topic, string path, string protocol = "mqttv5") =>
+        RunAsync(port, topic, ["-f", path], null, null, protocol);
+
+    private static async Task RunAsync(int port, string topic, IReadOnlyList<string> body, string? standardInput, string? contentType, string protocol = "mqttv5")
     {
         var arguments = new List<string>
         {
             "-h", "127.0.0.1", "-p", port.ToString(CultureInfo.InvariantCulture), "-q", "1", "-t", topic,
-            "-V", "mqttv5",
+            "-V", protocol,
         };
         if (contentType is not null)
         {

@@ -19,14 +19,15 @@ public sealed class IngestOptionsTests
     [Fact]
     public void The_client_keeps_a_persistent_session_with_a_wide_receive_window()
     {
-        var options = IngestOptions.ForClient(Load().Mqtt);
+        var settings = Load();
+        var options = IngestOptions.ForClient(settings.Mqtt, settings.Ingest);
 
         Assert.False(options.CleanStart);
         Assert.True(options.SessionExpiryInterval >= TimeSpan.FromDays(1));
-        Assert.Equal(65535, options.ReceiveMaximum);
+        Assert.Equal(settings.Ingest.QueueCapacity, options.ReceiveMaximum); // sized to the ingest queue
         Assert.Equal(MqttProtocolVersion.V500, options.ProtocolVersion);
         Assert.Equal("edgestore-gw", options.ClientId);
-        Assert.Equal([new MqttSubscription("sensors/#", MqttQualityOfService.AtLeastOnce)], options.Subscriptions);
+        Assert.Equal([new MqttSubscription("sensors/#", MqttQualityOfService.AtLeastOnce) { RetainHandling = MqttRetainHandling.SendIfNewSubscription }], options.Subscriptions);
         Assert.Null(options.Tls);
     }
 
@@ -43,12 +44,12 @@ public sealed class IngestOptionsTests
             ("EDGESTORE__INGEST__MAXBATCHROWS", "100"),
             ("EDGESTORE__INGEST__MAXBATCHLATENCYMS", "5"));
 
-        var client = IngestOptions.ForClient(settings.Mqtt);
+        var client = IngestOptions.ForClient(settings.Mqtt, settings.Ingest);
         var storage = IngestOptions.ForStorage(settings.Storage, settings.Ingest);
 
         Assert.Equal(MqttProtocolVersion.V311, client.ProtocolVersion);
         Assert.Equal(TimeSpan.FromSeconds(15), client.KeepAlive);
-        Assert.Equal([new MqttSubscription("a/#", MqttQualityOfService.ExactlyOnce)], client.Subscriptions);
+        Assert.Equal([new MqttSubscription("a/#", MqttQualityOfService.ExactlyOnce) { RetainHandling = MqttRetainHandling.SendIfNewSubscription }], client.Subscriptions);
         Assert.Equal(DurabilityLevel.Full, storage.Durability);
         Assert.Equal(16L * 1024 * 1024, storage.CacheSizeBytes);
         Assert.Equal(256L * 1024 * 1024, storage.MmapSizeBytes);
