@@ -460,6 +460,11 @@ public sealed class MqttClient : IAsyncDisposable
 
     private async ValueTask DeliverAsync(MqttApplicationMessage message, CancellationToken connectionClosed)
     {
+        if (message.OversizeLength is { } oversizeLength)
+        {
+            MqttClientLog.OversizeMessage(_logger, message.Topic, oversizeLength, _options.MaximumPacketSize, message.Payload.Length);
+        }
+
         if (MessageReceived is not { } handler)
         {
             return;

@@ -12,6 +12,7 @@ public sealed class MqttClientCounters
     private long _connectFailures;
     private long _receiveMaximumExceeded;
     private long _releasesAcknowledged;
+    private long _oversizeMessages;
 
     /// <summary>PUBLISH packets handed to the consumer (redeliveries included).</summary>
     public long MessagesReceived => Interlocked.Read(ref _messagesReceived);
@@ -41,6 +42,12 @@ public sealed class MqttClientCounters
 
     /// <summary>PUBCOMP packets written for consumer acknowledgements of PUBREL (see <see cref="MqttClient.ReleaseReceived"/>).</summary>
     public long ReleasesAcknowledged => Interlocked.Read(ref _releasesAcknowledged);
+
+    /// <summary>PUBLISH packets larger than <see cref="MqttClientOptions.MaximumPacketSize"/> that were read through
+    /// and delivered with only their payload prefix (<see cref="MqttApplicationMessage.OversizeLength"/>).</summary>
+    public long OversizeMessages => Interlocked.Read(ref _oversizeMessages);
+
+    internal void AddOversizeMessage() => Interlocked.Increment(ref _oversizeMessages);
 
     internal void AddReleaseAcknowledged() => Interlocked.Increment(ref _releasesAcknowledged);
 

@@ -43,4 +43,7 @@ internal static partial class MqttClientLog
 
     [LoggerMessage(13, LogLevel.Error, "MQTT ConnectionAccepted handler failed for {Endpoint}; closing the connection and connecting again")]
     public static partial void ConnectionAcceptedFailed(ILogger logger, string endpoint, Exception exception);
+
+    [LoggerMessage(14, LogLevel.Warning, "MQTT PUBLISH on '{Topic}' has a payload of {PayloadBytes} bytes, over the maximum packet size of {MaximumPacketSize} bytes; read through and delivered with its first {PrefixBytes} bytes")]
+    public static partial void OversizeMessage(ILogger logger, string topic, long payloadBytes, uint maximumPacketSize, int prefixBytes);
 }

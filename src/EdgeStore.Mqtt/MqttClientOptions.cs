@@ -3,6 +3,8 @@ namespace EdgeStore.Mqtt;
 /// <summary>Connection settings of an <see cref="MqttClient"/>; the single source of the client's defaults.</summary>
 public sealed class MqttClientOptions
 {
+    private const int MaxOversizePrefixBytes = 16 * 1024 * 1024;
+
     public string Host { get; set; } = "127.0.0.1";
 
     public int Port { get; set; } = 1883;
@@ -45,6 +47,7 @@ public sealed class MqttClientOptions
     /// For an inbound PUBLISH larger than <see cref="MaximumPacketSize"/>: how many payload bytes are kept (the rest is
     /// read through and discarded, never buffered whole). The message is delivered with
     /// <see cref="MqttApplicationMessage.OversizeLength"/> set, so the consumer can quarantine and acknowledge it.
+    /// At most its topic and properties (bounded by MaximumPacketSize) plus this prefix are ever buffered.
     /// </summary>
     public int OversizePrefixBytes { get; set; } = 1024;
 
@@ -108,9 +111,9 @@ public sealed class MqttClientOptions
             throw new ArgumentException("MaximumPacketSize must be at least 128 bytes.", nameof(MaximumPacketSize));
         }
 
-        if (OversizePrefixBytes < 0 || OversizePrefixBytes > MaximumPacketSize / 2)
+        if (OversizePrefixBytes is < 0 or > MaxOversizePrefixBytes)
         {
-            throw new ArgumentException("OversizePrefixBytes must be between 0 and half of MaximumPacketSize.", nameof(OversizePrefixBytes));
+            throw new ArgumentException($"OversizePrefixBytes must be between 0 and {MaxOversizePrefixBytes}.", nameof(OversizePrefixBytes));
         }
 
         if (ResponseTimeout <= TimeSpan.Zero)

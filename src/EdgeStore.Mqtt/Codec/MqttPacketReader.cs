@@ -7,7 +7,8 @@ namespace EdgeStore.Mqtt.Codec;
 /// Incremental MQTT decoder over a <see cref="ReadOnlySequence{T}"/> (Kestrel style): returns false for "need more
 /// data", never throws for a short buffer, and throws <see cref="MqttProtocolException"/> for malformed input. Every
 /// limit that bounds memory (four-byte remaining length, maximum packet size) is checked from the fixed header, so a
-/// packet that is too large is refused before its body is buffered.
+/// packet that is too large is refused before its body is buffered (or, a PUBLISH given an
+/// <see cref="OversizePublishReader"/>, read through without buffering it).
 /// </summary>
 internal static class MqttPacketReader
 {
@@ -22,16 +23,42 @@ internal static class MqttPacketReader
         ref ReadOnlySequence<byte> buffer,
         in MqttDecoderSettings settings,
         out MqttPacket? packet,
+        out MqttApplicationMessage? message) =>
+        TryRead(ref buffer, settings, oversize: null, out packet, out message);
+
+    /// <summary>
+    /// Like the overload without <paramref name="oversize"/>, but a PUBLISH over the maximum packet size is read
+    /// through by <paramref name="oversize"/> instead of refused: it returns false (need more data) with the buffer
+    /// advanced past discarded bytes until the packet has gone by, then true with a message whose
+    /// <see cref="MqttApplicationMessage.OversizeLength"/> is set. Other oversize packets are still refused.
+    /// </summary>
+    public static bool TryRead(
+        ref ReadOnlySequence<byte> buffer,
+        in MqttDecoderSettings settings,
+        OversizePublishReader? oversize,
+        out MqttPacket? packet,
         out MqttApplicationMessage? message)
     {
         packet = null;
         message = null;
-        if (!TryReadFixedHeader(buffer, settings, out var first, out var remainingLength, out var headerLength))
+        if (oversize is { InProgress: true })
+        {
+            return oversize.TryContinue(ref buffer, settings, out message);
+        }
+
+        if (!TryReadFixedHeader(buffer, settings, oversize is not null, out var first, out var remainingLength, out var headerLength))
         {
             return false;
         }
 
         var total = (long)headerLength + remainingLength;
+        if (total > settings.MaximumPacketSizeBytes)
+        {
+            // Only an oversize PUBLISH gets here, and only with a read-through reader.
+            oversize!.Begin(first, headerLength, remainingLength);
+            return oversize.TryContinue(ref buffer, settings, out message);
+        }
+
         if (buffer.Length < total)
         {
             return false;
@@ -77,6 +104,17 @@ internal static class MqttPacketReader
         in MqttDecoderSettings settings,
         out byte first,
         out int remainingLength,
+        out int headerLength) =>
+        TryReadFixedHeader(buffer, settings, allowOversizePublish: false, out first, out remainingLength, out headerLength);
+
+    /// <summary>As above; with <paramref name="allowOversizePublish"/> a PUBLISH over the maximum size is returned
+    /// (for reading through) rather than refused.</summary>
+    public static bool TryReadFixedHeader(
+        in ReadOnlySequence<byte> buffer,
+        in MqttDecoderSettings settings,
+        bool allowOversizePublish,
+        out byte first,
+        out int remainingLength,
         out int headerLength)
     {
         remainingLength = 0;
@@ -110,7 +148,7 @@ internal static class MqttPacketReader
         }
 
         var total = (long)headerLength + value;
-        if (total > settings.MaximumPacketSizeBytes)
+        if (total > settings.MaximumPacketSizeBytes && !(allowOversizePublish && (MqttPacketType)(first >> 4) == MqttPacketType.Publish))
         {
             throw new MqttProtocolException(
                 $"{((MqttPacketType)(first >> 4)).ToString().ToUpperInvariant()} packet of {total} bytes exceeds the maximum packet size of {settings.MaximumPacketSizeBytes} bytes")

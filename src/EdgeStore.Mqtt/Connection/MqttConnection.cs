@@ -345,6 +345,7 @@ internal sealed class MqttConnection : IAsyncDisposable
     private async Task ReadLoopAsync(CancellationToken cancellationToken)
     {
         var settings = new MqttDecoderSettings(Version, _options.MaximumPacketSize, Generation, new TopicCache());
+        var oversize = new OversizePublishReader(_options.OversizePrefixBytes);
         try
         {
             while (true)
@@ -354,7 +355,7 @@ internal sealed class MqttConnection : IAsyncDisposable
                 var buffer = result.Buffer;
                 try
                 {
-                    while (TryRead(ref buffer, settings, out var packet, out var message))
+                    while (MqttPacketReader.TryRead(ref buffer, settings, oversize, out var packet, out var message))
                     {
                         if (message is not null)
                         {
@@ -377,7 +378,7 @@ internal sealed class MqttConnection : IAsyncDisposable
 
                 if (result.IsCompleted || result.IsCanceled)
                 {
-                    throw new EndOfStreamException(buffer.IsEmpty
+                    throw new EndOfStreamException(buffer.IsEmpty && !oversize.InProgress
                         ? "the broker closed the connection"
                         : "the broker closed the connection in the middle of a packet");
                 }
@@ -395,9 +396,6 @@ internal sealed class MqttConnection : IAsyncDisposable
             }
         }
     }
-
-    private static bool TryRead(ref ReadOnlySequence<byte> buffer, in MqttDecoderSettings settings, out MqttPacket? packet, out MqttApplicationMessage? message) =>
-        MqttPacketReader.TryRead(ref buffer, settings, out packet, out message);
 
     private async ValueTask OnPublishAsync(MqttApplicationMessage message, CancellationToken cancellationToken)
     {
@@ -445,6 +443,11 @@ internal sealed class MqttConnection : IAsyncDisposable
         }
 
         _counters.AddMessageReceived();
+        if (message.OversizeLength is not null)
+        {
+            _counters.AddOversizeMessage();
+        }
+
         _consumerBusy = true;
         try
         {

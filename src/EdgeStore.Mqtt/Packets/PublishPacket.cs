@@ -12,7 +12,10 @@ internal static class PublishPacket
     public const byte DupFlag = 0x08;
     public const byte RetainFlag = 0x01;
 
-    public static MqttApplicationMessage Read(ref SequenceReader<byte> reader, byte flags, MqttProtocolVersion version, long generation, TopicCache? topics = null)
+    /// <summary>Decodes a PUBLISH body. For an oversize PUBLISH the reader holds only the head and the payload prefix,
+    /// and <paramref name="oversizeLength"/> is the whole payload length.</summary>
+    public static MqttApplicationMessage Read(
+        ref SequenceReader<byte> reader, byte flags, MqttProtocolVersion version, long generation, TopicCache? topics = null, long? oversizeLength = null)
     {
         var qos = (MqttQualityOfService)((flags >> 1) & 0x03);
         var topic = MqttWireReader.ReadTopic(ref reader, topics);
@@ -43,6 +46,7 @@ internal static class PublishPacket
             UserProperties = properties.UserProperties is { } userProperties ? userProperties : [],
             TopicAlias = properties.TopicAlias ?? 0,
             SubscriptionIdentifiers = properties.SubscriptionIdentifiers is { } ids ? ids : [],
+            OversizeLength = oversizeLength,
         };
     }
 

@@ -36,29 +36,53 @@ public sealed class LimitsAndFaultsTests
     }
 
     [Fact]
-    public async Task Inbound_packet_over_our_maximum_closes_the_connection_with_one_log_line_and_reconnects()
+    public async Task Oversize_311_publish_is_read_through_delivered_marked_and_acknowledged_so_nothing_behind_it_is_blocked()
     {
         using var broker = MosquittoBroker.Start();
         var inbox = new Inbox();
         var logger = new ListLogger();
-        // 3.1.1 cannot announce our limit, so the broker sends the large message and our decoder must refuse it.
+        // 3.1.1 cannot announce our limit, so the broker sends the large message and the client must read it through.
         var options = TestClients.Options(broker, "small-reader", MqttProtocolVersion.V311);
-        options.MaximumPacketSize = 1024;
-        options.CleanStart = true;
-        options.Subscriptions = [new MqttSubscription("big/#", MqttQualityOfService.AtMostOnce)];
+        options.MaximumPacketSize = 64 * 1024;
+        options.Subscriptions = [new MqttSubscription("big/#", MqttQualityOfService.AtLeastOnce)];
         await using var subscriber = await TestClients.StartAsync(options, inbox, logger);
         await using var publisher = await TestClients.PublisherAsync(broker);
+        var payload = new byte[1_500_000];
+        Random.Shared.NextBytes(payload);
 
-        await publisher.PublishAsync("big/x", new byte[4000], MqttQualityOfService.AtMostOnce, false, CancellationToken.None);
-        await Eventually.HoldsAsync(() => subscriber.Counters.Reconnects == 1 && subscriber.IsConnected, "reconnect after the oversized packet");
-        await publisher.PublishAsync("big/x", "small"u8.ToArray(), MqttQualityOfService.AtMostOnce, false, CancellationToken.None);
-        var message = await inbox.NextAsync();
+        await publisher.PublishAsync("big/camera", payload, MqttQualityOfService.AtLeastOnce, false, CancellationToken.None);
+        for (var i = 0; i < 10; i++)
+        {
+            await publisher.PublishAsync("big/small", Encoding.UTF8.GetBytes($"small {i}"), MqttQualityOfService.AtLeastOnce, false, CancellationToken.None);
+        }
 
-        Assert.Equal("small", Encoding.UTF8.GetString(message.Payload.Span));
-        Assert.Equal(1, subscriber.Counters.ProtocolErrors);
-        var errorLines = logger.Lines.Where(l => l.Text.Contains("protocol error", StringComparison.Ordinal)).ToList();
-        var line = Assert.Single(errorLines);
-        Assert.Contains("PUBLISH packet of 4010 bytes exceeds the maximum packet size of 1024 bytes", line.Text, StringComparison.Ordinal);
+        var received = await inbox.TakeAsync(11);
+        subscriber.Acknowledge(received.Select(m => m.AckToken).ToList());
+        await Eventually.HoldsAsync(() => subscriber.Counters.AcksSent == 11, "11 acks written");
+        await TestClients.BarrierAsync(subscriber);
+
+        var oversize = received[0];
+        Assert.Equal("big/camera", oversize.Topic);
+        Assert.Equal(1_500_000, oversize.OversizeLength);
+        Assert.Equal(payload.AsSpan(0, options.OversizePrefixBytes).ToArray(), oversize.Payload.ToArray());
+        Assert.Equal(MqttQualityOfService.AtLeastOnce, oversize.Qos);
+        Assert.True(oversize.AckToken.RequiresAck);
+        Assert.Equal(Enumerable.Range(0, 10).Select(i => $"small {i}"), received.Skip(1).Select(m => Encoding.UTF8.GetString(m.Payload.Span)));
+        Assert.All(received.Skip(1), m => Assert.Null(m.OversizeLength));
+        Assert.Equal(0, subscriber.Counters.ProtocolErrors);
+        Assert.Equal(0, subscriber.Counters.Reconnects);
+        Assert.Equal(1, subscriber.Counters.OversizeMessages);
+        Assert.Single(logger.Lines, l => l.Text.Contains("payload of 1500000 bytes, over the maximum packet size of 65536 bytes", StringComparison.Ordinal));
+
+        // The broker has every acknowledgement: after a reconnect nothing comes back, the next message is new.
+        var generation = subscriber.CurrentGeneration;
+        subscriber.DropConnection();
+        await Eventually.HoldsAsync(() => subscriber.IsConnected && subscriber.CurrentGeneration > generation, "reconnect");
+        await publisher.PublishAsync("big/small", "after"u8.ToArray(), MqttQualityOfService.AtLeastOnce, false, CancellationToken.None);
+        var next = await inbox.NextAsync();
+
+        Assert.Equal("after", Encoding.UTF8.GetString(next.Payload.Span));
+        Assert.False(next.Duplicate);
     }
 
     [Fact]
