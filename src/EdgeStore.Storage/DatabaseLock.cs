@@ -16,6 +16,11 @@ public sealed class DatabaseLock : IDisposable
     private const int LockExclusive = 2;
     private const int LockNonBlocking = 4;
     private const int WouldBlock = 11; // EWOULDBLOCK (= EAGAIN) on Linux
+    private const int PermissionDenied = 13; // EACCES
+    private const int OpenReadWrite = 0x2;
+    private const int OpenCreate = 0x40;
+    private const int OpenCloseOnExec = 0x80000;
+    private const int FileMode644 = 0x1A4;
 
     private readonly SafeFileHandle _handle;
 
@@ -38,7 +43,18 @@ public sealed class DatabaseLock : IDisposable
     {
         var path = PathFor(databasePath);
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(path)!);
-        var handle = File.OpenHandle(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite);
+        // open(2) rather than File.OpenHandle: .NET emulates FileShare with flock on Unix, which would turn the second
+        // instance's open itself into a lock failure without the holder's PID.
+        var fd = Open(path, OpenReadWrite | OpenCreate | OpenCloseOnExec, FileMode644);
+        if (fd < 0)
+        {
+            var error = Marshal.GetLastPInvokeError();
+            throw error == PermissionDenied
+                ? new UnauthorizedAccessException($"permission denied opening {path}")
+                : new IOException($"cannot open {path} (errno {error})");
+        }
+
+        var handle = new SafeFileHandle(fd, ownsHandle: true);
         try
         {
             if (Flock(handle.DangerousGetHandle().ToInt32(), LockExclusive | LockNonBlocking) != 0)
@@ -86,4 +102,8 @@ public sealed class DatabaseLock : IDisposable
     [DllImport("libc", EntryPoint = "flock", SetLastError = true)]
     [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
     private static extern int Flock(int fd, int operation);
+
+    [DllImport("libc", EntryPoint = "open", SetLastError = true)]
+    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+    private static extern int Open([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags, int mode);
 }
