@@ -19,6 +19,7 @@ public sealed class MqttClient : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly string _endpoint;
     private readonly ResiliencePipeline _connectPipeline;
+    private readonly ResiliencePipeline _subscribePipeline;
     private readonly Lock _gate = new();
     private CancellationTokenSource? _runCancellation;
     private Task _runLoop = Task.CompletedTask;
@@ -28,6 +29,7 @@ public sealed class MqttClient : IAsyncDisposable
     private long _generation;
     private bool _connectedBefore;
     private volatile bool _stopping;
+    private volatile string[] _refusedSubscriptions = [];
 
     public MqttClient(MqttClientOptions options, ILogger<MqttClient>? logger = null, TimeProvider? timeProvider = null)
     {
@@ -38,6 +40,7 @@ public sealed class MqttClient : IAsyncDisposable
         _time = timeProvider ?? TimeProvider.System;
         _endpoint = $"{options.Host}:{options.Port}{(options.Tls is null ? string.Empty : " (TLS)")}";
         _connectPipeline = CreateConnectPipeline();
+        _subscribePipeline = CreateSubscribePipeline();
     }
 
     /// <summary>
@@ -73,7 +76,12 @@ public sealed class MqttClient : IAsyncDisposable
     /// acknowledged) and when it is lost. Handlers must be quick and must not throw.</summary>
     public event Action<MqttConnectionEvent>? ConnectionChanged;
 
+    /// <summary>Connected, and every configured subscription granted.</summary>
     public bool IsConnected => _ready && _current is { IsClosing: false };
+
+    /// <summary>Configured filters the broker refused in its latest SUBACK; they are retried with backoff on the same
+    /// connection, and the client is not ready (<see cref="IsConnected"/>) until this list is empty.</summary>
+    public IReadOnlyList<string> RefusedSubscriptions => _refusedSubscriptions;
 
     public MqttClientCounters Counters { get; } = new();
 
@@ -282,6 +290,23 @@ public sealed class MqttClient : IAsyncDisposable
             .Build();
     }
 
+    private ResiliencePipeline CreateSubscribePipeline()
+    {
+        // A refused subscription (an ACL not yet in place, a quota) is retried on the same connection, with the same
+        // jittered backoff as connecting; messages of the granted filters keep flowing meanwhile.
+        return new ResiliencePipelineBuilder { TimeProvider = _time }
+            .AddRetry(new RetryStrategyOptions
+            {
+                ShouldHandle = new PredicateBuilder().Handle<SubscriptionRefusedException>(),
+                MaxRetryAttempts = int.MaxValue,
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                Delay = _options.ReconnectMinDelay,
+                MaxDelay = _options.ReconnectMaxDelay,
+            })
+            .Build();
+    }
+
     private static string Explain(Exception exception) =>
         exception is MqttException or TimeoutException ? exception.Message : $"{exception.GetType().Name}: {exception.Message}";
 
@@ -428,31 +453,54 @@ public sealed class MqttClient : IAsyncDisposable
         return closed;
     }
 
-    /// <summary>(Re)subscribes the configured filters; false when the connection died meanwhile.</summary>
+    /// <summary>(Re)subscribes the configured filters until every one is granted; false when the connection died
+    /// meanwhile.</summary>
     private async Task<bool> SubscribeConfiguredAsync(MqttConnection connection, CancellationToken stop)
     {
-        var subscriptions = _options.Subscriptions.ToList();
-        if (subscriptions.Count == 0)
+        var pending = _options.Subscriptions.ToList();
+        if (pending.Count == 0)
         {
+            _refusedSubscriptions = [];
             return true;
         }
 
+        using var stopOrClose = CancellationTokenSource.CreateLinkedTokenSource(stop, connection.Closing);
         try
         {
-            var subAck = await connection.SubscribeAsync(subscriptions, stop).ConfigureAwait(false);
-            for (var i = 0; i < subscriptions.Count; i++)
-            {
-                if (subAck.ReasonCodes[i] >= 0x80)
+            await _subscribePipeline.ExecuteAsync(
+                async ct =>
                 {
-                    MqttClientLog.SubscriptionRefused(_logger, subscriptions[i].Filter, subAck.ReasonCodes[i]);
-                }
-            }
+                    var subAck = await connection.SubscribeAsync(pending, ct).ConfigureAwait(false);
+                    var refused = new List<MqttSubscription>();
+                    for (var i = 0; i < pending.Count; i++)
+                    {
+                        var code = subAck.ReasonCodes[i];
+                        if (code >= 0x80)
+                        {
+                            refused.Add(pending[i]);
+                            Counters.AddSubscriptionRefused();
+                            MqttClientLog.SubscriptionRefused(_logger, pending[i].Filter, code,
+                                subAck.Properties.ReasonString is { } text ? $"{SubAckPacket.Describe(code)}: {text}" : SubAckPacket.Describe(code));
+                        }
+                    }
 
+                    _refusedSubscriptions = [.. refused.Select(s => s.Filter)];
+                    if (refused.Count > 0)
+                    {
+                        pending = refused;
+                        throw new SubscriptionRefusedException(_refusedSubscriptions);
+                    }
+                },
+                stopOrClose.Token).ConfigureAwait(false);
             return true;
         }
         catch (Exception exception) when (exception is MqttException or OperationCanceledException)
         {
-            MqttClientLog.SubscribeAfterConnectFailed(_logger, _endpoint, exception.Message);
+            if (!stop.IsCancellationRequested && !connection.IsClosing)
+            {
+                MqttClientLog.SubscribeAfterConnectFailed(_logger, _endpoint, exception.Message);
+            }
+
             connection.Abort($"subscribing failed: {exception.Message}");
             return false;
         }

@@ -13,6 +13,7 @@ public sealed class MqttClientCounters
     private long _receiveMaximumExceeded;
     private long _releasesAcknowledged;
     private long _oversizeMessages;
+    private long _subscriptionsRefused;
 
     /// <summary>PUBLISH packets handed to the consumer (redeliveries included).</summary>
     public long MessagesReceived => Interlocked.Read(ref _messagesReceived);
@@ -46,6 +47,11 @@ public sealed class MqttClientCounters
     /// <summary>PUBLISH packets larger than <see cref="MqttClientOptions.MaximumPacketSize"/> that were read through
     /// and delivered with only their payload prefix (<see cref="MqttApplicationMessage.OversizeLength"/>).</summary>
     public long OversizeMessages => Interlocked.Read(ref _oversizeMessages);
+
+    /// <summary>Configured filters the broker refused in a SUBACK (each refusal of each retry counts).</summary>
+    public long SubscriptionsRefused => Interlocked.Read(ref _subscriptionsRefused);
+
+    internal void AddSubscriptionRefused() => Interlocked.Increment(ref _subscriptionsRefused);
 
     internal void AddOversizeMessage() => Interlocked.Increment(ref _oversizeMessages);
 

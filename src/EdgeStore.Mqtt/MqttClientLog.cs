@@ -20,8 +20,8 @@ internal static partial class MqttClientLog
     [LoggerMessage(5, LogLevel.Information, "Disconnected from MQTT broker {Endpoint} (client stopped)")]
     public static partial void Stopped(ILogger logger, string endpoint);
 
-    [LoggerMessage(6, LogLevel.Warning, "MQTT broker refused subscription to '{Filter}': reason code 0x{ReasonCode:X2}")]
-    public static partial void SubscriptionRefused(ILogger logger, string filter, byte reasonCode);
+    [LoggerMessage(6, LogLevel.Warning, "MQTT broker refused subscription to '{Filter}': reason code 0x{ReasonCode:X2} ({Reason}); not ready until it is granted, retrying on this connection")]
+    public static partial void SubscriptionRefused(ILogger logger, string filter, byte reasonCode, string reason);
 
     [LoggerMessage(7, LogLevel.Error, "MQTT message handler failed for topic '{Topic}'; the message stays unacknowledged")]
     public static partial void ConsumerFailed(ILogger logger, string topic, Exception exception);

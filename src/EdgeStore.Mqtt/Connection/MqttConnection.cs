@@ -1,4 +1,4 @@
-using System.Buffers;
+using System.Globalization;
 using System.IO.Pipelines;
 using System.Threading.Channels;
 using EdgeStore.Mqtt.Codec;
@@ -44,6 +44,11 @@ internal sealed class MqttConnection : IAsyncDisposable
     private Task _readLoop = Task.CompletedTask;
     private Task _writeLoop = Task.CompletedTask;
     private Task _keepAliveLoop = Task.CompletedTask;
+
+    /// <summary>SUBSCRIBE / UNSUBSCRIBE packet ids waiting for their answer, with the answer's name and when they
+    /// were queued; the keep-alive loop enforces <see cref="MqttClientOptions.ResponseTimeout"/> on them.</summary>
+    private readonly Dictionary<ushort, (string Answer, long Sent)> _awaitedAnswers = [];
+    private long _pingSentTimestamp;
 
     public MqttConnection(
         Stream stream,
@@ -96,6 +101,9 @@ internal sealed class MqttConnection : IAsyncDisposable
 
     public bool IsClosing => Volatile.Read(ref _closing) != 0;
 
+    /// <summary>Fires when the connection closes.</summary>
+    public CancellationToken Closing => _stop.Token;
+
     /// <summary>Inbound QoS 1/2 messages delivered but not yet fully acknowledged.</summary>
     public int InboundInflight => _inbound.Inflight;
 
@@ -110,10 +118,7 @@ internal sealed class MqttConnection : IAsyncDisposable
         _consumerBusy = true;
         var token = _stop.Token;
         _writeLoop = Task.Run(() => WriteLoopAsync(token), CancellationToken.None);
-        if (_keepAlive > TimeSpan.Zero)
-        {
-            _keepAliveLoop = Task.Run(() => KeepAliveLoopAsync(token), CancellationToken.None);
-        }
+        _keepAliveLoop = Task.Run(() => KeepAliveLoopAsync(token), CancellationToken.None);
     }
 
     public void StartReceiving()
@@ -186,9 +191,8 @@ internal sealed class MqttConnection : IAsyncDisposable
 
     public async Task<SubAckPacket> SubscribeAsync(IReadOnlyList<MqttSubscription> subscriptions, CancellationToken cancellationToken)
     {
-        var (packetId, answer) = _pending.Register();
-        Enqueue(new Outgoing(OutgoingKind.Packet, Packet: new SubscribePacket { PacketId = packetId, Subscriptions = subscriptions }));
-        var subAck = (SubAckPacket)await answer.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var subAck = (SubAckPacket)await RequestAsync(
+            packetId => new SubscribePacket { PacketId = packetId, Subscriptions = subscriptions }, "SUBACK", cancellationToken).ConfigureAwait(false);
         if (subAck.ReasonCodes.Length != subscriptions.Count)
         {
             Fail(new MqttProtocolException($"SUBACK has {subAck.ReasonCodes.Length} codes for {subscriptions.Count} filters"));
@@ -200,9 +204,65 @@ internal sealed class MqttConnection : IAsyncDisposable
 
     public async Task<UnsubAckPacket> UnsubscribeAsync(IReadOnlyList<string> filters, CancellationToken cancellationToken)
     {
+        return (UnsubAckPacket)await RequestAsync(
+            packetId => new UnsubscribePacket { PacketId = packetId, Filters = filters }, "UNSUBACK", cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Sends a packet that the broker must answer within <see cref="MqttClientOptions.ResponseTimeout"/>.</summary>
+    private async Task<MqttPacket> RequestAsync(Func<ushort, MqttPacket> create, string answerName, CancellationToken cancellationToken)
+    {
         var (packetId, answer) = _pending.Register();
-        Enqueue(new Outgoing(OutgoingKind.Packet, Packet: new UnsubscribePacket { PacketId = packetId, Filters = filters }));
-        return (UnsubAckPacket)await answer.WaitAsync(cancellationToken).ConfigureAwait(false);
+        lock (_awaitedAnswers)
+        {
+            _awaitedAnswers[packetId] = (answerName, _time.GetTimestamp());
+        }
+
+        try
+        {
+            Enqueue(new Outgoing(OutgoingKind.Packet, Packet: create(packetId)));
+            return await answer.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            lock (_awaitedAnswers)
+            {
+                _awaitedAnswers.Remove(packetId);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The answer (SUBACK, UNSUBACK, PINGRESP) the broker owes longest, if it is overdue. The broker answers in
+    /// order, so the wait counts from the later of the request and the last bytes read: an answer queued behind a
+    /// backlog of messages we are still reading is not late. Time the consumer holds the receive loop never counts.
+    /// </summary>
+    private string? FindOverdueAnswer(long now)
+    {
+        if (_consumerBusy)
+        {
+            return null;
+        }
+
+        var lastRead = Volatile.Read(ref _lastReadTimestamp);
+        bool Overdue(long sent) => _time.GetElapsedTime(Math.Max(sent, lastRead), now) > _options.ResponseTimeout;
+        var ping = Volatile.Read(ref _pingSentTimestamp);
+        if (ping != 0 && Overdue(ping))
+        {
+            return "PINGRESP";
+        }
+
+        lock (_awaitedAnswers)
+        {
+            foreach (var (answer, sent) in _awaitedAnswers.Values)
+            {
+                if (Overdue(sent))
+                {
+                    return answer;
+                }
+            }
+        }
+
+        return null;
     }
 
     /// <summary>Normal close: everything queued before (acks included) is written, then DISCONNECT, then the socket closes.</summary>
@@ -522,6 +582,7 @@ internal sealed class MqttConnection : IAsyncDisposable
                 Complete(unsubAck.PacketId, unsubAck);
                 break;
             case PingRespPacket:
+                Volatile.Write(ref _pingSentTimestamp, 0);
                 break;
             case DisconnectPacket disconnect:
                 throw new MqttException(
@@ -648,9 +709,15 @@ internal sealed class MqttConnection : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Keep-alive and answer deadlines: sends PINGREQ when due, closes the connection when an answer (PINGRESP,
+    /// SUBACK, UNSUBACK) is later than <see cref="MqttClientOptions.ResponseTimeout"/>, and when the broker has been
+    /// silent for 1.5 x keep-alive (dead peer). Runs even with keep-alive 0, for the answer deadlines.
+    /// </summary>
     private async Task KeepAliveLoopAsync(CancellationToken cancellationToken)
     {
-        var tick = TimeSpan.FromTicks(Math.Clamp(_keepAlive.Ticks / 4, TimeSpan.FromMilliseconds(20).Ticks, TimeSpan.FromSeconds(1).Ticks));
+        var shortest = _keepAlive > TimeSpan.Zero && _keepAlive < _options.ResponseTimeout ? _keepAlive : _options.ResponseTimeout;
+        var tick = TimeSpan.FromTicks(Math.Clamp(shortest.Ticks / 4, TimeSpan.FromMilliseconds(20).Ticks, TimeSpan.FromSeconds(1).Ticks));
         var deadPeerAfter = _keepAlive * 1.5;
         var lastPingTimestamp = _time.GetTimestamp();
         try
@@ -658,23 +725,36 @@ internal sealed class MqttConnection : IAsyncDisposable
             while (!cancellationToken.IsCancellationRequested)
             {
                 await Task.Delay(tick, _time, cancellationToken).ConfigureAwait(false);
-                // A PINGREQ when we have written nothing for the keep-alive (the broker's side of the contract), and also
-                // when we have READ nothing for it although we keep writing (acks, QoS 0): writes alone draw no answer,
-                // and only an answer proves the peer alive before the dead-peer limit below. At most one per half interval.
                 var now = _time.GetTimestamp();
-                var writeIdle = _time.GetElapsedTime(Volatile.Read(ref _lastWriteTimestamp), now) >= _keepAlive;
-                var readIdle = _time.GetElapsedTime(Volatile.Read(ref _lastReadTimestamp), now) >= _keepAlive
-                    && _time.GetElapsedTime(lastPingTimestamp, now) >= _keepAlive / 2;
-                if (writeIdle || readIdle)
+                if (_keepAlive > TimeSpan.Zero)
                 {
-                    // Mark the write now so one idle period queues one PINGREQ, not one per tick.
-                    Volatile.Write(ref _lastWriteTimestamp, now);
-                    lastPingTimestamp = now;
-                    Enqueue(new Outgoing(OutgoingKind.Packet, Packet: PingReqPacket.Instance));
+                    // A PINGREQ when we have written nothing for the keep-alive (the broker's side of the contract), and
+                    // also when we have READ nothing for it although we keep writing (acks, QoS 0): writes alone draw no
+                    // answer, and only an answer proves the peer alive before the dead-peer limit below. At most one per
+                    // half interval.
+                    var writeIdle = _time.GetElapsedTime(Volatile.Read(ref _lastWriteTimestamp), now) >= _keepAlive;
+                    var readIdle = _time.GetElapsedTime(Volatile.Read(ref _lastReadTimestamp), now) >= _keepAlive
+                        && _time.GetElapsedTime(lastPingTimestamp, now) >= _keepAlive / 2;
+                    if (writeIdle || readIdle)
+                    {
+                        // Mark the write now so one idle period queues one PINGREQ, not one per tick. The answer's
+                        // deadline runs from the first unanswered PINGREQ.
+                        Volatile.Write(ref _lastWriteTimestamp, now);
+                        lastPingTimestamp = now;
+                        Interlocked.CompareExchange(ref _pingSentTimestamp, now, 0);
+                        Enqueue(new Outgoing(OutgoingKind.Packet, Packet: PingReqPacket.Instance));
+                    }
+                }
+
+                if (FindOverdueAnswer(now) is { } answer)
+                {
+                    Fail(new MqttException(
+                        $"no {answer} within {_options.ResponseTimeout.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)} s"));
+                    return;
                 }
 
                 var silence = _time.GetElapsedTime(Volatile.Read(ref _lastReadTimestamp));
-                if (!_consumerBusy && silence > deadPeerAfter)
+                if (_keepAlive > TimeSpan.Zero && !_consumerBusy && silence > deadPeerAfter)
                 {
                     Fail(new MqttException(
                         $"no bytes from the broker for {silence.TotalSeconds:F1} s (keep-alive {_keepAlive.TotalSeconds:F0} s): dead peer"));

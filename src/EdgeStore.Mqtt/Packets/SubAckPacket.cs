@@ -14,6 +14,21 @@ internal sealed class SubAckPacket : MqttPacket
 
     public MqttProperties Properties;
 
+    /// <summary>Operator's words for a SUBACK failure code (MQTT 5 §3.9.3; 3.1.1 has only 0x80).</summary>
+    public static string Describe(byte code) => code switch
+    {
+        0x80 => "unspecified error",
+        0x83 => "implementation specific error",
+        0x87 => "not authorized",
+        0x8F => "topic filter invalid",
+        0x91 => "packet identifier in use",
+        0x97 => "quota exceeded",
+        0x9E => "shared subscriptions not supported",
+        0xA1 => "subscription identifiers not supported",
+        0xA2 => "wildcard subscriptions not supported",
+        _ => "refused",
+    };
+
     public static SubAckPacket Read(ref SequenceReader<byte> reader, MqttProtocolVersion version)
     {
         var packetId = MqttWireReader.ReadPacketId(ref reader);

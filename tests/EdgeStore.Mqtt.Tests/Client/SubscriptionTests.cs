@@ -43,4 +43,102 @@ public sealed class SubscriptionTests
         Assert.Equal(expectedRetainedDeliveries, 1 + retained);
         Assert.True(subscriber.Counters.Reconnects >= 1);
     }
+
+    /// <summary>
+    /// mosquitto 2.0.11 never refuses a SUBSCRIBE for an acl_file rule (it only filters delivery), and its dynamic
+    /// security plugin does refuse (0x87 / 0x80) but does not reread its file on SIGHUP. So the broker here runs
+    /// dynamic security with subscribing denied by default and other/# allowed by a role, and the grant is made at
+    /// run time through the plugin's $CONTROL topic, as an operator's mosquitto_ctrl would. (Changing a role instead
+    /// would make the plugin disconnect every client holding it; the default access changes without a kick.)
+    /// </summary>
+    private const string DynamicSecurity = """
+        {
+          "defaultACLAccess": { "publishClientSend": true, "publishClientReceive": true, "subscribe": false, "unsubscribe": true },
+          "clients": [],
+          "groups": [ { "groupname": "anonymous", "roles": [ { "rolename": "reader" }, { "rolename": "admin" } ] } ],
+          "roles": [
+            { "rolename": "reader", "acls": [ { "acltype": "subscribePattern", "topic": "other/#", "priority": 0, "allow": true } ] },
+            { "rolename": "admin", "acls": [
+              { "acltype": "publishClientSend", "topic": "$CONTROL/dynamic-security/#", "priority": 0, "allow": true },
+              { "acltype": "publishClientReceive", "topic": "$CONTROL/dynamic-security/#", "priority": 0, "allow": true },
+              { "acltype": "subscribePattern", "topic": "$CONTROL/dynamic-security/#", "priority": 0, "allow": true } ] }
+          ],
+          "anonymousGroup": "anonymous"
+        }
+        """;
+
+    private static string FindDynamicSecurityPlugin() =>
+        new[]
+        {
+            "/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so",
+            "/usr/lib/aarch64-linux-gnu/mosquitto_dynamic_security.so",
+            "/usr/lib/mosquitto_dynamic_security.so",
+            "/usr/local/lib/mosquitto_dynamic_security.so",
+        }.FirstOrDefault(File.Exists)
+        ?? throw new InvalidOperationException("mosquitto_dynamic_security.so not found: this test needs the plugin that ships in Debian's mosquitto package");
+
+    [Theory]
+    [InlineData(MqttProtocolVersion.V311, "0x80 (unspecified error)")]
+    [InlineData(MqttProtocolVersion.V500, "0x87 (not authorized)")]
+    public async Task A_refused_subscription_keeps_the_client_unready_and_is_retried_until_the_broker_grants_it(MqttProtocolVersion version, string expectedReason)
+    {
+        var directory = Directory.CreateTempSubdirectory("edgestore-dynsec-").FullName;
+        try
+        {
+            var configPath = Path.Combine(directory, "dynamic-security.json");
+            await File.WriteAllTextAsync(configPath, DynamicSecurity);
+            using var broker = MosquittoBroker.Start($"plugin {FindDynamicSecurityPlugin()}\nplugin_opt_config_file {configPath}");
+            var logger = new ListLogger();
+            var inbox = new Inbox();
+            var options = TestClients.Options(broker, $"refused-{version}", version);
+            options.Subscriptions =
+            [
+                new MqttSubscription("other/#", MqttQualityOfService.AtLeastOnce),
+                new MqttSubscription("sensors/#", MqttQualityOfService.AtLeastOnce),
+            ];
+            var subscriber = new MqttClient(options, logger) { MessageReceived = inbox.Receive };
+            await using (subscriber)
+            {
+                await subscriber.StartAsync(CancellationToken.None);
+                await Eventually.HoldsAsync(() => subscriber.Counters.SubscriptionsRefused >= 2, "two refusals of sensors/#");
+                await using var publisher = await TestClients.PublisherAsync(broker);
+
+                Assert.False(subscriber.IsConnected);
+                Assert.Equal(["sensors/#"], subscriber.RefusedSubscriptions);
+                Assert.Contains(logger.Lines, l => l.Level == Microsoft.Extensions.Logging.LogLevel.Warning
+                    && l.Text.Contains($"refused subscription to 'sensors/#': reason code {expectedReason}", StringComparison.Ordinal));
+                Assert.DoesNotContain(logger.Lines, l => l.Text.Contains("'other/#'", StringComparison.Ordinal));
+
+                // The granted filter delivers while the other one is refused.
+                await publisher.PublishAsync("other/x", "granted"u8.ToArray(), MqttQualityOfService.AtLeastOnce, false, CancellationToken.None);
+                Assert.Equal("granted", Encoding.UTF8.GetString((await inbox.NextAsync()).Payload.Span));
+
+                // The operator lifts the denial; the client's next retry on the same connection is granted.
+                await publisher.PublishAsync(
+                    "$CONTROL/dynamic-security/v1",
+                    """{"commands":[{"command":"setDefaultACLAccess","acls":[{"acltype":"subscribe","allow":true}]}]}"""u8.ToArray(),
+                    MqttQualityOfService.AtLeastOnce,
+                    false,
+                    CancellationToken.None);
+                using (var ready = new CancellationTokenSource(Inbox.Patience))
+                {
+                    await subscriber.WaitConnectedAsync(ready.Token);
+                }
+
+                await publisher.PublishAsync("sensors/t", "after grant"u8.ToArray(), MqttQualityOfService.AtLeastOnce, false, CancellationToken.None);
+                var message = await inbox.NextAsync();
+
+                Assert.Equal("sensors/t", message.Topic);
+                Assert.Equal("after grant", Encoding.UTF8.GetString(message.Payload.Span));
+                Assert.Empty(subscriber.RefusedSubscriptions);
+                Assert.True(subscriber.IsConnected);
+                Assert.Equal(0, subscriber.Counters.Reconnects);
+                Assert.Equal(0, subscriber.Counters.ConnectFailures);
+            }
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
 }
