@@ -50,6 +50,9 @@ internal static partial class StorageLog
     [LoggerMessage(EventId = 3016, Level = LogLevel.Information, Message = "Writer stopped: {Batches} batches, {Inserted} inserted, {Redeliveries} redeliveries acknowledged without storing, {Quarantined} quarantined")]
     public static partial void WriterStopped(ILogger logger, long batches, long inserted, long redeliveries, long quarantined);
 
-    [LoggerMessage(EventId = 3017, Level = LogLevel.Error, Message = "Forgetting {PacketIds} acknowledged packet ids failed (attempt {Attempt}, SQLite error {SqliteErrorCode}); their acknowledgements wait, retrying in {RetryDelay}")]
+    [LoggerMessage(EventId = 3020, Level = LogLevel.Debug, Message = "A DUP=1 message with packet id {PacketId} came after newer redeliveries (its acknowledged record is at {Seq}, redeliveries seen up to {MaxSeq}): the broker reused the id, so it is a new message and is stored")]
+    public static partial void PacketIdReused(ILogger logger, ushort packetId, long seq, long maxSeq);
+
+    [LoggerMessage(EventId = 3017, Level = LogLevel.Error, Message = "Marking {PacketIds} packet ids as acknowledged failed (attempt {Attempt}, SQLite error {SqliteErrorCode}); their acknowledgements wait, retrying in {RetryDelay}")]
     public static partial void SettleFailed(ILogger logger, int packetIds, int attempt, int sqliteErrorCode, TimeSpan retryDelay, Exception exception);
 }

@@ -68,6 +68,21 @@ public sealed class MosquittoBroker : IDisposable
         return broker;
     }
 
+    /// <summary>
+    /// The dynamic-security plugin that ships in Debian's mosquitto package: the one way mosquitto 2.0.11 refuses a
+    /// SUBSCRIBE (an acl_file rule only filters delivery), and its grants change at run time through
+    /// <c>$CONTROL/dynamic-security/v1</c>.
+    /// </summary>
+    public static string FindDynamicSecurityPlugin() =>
+        new[]
+        {
+            "/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so",
+            "/usr/lib/aarch64-linux-gnu/mosquitto_dynamic_security.so",
+            "/usr/lib/mosquitto_dynamic_security.so",
+            "/usr/local/lib/mosquitto_dynamic_security.so",
+        }.FirstOrDefault(File.Exists)
+        ?? throw new InvalidOperationException("mosquitto_dynamic_security.so not found: this test needs the plugin that ships in Debian's mosquitto package");
+
     public static string? FindMosquitto()
     {
         foreach (var candidate in new[] { "/usr/sbin/mosquitto", "/usr/bin/mosquitto", "/usr/local/sbin/mosquitto" })

@@ -43,6 +43,12 @@ public sealed class BatchWriter : IAsyncDisposable
     private int _disposed;
     private bool _draining;
 
+    // The ack ledger's order: the next commit position, the newest redelivery recognised on the current connection,
+    // and the QoS 1 acknowledgement held back (see SettleAsync).
+    private long _nextSeq;
+    private long _maxMatchedSeq;
+    private SettleEntry? _held;
+
     internal BatchWriter(SqliteConnectionFactory factory, StorageOptions options, ILogger logger, TimeProvider timeProvider, Action onDisposed)
     {
         _factory = factory;
@@ -58,6 +64,7 @@ public sealed class BatchWriter : IAsyncDisposable
             _appliedProfileGeneration = factory.ProfileGeneration;
             _appliedShrinkGeneration = factory.ShrinkGeneration;
             LoadSeries();
+            _nextSeq = SqliteConnectionFactory.ExecuteInt64(_connection, "SELECT coalesce(max(seq), 0) + 1 FROM ack_ledger");
             _statements = new IngestStatements(_connection);
         }
         catch
@@ -486,80 +493,188 @@ public sealed class BatchWriter : IAsyncDisposable
         var started = _timeProvider.GetTimestamp();
         _seriesCreatedInBatch.Clear();
         _statements.Begin();
-        int inserted = 0, redeliveries = 0, quarantined = 0, released = 0, tagged = 0;
-        var batch = _batch;
-        for (var i = 0; i < batch.Count; i++)
+        var ledgerBefore = (_nextSeq, _maxMatchedSeq);
+        var entries = new List<SettleEntry>(_batch.Count);
+        int inserted = 0, redeliveries = 0, quarantined = 0, released = 0;
+        try
         {
-            var record = batch[i];
-            if (record.AckTag != 0)
+            foreach (var record in _batch)
             {
-                tagged++;
-            }
+                switch (record.Kind)
+                {
+                    case IngestRecordKind.NewSession:
+                        // The broker holds nothing for us any more: no record can describe a message it will resend.
+                        _statements.ForgetAll();
+                        _maxMatchedSeq = 0;
+                        continue;
+                    case IngestRecordKind.SessionResumed:
+                        _maxMatchedSeq = 0;
+                        continue;
+                    case IngestRecordKind.Release:
+                        // PUBREL: the broker has dropped the message; forget its id in this commit, before our PUBCOMP.
+                        _statements.Forget(record.PacketId);
+                        released++;
+                        AddEntry(entries, record, 0);
+                        continue;
+                }
 
-            switch (record.Kind)
-            {
-                case IngestRecordKind.NewSession:
-                    _statements.ForgetAll();
+                if (IsRedelivery(record, out var seq))
+                {
+                    redeliveries++;
+                    AddEntry(entries, record, seq);
                     continue;
-                case IngestRecordKind.Release:
-                    // PUBREL: the broker has dropped the message; forget its id in this commit, before our PUBCOMP.
-                    _statements.Forget(record.PacketId);
-                    released++;
-                    continue;
+                }
+
+                if (record.QuarantineReason is not null)
+                {
+                    _statements.InsertQuarantine(record);
+                    quarantined++;
+                }
+                else
+                {
+                    _statements.InsertMessage(SeriesId(record.Topic), record);
+                    inserted++;
+                }
+
+                seq = 0;
+                if (record.PacketId != 0 && record.Qos > 0)
+                {
+                    seq = _nextSeq++;
+                    _statements.Record(record.PacketId, record.Qos, seq, record.ReceivedAtUnixMs);
+                }
+
+                AddEntry(entries, record, seq);
             }
 
-            // The only duplicates are redeliveries, and MQTT says which: DUP=1 and a packet id we committed and have
-            // not yet seen acknowledged. Everything else is a reading, however much it looks like another.
-            if (record.Redelivered && record.PacketId != 0 && _statements.IsRecorded(record.PacketId, record.Qos))
-            {
-                redeliveries++;
-                continue;
-            }
-
-            if (record.QuarantineReason is not null)
-            {
-                _statements.InsertQuarantine(record);
-                quarantined++;
-            }
-            else
-            {
-                _statements.InsertMessage(SeriesId(record.Topic), record);
-                inserted++;
-            }
-
-            if (record.PacketId != 0 && record.Qos > 0)
-            {
-                _statements.Record(record.PacketId, record.Qos, record.ReceivedAtUnixMs);
-            }
+            _statements.Commit();
+        }
+        catch
+        {
+            (_nextSeq, _maxMatchedSeq) = ledgerBefore;
+            throw;
         }
 
-        _statements.Commit();
         var duration = _timeProvider.GetElapsedTime(started);
 
-        // Only now, after COMMIT returned, do the tags become reportable. A QoS 1 id is forgotten just before its
-        // PUBACK (SettleAsync); a QoS 2 id stays recorded until its PUBREL, and a release was forgotten above.
-        var tags = new long[tagged];
-        var forget = new ushort[tagged];
-        var t = 0;
-        for (var i = 0; i < batch.Count; i++)
+        // Only now, after COMMIT returned, do the tags become reportable.
+        var tags = new long[entries.Count];
+        for (var i = 0; i < tags.Length; i++)
         {
-            var record = batch[i];
-            if (record.AckTag != 0)
-            {
-                forget[t] = record.Kind == IngestRecordKind.Message && record.Qos == 1 ? record.PacketId : (ushort)0;
-                tags[t++] = record.AckTag;
-            }
+            tags[i] = entries[i].Tag;
         }
 
-        return new CommittedBatch(this, tags, forget, inserted, redeliveries, quarantined, released, duration);
+        return new CommittedBatch(this, tags, [.. entries], inserted, redeliveries, quarantined, released, duration);
+    }
+
+    private static void AddEntry(List<SettleEntry> entries, in IngestRecord record, long seq)
+    {
+        if (record.AckTag != 0)
+        {
+            entries.Add(new SettleEntry(record.AckTag, record.PacketId, seq, record.Kind == IngestRecordKind.Message && record.Qos == 1 && seq != 0));
+        }
     }
 
     /// <summary>
-    /// Forgets acknowledged packet ids in one small commit (see <see cref="CommittedBatch.SettleAsync"/>). Runs inside
-    /// the report callback, where the loop holds the boundary, so the writer connection is this caller's. Transient
-    /// failures are retried with backoff while running; false when it gave up (stopping), and then nothing is acknowledged.
+    /// The only duplicates are redeliveries, and MQTT says which: DUP=1 and the packet id of a message the broker still
+    /// holds. A record whose acknowledgement was never released is such a message for certain. A QoS 1 record whose
+    /// PUBACK was released is one only if the PUBACK was lost, and then the broker resends it among the other messages
+    /// it holds, in the order it first sent them (MQTT 3.1.1 and 5, §4.6): after any redelivery committed before it,
+    /// before any committed after it. A message that reuses the id was sent after every committed message and after the
+    /// newest record whose acknowledgement is held back, whose redelivery therefore comes first; so a DUP=1 match that
+    /// is not newer than every redelivery already seen on this connection is that new message, and is stored.
     /// </summary>
-    internal async ValueTask<bool> ForgetAsync(IReadOnlyList<ushort> packetIds, CancellationToken ct)
+    private bool IsRedelivery(in IngestRecord record, out long seq)
+    {
+        seq = 0;
+        if (!record.Redelivered || record.PacketId == 0 || _statements.Find(record.PacketId) is not { } found || found.Qos != record.Qos)
+        {
+            return false;
+        }
+
+        if (found.Acked && found.Seq <= _maxMatchedSeq)
+        {
+            StorageLog.PacketIdReused(_logger, record.PacketId, found.Seq, _maxMatchedSeq);
+            return false;
+        }
+
+        _maxMatchedSeq = Math.Max(_maxMatchedSeq, found.Seq);
+        seq = found.Seq;
+        return true;
+    }
+
+    /// <summary>
+    /// Settles a committed batch right before its acknowledgements go out (<see cref="CommittedBatch.SettleAsync"/>).
+    /// The newest acknowledgeable QoS 1 message keeps its acknowledgement back (the held record) and every other one is
+    /// marked acknowledged in one small commit before its PUBACK may leave; the previously held one is released with
+    /// them. So at every moment the newest QoS 1 record is unacknowledged, and the broker must resend it before any
+    /// message that could reuse an acknowledged id: that ordering is what <see cref="IsRedelivery"/> relies on. The
+    /// held acknowledgement waits at most until the next batch; a crash or a stop leaves it unacknowledged and the
+    /// broker redelivers it, recognised. Runs inside the report callback, where the loop holds the boundary, so the
+    /// writer connection is this caller's. Transient failures are retried with backoff while running.
+    /// </summary>
+    internal async ValueTask<IReadOnlyList<long>> SettleAsync(CommittedBatch batch, Func<long, bool> willAcknowledge, CancellationToken ct)
+    {
+        var acknowledge = new List<long>(batch.Entries.Length + 1);
+        var qos1 = new List<SettleEntry>(batch.Entries.Length + 1);
+        foreach (var entry in batch.Entries)
+        {
+            if (!willAcknowledge(entry.Tag))
+            {
+                continue;
+            }
+
+            if (entry.IsQos1Message)
+            {
+                qos1.Add(entry);
+            }
+            else
+            {
+                acknowledge.Add(entry.Tag);
+            }
+        }
+
+        if (_held is { } held)
+        {
+            if (willAcknowledge(held.Tag))
+            {
+                qos1.Add(held);
+            }
+
+            // A held tag whose connection is gone can never be sent: its record stays unacknowledged and the broker
+            // redelivers it on the next connection.
+            _held = null;
+        }
+
+        if (qos1.Count == 0)
+        {
+            return acknowledge;
+        }
+
+        var newest = qos1[0];
+        foreach (var entry in qos1)
+        {
+            if (entry.Seq > newest.Seq)
+            {
+                newest = entry;
+            }
+        }
+
+        qos1.Remove(newest);
+        if (qos1.Count > 0 && !await MarkAckedAsync(qos1, ct).ConfigureAwait(false))
+        {
+            return [];
+        }
+
+        _held = newest;
+        foreach (var entry in qos1)
+        {
+            acknowledge.Add(entry.Tag);
+        }
+
+        return acknowledge;
+    }
+
+    private async ValueTask<bool> MarkAckedAsync(List<SettleEntry> entries, CancellationToken ct)
     {
         var delay = FirstRetryDelay;
         for (var attempt = 1; ; attempt++)
@@ -567,9 +682,9 @@ public sealed class BatchWriter : IAsyncDisposable
             try
             {
                 _statements.Begin();
-                foreach (var packetId in packetIds)
+                foreach (var entry in entries)
                 {
-                    _statements.Forget(packetId);
+                    _statements.MarkAcked(entry.PacketId, entry.Seq);
                 }
 
                 _statements.Commit();
@@ -579,7 +694,7 @@ public sealed class BatchWriter : IAsyncDisposable
             {
                 _statements.RollbackIfOpen();
                 Counters.AddCommitFailure();
-                StorageLog.SettleFailed(_logger, packetIds.Count, attempt, ex.SqliteErrorCode, delay, ex);
+                StorageLog.SettleFailed(_logger, entries.Count, attempt, ex.SqliteErrorCode, delay, ex);
                 if (_draining || ct.IsCancellationRequested || !await DelayWithBeatsAsync(delay, ct).ConfigureAwait(false))
                 {
                     return false;

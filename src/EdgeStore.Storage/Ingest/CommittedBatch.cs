@@ -7,24 +7,19 @@ namespace EdgeStore.Storage;
 /// to the receiver. <see cref="CommitDuration"/> spans BEGIN to COMMIT returning.
 /// </summary>
 /// <remarks>
-/// Before any QoS 1 tag is acknowledged, <see cref="SettleAsync"/> must forget its packet id durably: the broker may
-/// reuse an id as soon as it has the PUBACK, and a ledger record that outlived its PUBACK could swallow the next
-/// message with that id.
+/// Acknowledge only what <see cref="SettleAsync"/> returns: it marks QoS 1 records as acknowledged durably before their
+/// PUBACKs may go out, and holds back the newest QoS 1 acknowledgement until a later batch (see <see cref="BatchWriter"/>).
 /// </remarks>
 public sealed class CommittedBatch
 {
     private readonly BatchWriter? _writer;
     private readonly long[] _ackTags;
 
-    // Aligned with _ackTags: the packet id to forget before that tag is acknowledged, or 0 (QoS 2: the id stays
-    // recorded until PUBREL; a release was forgotten in the batch's own commit).
-    private readonly ushort[] _forgetBeforeAck;
-
-    internal CommittedBatch(BatchWriter? writer, long[] ackTags, ushort[] forgetBeforeAck, int inserted, int redeliveries, int quarantined, int released, TimeSpan commitDuration)
+    internal CommittedBatch(BatchWriter? writer, long[] ackTags, SettleEntry[] entries, int inserted, int redeliveries, int quarantined, int released, TimeSpan commitDuration)
     {
         _writer = writer;
         _ackTags = ackTags;
-        _forgetBeforeAck = forgetBeforeAck;
+        Entries = entries;
         Inserted = inserted;
         Redeliveries = redeliveries;
         Quarantined = quarantined;
@@ -37,7 +32,7 @@ public sealed class CommittedBatch
     /// <summary>Rows added to messages.</summary>
     public int Inserted { get; }
 
-    /// <summary>DUP=1 messages whose packet id was recorded: the same message again, acknowledged without a new row.</summary>
+    /// <summary>DUP=1 messages recognised as redeliveries of committed ones: acknowledged without a new row.</summary>
     public int Redeliveries { get; }
 
     /// <summary>Rows added to quarantine.</summary>
@@ -51,39 +46,23 @@ public sealed class CommittedBatch
     /// <summary>Messages in the batch: inserted + redeliveries + quarantined.</summary>
     public int Records => Inserted + Redeliveries + Quarantined;
 
+    /// <summary>Aligned with <see cref="AckTags"/>: what settling each tag involves.</summary>
+    internal SettleEntry[] Entries { get; }
+
     /// <summary>
-    /// Call inside the writer's report callback, right before acknowledging. Forgets, in one small commit, the packet
-    /// ids of the QoS 1 tags that <paramref name="willAcknowledge"/> accepts (a tag whose connection is gone is not
-    /// acknowledged, so its id stays recorded and its redelivery is recognised), then returns those tags: only they may
-    /// be acknowledged. Returns an empty list when the writer is stopping and the commit could not be made.
+    /// Call inside the writer's report callback, right before acknowledging. <paramref name="willAcknowledge"/> says
+    /// which tags can still reach the broker (a tag whose connection is gone is not acknowledged, and its record keeps
+    /// its redelivery recognisable). Returns the tags to acknowledge now: this batch's and, possibly, one held back
+    /// from an earlier batch. Empty when the writer is stopping and the marking commit could not be made.
     /// </summary>
     public ValueTask<IReadOnlyList<long>> SettleAsync(Func<long, bool> willAcknowledge, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(willAcknowledge);
-        var accepted = new List<long>(_ackTags.Length);
-        List<ushort>? forget = null;
-        for (var i = 0; i < _ackTags.Length; i++)
+        if (_writer is null)
         {
-            if (!willAcknowledge(_ackTags[i]))
-            {
-                continue;
-            }
-
-            accepted.Add(_ackTags[i]);
-            if (_forgetBeforeAck[i] != 0)
-            {
-                (forget ??= []).Add(_forgetBeforeAck[i]);
-            }
+            return ValueTask.FromResult<IReadOnlyList<long>>([.. _ackTags.Where(willAcknowledge)]);
         }
 
-        if (forget is null || _writer is null)
-        {
-            return ValueTask.FromResult<IReadOnlyList<long>>(accepted);
-        }
-
-        return ForgetThenAsync(forget, accepted, ct);
+        return _writer.SettleAsync(this, willAcknowledge, ct);
     }
-
-    private async ValueTask<IReadOnlyList<long>> ForgetThenAsync(List<ushort> forget, List<long> accepted, CancellationToken ct) =>
-        await _writer!.ForgetAsync(forget, ct).ConfigureAwait(false) ? accepted : [];
 }

@@ -7,9 +7,8 @@ namespace EdgeStore.Storage;
 /// </summary>
 /// <remarks>
 /// Redelivery is recognised from the broker's session state, never from the payload (docs/ARCHITECTURE.md, C1):
-/// <see cref="PacketId"/> and <see cref="Redelivered"/> (the DUP flag) are all the writer looks at. The writer keeps
-/// the packet ids it committed and has not yet seen acknowledged in the <c>ack_ledger</c> table, in the same
-/// transaction as the rows, so a DUP=1 message whose id is recorded there is the same message again.
+/// <see cref="PacketId"/> and <see cref="Redelivered"/> (the DUP flag) are all the writer looks at, with the order in
+/// which redeliveries arrive. See <see cref="BatchWriter"/> for the rule.
 /// </remarks>
 public readonly record struct IngestRecord(
     string Topic,
@@ -47,4 +46,11 @@ public readonly record struct IngestRecord(
     /// </summary>
     public static IngestRecord NewSession() =>
         new(string.Empty, ReadOnlyMemory<byte>.Empty, 0, false, 0, null, null, null, 0) { Kind = IngestRecordKind.NewSession };
+
+    /// <summary>
+    /// A connection resumed the broker's session (session present = 1): the redeliveries that follow come in the order
+    /// the broker first sent them, which is what tells an acknowledged record's redelivery from a reused packet id.
+    /// </summary>
+    public static IngestRecord SessionResumed() =>
+        new(string.Empty, ReadOnlyMemory<byte>.Empty, 0, false, 0, null, null, null, 0) { Kind = IngestRecordKind.SessionResumed };
 }

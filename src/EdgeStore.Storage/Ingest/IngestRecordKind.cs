@@ -11,4 +11,7 @@ public enum IngestRecordKind : byte
 
     /// <summary>Forget every recorded packet id: the broker's session is new.</summary>
     NewSession = 2,
+
+    /// <summary>A connection resumed the broker's session: the broker now resends what it holds, in its original order.</summary>
+    SessionResumed = 3,
 }

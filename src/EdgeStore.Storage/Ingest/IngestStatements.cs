@@ -24,6 +24,7 @@ internal sealed class IngestStatements : IDisposable
     private readonly sqlite3_stmt _recordLedger;
     private readonly sqlite3_stmt _forgetLedger;
     private readonly sqlite3_stmt _clearLedger;
+    private readonly sqlite3_stmt _markAcked;
 
     public IngestStatements(SqliteConnection connection)
     {
@@ -39,13 +40,14 @@ internal sealed class IngestStatements : IDisposable
             INSERT INTO messages(series_id, received_at_ms, device_ts_ms, device_seq, qos, retain, payload)
             VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)
             """);
-        _selectLedger = Prepare("SELECT qos FROM ack_ledger WHERE packet_id = ?1");
+        _selectLedger = Prepare("SELECT qos, seq, acked FROM ack_ledger WHERE packet_id = ?1");
         _recordLedger = Prepare("""
-            INSERT INTO ack_ledger(packet_id, qos, recorded_at_ms) VALUES(?1, ?2, ?3)
-            ON CONFLICT(packet_id) DO UPDATE SET qos = excluded.qos, recorded_at_ms = excluded.recorded_at_ms
+            INSERT INTO ack_ledger(packet_id, qos, seq, acked, recorded_at_ms) VALUES(?1, ?2, ?3, 0, ?4)
+            ON CONFLICT(packet_id) DO UPDATE SET qos = excluded.qos, seq = excluded.seq, acked = 0, recorded_at_ms = excluded.recorded_at_ms
             """);
         _forgetLedger = Prepare("DELETE FROM ack_ledger WHERE packet_id = ?1");
         _clearLedger = Prepare("DELETE FROM ack_ledger");
+        _markAcked = Prepare("UPDATE ack_ledger SET acked = 1 WHERE packet_id = ?1 AND seq = ?2");
         _insertQuarantine = Prepare("INSERT INTO quarantine(topic, payload, reason, received_at_ms) VALUES(?1, ?2, ?3, ?4)");
     }
 
@@ -111,8 +113,8 @@ internal sealed class IngestStatements : IDisposable
         StepDone(s);
     }
 
-    /// <summary>True when <paramref name="packetId"/> is recorded as committed and not yet acknowledged at <paramref name="qos"/>.</summary>
-    public bool IsRecorded(ushort packetId, byte qos)
+    /// <summary>The ledger record of <paramref name="packetId"/>, or null.</summary>
+    public LedgerRecord? Find(ushort packetId)
     {
         var s = _selectLedger;
         raw.sqlite3_bind_int64(s, 1, packetId);
@@ -121,8 +123,8 @@ internal sealed class IngestStatements : IDisposable
             var rc = raw.sqlite3_step(s);
             return rc switch
             {
-                raw.SQLITE_ROW => raw.sqlite3_column_int64(s, 0) == qos,
-                raw.SQLITE_DONE => false,
+                raw.SQLITE_ROW => new LedgerRecord((byte)raw.sqlite3_column_int64(s, 0), raw.sqlite3_column_int64(s, 1), raw.sqlite3_column_int64(s, 2) != 0),
+                raw.SQLITE_DONE => null,
                 _ => throw Error(rc, "ack ledger lookup"),
             };
         }
@@ -132,13 +134,22 @@ internal sealed class IngestStatements : IDisposable
         }
     }
 
-    /// <summary>Records (or refreshes) a packet id committed in this transaction and not yet acknowledged.</summary>
-    public void Record(ushort packetId, byte qos, long recordedAtUnixMs)
+    /// <summary>Records (or replaces) a packet id committed in this transaction, not acknowledged, at position <paramref name="seq"/>.</summary>
+    public void Record(ushort packetId, byte qos, long seq, long recordedAtUnixMs)
     {
         raw.sqlite3_bind_int64(_recordLedger, 1, packetId);
         raw.sqlite3_bind_int64(_recordLedger, 2, qos);
-        raw.sqlite3_bind_int64(_recordLedger, 3, recordedAtUnixMs);
+        raw.sqlite3_bind_int64(_recordLedger, 3, seq);
+        raw.sqlite3_bind_int64(_recordLedger, 4, recordedAtUnixMs);
         StepDone(_recordLedger);
+    }
+
+    /// <summary>Marks a QoS 1 record as acknowledged (its PUBACK is about to go out); a replaced record is left alone.</summary>
+    public void MarkAcked(ushort packetId, long seq)
+    {
+        raw.sqlite3_bind_int64(_markAcked, 1, packetId);
+        raw.sqlite3_bind_int64(_markAcked, 2, seq);
+        StepDone(_markAcked);
     }
 
     public void Forget(ushort packetId)
@@ -171,6 +182,7 @@ internal sealed class IngestStatements : IDisposable
         _recordLedger.Dispose();
         _forgetLedger.Dispose();
         _clearLedger.Dispose();
+        _markAcked.Dispose();
     }
 
     private static void BindNullable(sqlite3_stmt statement, int index, long? value)
@@ -226,3 +238,4 @@ internal sealed class IngestStatements : IDisposable
     private SqliteException Error(int rc, string operation) =>
         new($"SQLite error {rc} during {operation}: {raw.sqlite3_errmsg(_db).utf8_to_string()}", rc, raw.sqlite3_extended_errcode(_db));
 }
+

@@ -110,8 +110,9 @@ internal static class SchemaMigrator
     /// <summary>
     /// Payload content is never a key: the unique indexes on (series, seq[, ts]) and (series, second, payload hash)
     /// dropped genuine readings (a steady sensor, a device whose counter restarted) and go, with their columns.
-    /// Redeliveries are recognised instead by the broker's packet ids committed and not yet acknowledged, kept in
-    /// <c>ack_ledger</c> in the same transaction as the rows. Every row is kept; dropping a column is one pass over
+    /// Redeliveries are recognised instead by the broker's packet ids, kept in <c>ack_ledger</c> in the same transaction
+    /// as the rows: <c>seq</c> is the order EdgeStore committed them in (the order the broker sent them), <c>acked</c>
+    /// says a QoS 1 PUBACK was released for it (see BatchWriter). Every row is kept; dropping a column is one pass over
     /// the table.
     /// </summary>
     private static void ApplyVersion3(SqliteConnection connection, SqliteTransaction transaction)
@@ -123,6 +124,8 @@ internal static class SchemaMigrator
             CREATE TABLE ack_ledger(
                 packet_id INTEGER PRIMARY KEY CHECK (packet_id BETWEEN 1 AND 65535),
                 qos INTEGER NOT NULL CHECK (qos IN (1, 2)),
+                seq INTEGER NOT NULL,
+                acked INTEGER NOT NULL DEFAULT 0 CHECK (acked IN (0, 1)),
                 recorded_at_ms INTEGER NOT NULL);
             """);
         foreach (var column in (string[])["payload_hash", "hash_collision"])

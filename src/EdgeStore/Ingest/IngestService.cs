@@ -207,6 +207,7 @@ internal sealed partial class IngestService : IHostedService, IAsyncDisposable
 
         await _beatStop.CancelAsync();
         await _beatTask;
+        PublishClientState();
         _status.BrokerConnected = false;
         _status.Phase = "stopped";
         LogStopped(_status.RowsStored, _status.Acknowledged, _status.Quarantined, _status.OversizeQuarantined, _status.Redeliveries, _status.SubscriptionsRefused, _status.BrokerLossWarnings);
@@ -299,10 +300,12 @@ internal sealed partial class IngestService : IHostedService, IAsyncDisposable
         await EnqueueAsync(IngestRecord.Release(release.PacketId, release.Value), cancellationToken);
 
     /// <summary>
-    /// Runs after CONNACK and before any packet of the connection is delivered. A new session (session present 0)
-    /// means the broker holds nothing unacknowledged for us: the recorded packet ids are forgotten (in the writer's
-    /// order, ahead of this connection's messages) so a stale one can never swallow a new message. When a session was
-    /// expected, or the connection is MQTT 3.1.1, the operator is told that the broker may have dropped messages.
+    /// Runs after CONNACK and before any packet of the connection is delivered, and tells the writer, ahead of this
+    /// connection's messages, which session they belong to. A new session (session present 0) means the broker holds
+    /// nothing unacknowledged for us: the recorded packet ids are forgotten so a stale one can never swallow a new
+    /// message. A resumed one starts the broker's in-order resend, which the writer follows to recognise redeliveries.
+    /// When a session was expected, or the connection is MQTT 3.1.1, the operator is told that the broker may have
+    /// dropped messages.
     /// </summary>
     private async ValueTask OnConnectionAcceptedAsync(MqttConnectionEvent accepted, CancellationToken cancellationToken)
     {
@@ -312,16 +315,13 @@ internal sealed partial class IngestService : IHostedService, IAsyncDisposable
             LogMqtt311LossLikely();
         }
 
-        if (!accepted.SessionPresent)
+        if (!accepted.SessionPresent && _expectSession)
         {
-            if (_expectSession)
-            {
-                _status.AddBrokerLossWarning();
-                LogSessionLost(_settings.Mqtt.ClientId!);
-            }
-
-            await EnqueueAsync(IngestRecord.NewSession(), cancellationToken);
+            _status.AddBrokerLossWarning();
+            LogSessionLost(_settings.Mqtt.ClientId!);
         }
+
+        await EnqueueAsync(accepted.SessionPresent ? IngestRecord.SessionResumed() : IngestRecord.NewSession(), cancellationToken);
 
         _expectSession = true;
     }
@@ -502,12 +502,23 @@ internal sealed partial class IngestService : IHostedService, IAsyncDisposable
                     _heartbeat.IngestLoopBeat();
                 }
 
-                _status.BrokerConnected = _client?.IsConnected ?? false;
+                PublishClientState();
             }
             while (await timer.WaitForNextTickAsync(cancellationToken));
         }
         catch (OperationCanceledException)
         {
+        }
+    }
+
+    // What the MQTT client knows that status and metrics show: connected (every subscription granted) and refusals.
+    private void PublishClientState()
+    {
+        if (_client is { } client)
+        {
+            _status.BrokerConnected = client.IsConnected;
+            _status.SubscriptionsRefused = client.Counters.SubscriptionsRefused;
+            _status.RefusedSubscriptions = client.RefusedSubscriptions;
         }
     }
 

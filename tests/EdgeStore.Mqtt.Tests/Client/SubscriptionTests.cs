@@ -67,16 +67,6 @@ public sealed class SubscriptionTests
         }
         """;
 
-    private static string FindDynamicSecurityPlugin() =>
-        new[]
-        {
-            "/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so",
-            "/usr/lib/aarch64-linux-gnu/mosquitto_dynamic_security.so",
-            "/usr/lib/mosquitto_dynamic_security.so",
-            "/usr/local/lib/mosquitto_dynamic_security.so",
-        }.FirstOrDefault(File.Exists)
-        ?? throw new InvalidOperationException("mosquitto_dynamic_security.so not found: this test needs the plugin that ships in Debian's mosquitto package");
-
     [Theory]
     [InlineData(MqttProtocolVersion.V311, "0x80 (unspecified error)")]
     [InlineData(MqttProtocolVersion.V500, "0x87 (not authorized)")]
@@ -87,7 +77,7 @@ public sealed class SubscriptionTests
         {
             var configPath = Path.Combine(directory, "dynamic-security.json");
             await File.WriteAllTextAsync(configPath, DynamicSecurity);
-            using var broker = MosquittoBroker.Start($"plugin {FindDynamicSecurityPlugin()}\nplugin_opt_config_file {configPath}");
+            using var broker = MosquittoBroker.Start($"plugin {MosquittoBroker.FindDynamicSecurityPlugin()}\nplugin_opt_config_file {configPath}");
             var logger = new ListLogger();
             var inbox = new Inbox();
             var options = TestClients.Options(broker, $"refused-{version}", version);

@@ -141,65 +141,104 @@ public sealed class BatchWriterTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_redelivery_is_recognised_by_DUP_and_a_recorded_packet_id_and_acknowledged_without_a_row()
+    public async Task A_redelivery_of_an_unacknowledged_record_is_recognised_and_acknowledged_without_a_row()
     {
         var database = await _storage.OpenAsync();
         var writer = database.CreateWriter();
-        var original = TestStorage.Record("sensors/a", "{\"temp\":1}", ackTag: 1) with { PacketId = 42 };
+        var original = Qos1("sensors/a", "{\"temp\":1}", packetId: 42, tag: 1);
 
-        // Committed but never acknowledged (a crash before the PUBACK): the id stays in the ledger.
+        // Committed, never settled nor acknowledged: what kill -9 right after COMMIT leaves behind.
         await TestStorage.WriteAllAsync(writer, [original]);
-        Assert.Equal(1, _storage.Scalar("SELECT count(*) FROM ack_ledger WHERE packet_id = 42 AND qos = 1"));
+        Assert.Equal([(42L, 0L)], Ledger());
 
-        var redelivery = original with { AckTag = 2, Redelivered = true, ReceivedAtUnixMs = 99_000 };
-        var batches = await WriteAndSettleAsync(writer, [redelivery], _ => true);
+        var batches = await WriteAndSettleAsync(writer, [IngestRecord.SessionResumed(), original with { AckTag = 2, Redelivered = true, ReceivedAtUnixMs = 99_000 }], _ => true);
 
         Assert.Equal(1, _storage.Scalar("SELECT count(*) FROM messages"));
         Assert.Equal(1, batches.Sum(b => b.Redeliveries));
         Assert.Equal([2L], batches.SelectMany(b => b.AckTags));
         Assert.Equal(1, writer.Counters.Redeliveries);
-        Assert.Equal(0, _storage.Scalar("SELECT count(*) FROM ack_ledger")); // forgotten before its PUBACK
     }
 
     [Fact]
-    public async Task A_DUP_message_whose_id_is_not_recorded_is_stored_and_so_is_a_new_message_reusing_a_recorded_id()
+    public async Task Settling_marks_every_QoS_1_record_but_the_newest_acknowledged_and_holds_the_newest_acknowledgement_back()
+    {
+        var database = await _storage.OpenAsync();
+        var writer = database.CreateWriter();
+        var settled = new List<IReadOnlyList<long>>();
+
+        await WriteAndSettleAsync(writer, [Qos1("s/a", "1", 1, tag: 11), Qos1("s/a", "2", 2, tag: 12), Qos1("s/a", "3", 3, tag: 13)], _ => true, settled.Add);
+        Assert.Equal([11L, 12L], settled[^1]);
+        Assert.Equal([(1L, 1L), (2L, 1L), (3L, 0L)], Ledger());
+
+        await WriteAndSettleAsync(writer, [Qos1("s/a", "4", 4, tag: 14), Qos1("s/a", "5", 5, tag: 15)], _ => true, settled.Add);
+        Assert.Equal([14L, 13L], settled[^1]); // the held one goes out with the next batch
+        Assert.Equal([(1L, 1L), (2L, 1L), (3L, 1L), (4L, 1L), (5L, 0L)], Ledger());
+    }
+
+    [Fact]
+    public async Task Lost_PUBACKs_are_recognised_from_the_order_of_the_resend_and_nothing_is_stored_twice()
+    {
+        var database = await _storage.OpenAsync();
+        var writer = database.CreateWriter();
+        await WriteAndSettleAsync(writer, Enumerable.Range(1, 5).Select(i => Qos1("s/a", "same", (ushort)i, tag: i)), _ => true);
+
+        // kill -9: the PUBACKs of 3 and 4 were marked acknowledged but never reached the broker, 5 was held back. The
+        // broker resends what it holds in the order it first sent it.
+        var resend = new[] { 3, 4, 5 }.Select(i => Qos1("s/a", "same", (ushort)i, tag: 100 + i) with { Redelivered = true });
+        var batches = await WriteAndSettleAsync(writer, [IngestRecord.SessionResumed(), .. resend], _ => true);
+
+        Assert.Equal(5, _storage.Scalar("SELECT count(*) FROM messages"));
+        Assert.Equal(3, batches.Sum(b => b.Redeliveries));
+    }
+
+    [Fact]
+    public async Task A_DUP_message_that_reuses_an_acknowledged_id_after_newer_redeliveries_is_a_new_message_and_is_stored()
+    {
+        var database = await _storage.OpenAsync();
+        var writer = database.CreateWriter();
+        await WriteAndSettleAsync(writer, Enumerable.Range(1, 5).Select(i => Qos1("s/a", "same", (ushort)i, tag: i)), _ => true);
+
+        // The broker had 1..4's PUBACKs, reused id 2 for a new reading and sent it; kill -9 before it was committed. It
+        // comes back (DUP=1) after the held message 5, which the broker must resend first.
+        var batches = await WriteAndSettleAsync(writer,
+        [
+            IngestRecord.SessionResumed(),
+            Qos1("s/a", "same", 5, tag: 105) with { Redelivered = true },
+            Qos1("s/a", "same", 2, tag: 102) with { Redelivered = true },
+        ], _ => true);
+
+        Assert.Equal(6, _storage.Scalar("SELECT count(*) FROM messages"));
+        Assert.Equal((1, 1), (batches.Sum(b => b.Redeliveries), batches.Sum(b => b.Inserted)));
+        Assert.Single(_storage.Logs.WithEventId(3020));
+    }
+
+    [Fact]
+    public async Task A_DUP_message_whose_id_is_not_recorded_or_recorded_at_another_QoS_is_stored()
     {
         var database = await _storage.OpenAsync();
         var writer = database.CreateWriter();
 
-        // DUP=1 without a record: the first copy never reached a commit (the connection died first). Store it.
-        await TestStorage.WriteAllAsync(writer, [TestStorage.Record("sensors/a", "x", ackTag: 1) with { PacketId = 7, Redelivered = true }]);
+        // DUP=1 without a record: the first copy never reached a commit (its connection died first).
+        await TestStorage.WriteAllAsync(writer, [Qos1("s/a", "x", 7, tag: 1) with { Redelivered = true }]);
 
-        // DUP=0 with a recorded id: a new message (the broker only reuses an id it has settled). Store it and refresh.
-        await TestStorage.WriteAllAsync(writer, [TestStorage.Record("sensors/a", "x", ackTag: 2, receivedAtMs: 1_767_225_700_000) with { PacketId = 7 }]);
+        // A QoS 2 DUP with an id recorded at QoS 1 is not that message (a duplicate is recoverable, a loss is not).
+        await TestStorage.WriteAllAsync(writer, [TestStorage.Record("s/a", "x", ackTag: 3, qos: 2) with { PacketId = 7, Redelivered = true }]);
 
-        // A QoS 2 DUP with an id recorded at QoS 1 is not that message: stored (a duplicate is recoverable, a loss is not).
-        await TestStorage.WriteAllAsync(writer, [TestStorage.Record("sensors/a", "x", ackTag: 3, qos: 2) with { PacketId = 7, Redelivered = true }]);
-
-        Assert.Equal(3, _storage.Scalar("SELECT count(*) FROM messages"));
-        Assert.Equal(0, writer.Counters.Redeliveries);
-        Assert.Equal(1, _storage.Scalar("SELECT count(*) FROM ack_ledger WHERE packet_id = 7 AND qos = 2"));
-    }
-
-    [Fact]
-    public async Task Settling_forgets_only_the_ids_about_to_be_acknowledged_so_a_stale_ack_leaves_the_redelivery_recognisable()
-    {
-        var database = await _storage.OpenAsync();
-        var writer = database.CreateWriter();
-        var live = TestStorage.Record("sensors/a", "live", ackTag: 10) with { PacketId = 1 };
-        var stale = TestStorage.Record("sensors/a", "connection gone", ackTag: 11) with { PacketId = 2 };
-        IReadOnlyList<long> settled = [];
-
-        await WriteAndSettleAsync(writer, [live, stale], tag => tag == 10, result => settled = result);
-
-        Assert.Equal([10L], settled);
-        Assert.Equal([2L], Ledger());
-
-        // The broker redelivers the unacknowledged one on the next connection: recognised, not stored again.
-        var batches = await WriteAndSettleAsync(writer, [stale with { AckTag = 12, Redelivered = true }], _ => true);
-        Assert.Equal(1, batches.Sum(b => b.Redeliveries));
         Assert.Equal(2, _storage.Scalar("SELECT count(*) FROM messages"));
-        Assert.Empty(Ledger());
+        Assert.Equal(0, writer.Counters.Redeliveries);
+    }
+
+    [Fact]
+    public async Task A_tag_whose_connection_is_gone_is_not_acknowledged_and_its_record_stays_unacknowledged()
+    {
+        var database = await _storage.OpenAsync();
+        var writer = database.CreateWriter();
+        var settled = new List<IReadOnlyList<long>>();
+
+        await WriteAndSettleAsync(writer, [Qos1("s/a", "1", 1, tag: 10), Qos1("s/a", "2", 2, tag: 11), Qos1("s/a", "3", 3, tag: 12)], tag => tag != 11, settled.Add);
+
+        Assert.Equal([10L], settled[^1]);
+        Assert.Equal([(1L, 1L), (2L, 0L), (3L, 0L)], Ledger());
     }
 
     [Fact]
@@ -207,13 +246,12 @@ public sealed class BatchWriterTests : IAsyncLifetime
     {
         // The first copy arrived on a connection that died before its commit; the broker resent it (DUP=1) on the next.
         var database = await _storage.OpenAsync();
-        var first = TestStorage.Record("sensors/a", "r", ackTag: 1) with { PacketId = 9 };
+        var first = Qos1("sensors/a", "r", 9, tag: 1);
 
-        var batches = await WriteAndSettleAsync(database.CreateWriter(), [first, first with { AckTag = 2, Redelivered = true }], tag => tag == 2);
+        var batches = await WriteAndSettleAsync(database.CreateWriter(), [first, IngestRecord.SessionResumed(), first with { AckTag = 2, Redelivered = true }], tag => tag == 2);
 
         Assert.Equal(1, _storage.Scalar("SELECT count(*) FROM messages"));
         Assert.Equal((1, 1), (batches.Sum(b => b.Inserted), batches.Sum(b => b.Redeliveries)));
-        Assert.Empty(Ledger());
     }
 
     [Fact]
@@ -222,11 +260,13 @@ public sealed class BatchWriterTests : IAsyncLifetime
         var database = await _storage.OpenAsync();
         var writer = database.CreateWriter();
         var message = TestStorage.Record("sensors/a", "q2", ackTag: 1, qos: 2) with { PacketId = 300 };
+        var settled = new List<IReadOnlyList<long>>();
 
-        await WriteAndSettleAsync(writer, [message], _ => true);
-        Assert.Equal([300L], Ledger()); // PUBREC sent, PUBREL not yet seen
+        await WriteAndSettleAsync(writer, [message], _ => true, settled.Add);
+        Assert.Equal([1L], settled[^1]); // PUBREC at once: QoS 2 needs no held acknowledgement
+        Assert.Equal([(300L, 0L)], Ledger());
 
-        await WriteAndSettleAsync(writer, [message with { AckTag = 2, Redelivered = true }], _ => true);
+        await WriteAndSettleAsync(writer, [IngestRecord.SessionResumed(), message with { AckTag = 2, Redelivered = true }], _ => true);
         Assert.Equal(1, _storage.Scalar("SELECT count(*) FROM messages"));
 
         var reportedWhileRecorded = -1L;
@@ -251,14 +291,10 @@ public sealed class BatchWriterTests : IAsyncLifetime
     {
         var database = await _storage.OpenAsync();
         var writer = database.CreateWriter();
-        await TestStorage.WriteAllAsync(writer, [TestStorage.Record("sensors/a", "old session", ackTag: 1) with { PacketId = 5 }]);
+        await TestStorage.WriteAllAsync(writer, [Qos1("sensors/a", "old session", 5, tag: 1)]);
 
-        // The broker lost the session: the DUP=1 message with id 5 is a different message now, and must be stored.
-        await TestStorage.WriteAllAsync(writer,
-        [
-            IngestRecord.NewSession(),
-            TestStorage.Record("sensors/a", "new session", ackTag: 2) with { PacketId = 5, Redelivered = true },
-        ]);
+        // The broker lost the session: a DUP=1 message with id 5 is a different message now, and must be stored.
+        await TestStorage.WriteAllAsync(writer, [IngestRecord.NewSession(), Qos1("sensors/a", "new session", 5, tag: 2) with { Redelivered = true }]);
 
         Assert.Equal(2, _storage.Scalar("SELECT count(*) FROM messages"));
         Assert.Equal(0, writer.Counters.Redeliveries);
@@ -269,17 +305,16 @@ public sealed class BatchWriterTests : IAsyncLifetime
     {
         await using (var crashed = await TelemetryDatabase.OpenAsync(_storage.Options(), _storage.Logs, TimeProvider.System, CancellationToken.None))
         {
-            // Committed, reported, never settled nor acknowledged: what kill -9 right after COMMIT leaves behind.
-            await TestStorage.WriteAllAsync(crashed.CreateWriter(), Enumerable.Range(1, 50).Select(i => TestStorage.Record("sensors/a", "same", ackTag: i) with { PacketId = (ushort)i }));
+            await TestStorage.WriteAllAsync(crashed.CreateWriter(), Enumerable.Range(1, 50).Select(i => Qos1("sensors/a", "same", (ushort)i, tag: i)));
         }
 
         var database = await _storage.OpenAsync();
-        var redelivered = Enumerable.Range(1, 50).Select(i => TestStorage.Record("sensors/a", "same", ackTag: 100 + i) with { PacketId = (ushort)i, Redelivered = true });
-        var batches = await WriteAndSettleAsync(database.CreateWriter(), redelivered, _ => true);
+        var redelivered = Enumerable.Range(1, 50).Select(i => Qos1("sensors/a", "same", (ushort)i, tag: 100 + i) with { Redelivered = true });
+        var batches = await WriteAndSettleAsync(database.CreateWriter(), [IngestRecord.SessionResumed(), .. redelivered], _ => true);
 
         Assert.Equal(50, _storage.Scalar("SELECT count(*) FROM messages"));
         Assert.Equal(50, batches.Sum(b => b.Redeliveries));
-        Assert.Empty(Ledger());
+        Assert.Equal(49, _storage.Scalar("SELECT count(*) FROM ack_ledger WHERE acked = 1"));
     }
 
     [Fact]
@@ -561,19 +596,23 @@ public sealed class BatchWriterTests : IAsyncLifetime
         }
     }
 
-    private List<long> Ledger()
+    private static IngestRecord Qos1(string topic, string payload, ushort packetId, long tag) =>
+        TestStorage.Record(topic, payload, ackTag: tag) with { PacketId = packetId };
+
+    // (packet id, acked) of every ledger record, by packet id.
+    private List<(long PacketId, long Acked)> Ledger()
     {
         using var connection = _storage.OpenSeparateConnection();
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT packet_id FROM ack_ledger ORDER BY packet_id";
+        command.CommandText = "SELECT packet_id, acked FROM ack_ledger ORDER BY packet_id";
         using var reader = command.ExecuteReader();
-        var ids = new List<long>();
+        var rows = new List<(long, long)>();
         while (reader.Read())
         {
-            ids.Add(reader.GetInt64(0));
+            rows.Add((reader.GetInt64(0), reader.GetInt64(1)));
         }
 
-        return ids;
+        return rows;
     }
 
     // Runs the writer over the records and settles every batch as the daemon does right before acknowledging.

@@ -169,7 +169,7 @@ public sealed class SchemaMigratorTests : IAsyncLifetime
         Assert.Equal(["id", "topic", "payload", "reason", "received_at_ms"], Columns(connection, "quarantine"));
         var indexes = Names(connection, "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name");
         Assert.Equal(["ix_messages_series_time", "ix_quarantine_received"], indexes);
-        Assert.Equal(["packet_id", "qos", "recorded_at_ms"], Columns(connection, "ack_ledger"));
+        Assert.Equal(["packet_id", "qos", "seq", "acked", "recorded_at_ms"], Columns(connection, "ack_ledger"));
     }
 
     private static List<string> Columns(SqliteConnection connection, string table) =>

@@ -1,0 +1,4 @@
+namespace EdgeStore.Storage;
+
+/// <summary>One ack tag's settlement: a QoS 1 message's ledger record (packet id and commit position), or nothing to do.</summary>
+internal readonly record struct SettleEntry(long Tag, ushort PacketId, long Seq, bool IsQos1Message);
