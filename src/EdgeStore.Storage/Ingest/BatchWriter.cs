@@ -576,12 +576,15 @@ public sealed class BatchWriter : IAsyncDisposable
 
     /// <summary>
     /// The only duplicates are redeliveries, and MQTT says which: DUP=1 and the packet id of a message the broker still
-    /// holds. A record whose acknowledgement was never released is such a message for certain. A QoS 1 record whose
-    /// PUBACK was released is one only if the PUBACK was lost, and then the broker resends it among the other messages
-    /// it holds, in the order it first sent them (MQTT 3.1.1 and 5, §4.6): after any redelivery committed before it,
-    /// before any committed after it. A message that reuses the id was sent after every committed message and after the
-    /// newest record whose acknowledgement is held back, whose redelivery therefore comes first; so a DUP=1 match that
-    /// is not newer than every redelivery already seen on this connection is that new message, and is stored.
+    /// holds. After a reconnect the broker resends everything it holds in the order it first sent it (MQTT 3.1.1 and 5,
+    /// §4.6), and EdgeStore committed what it received in that same order (the ledger's <c>seq</c>), so the genuine
+    /// redeliveries on a connection match records in strictly increasing <c>seq</c>. A DUP=1 match that is not newer
+    /// than the last one recognised on this connection is therefore a different message under a reused id, and is
+    /// stored. That covers a QoS 1 record whose PUBACK went out: the broker reuses the id only after it had the PUBACK
+    /// and sends the new message after every committed one, including the newest QoS 1 record, whose acknowledgement is
+    /// always held back (<see cref="SettleAsync"/>) and whose redelivery therefore comes first. It also covers a broker
+    /// that puts two unacknowledged messages under one id (mosquitto 2.0.11 does once a client's backlog passes 65535):
+    /// the second is stored, so the worst case there is a duplicate, never a loss.
     /// </summary>
     private bool IsRedelivery(in IngestRecord record, out long seq)
     {
@@ -591,13 +594,13 @@ public sealed class BatchWriter : IAsyncDisposable
             return false;
         }
 
-        if (found.Acked && found.Seq <= _maxMatchedSeq)
+        if (found.Seq <= _maxMatchedSeq)
         {
             StorageLog.PacketIdReused(_logger, record.PacketId, found.Seq, _maxMatchedSeq);
             return false;
         }
 
-        _maxMatchedSeq = Math.Max(_maxMatchedSeq, found.Seq);
+        _maxMatchedSeq = found.Seq;
         seq = found.Seq;
         return true;
     }
