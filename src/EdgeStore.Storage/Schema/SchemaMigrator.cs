@@ -84,7 +84,7 @@ internal static class SchemaMigrator
     }
 
     /// <summary>
-    /// The idempotency key (DESIGN §4), exact wherever it can be:
+    /// The idempotency key (docs/ARCHITECTURE.md, Storage), exact wherever it can be:
     /// - with a device sequence: (series, device_seq, device_ts_ms), or (series, device_seq) when the payload
     ///   has no timestamp. A redelivery (same seq, same ts) is dropped; a device that restarted its sequence
     ///   reports new timestamps and is stored.
