@@ -1,6 +1,6 @@
 namespace EdgeStore.Storage;
 
-/// <summary>How much a commit survives (DESIGN C1): the SQLite <c>synchronous</c> setting of every connection.</summary>
+/// <summary>How much a commit survives (docs/ARCHITECTURE.md, C1): the SQLite <c>synchronous</c> setting of every connection.</summary>
 public enum DurabilityLevel
 {
     /// <summary><c>synchronous=NORMAL</c>: survives a process crash; the last commits may roll back on power loss.</summary>

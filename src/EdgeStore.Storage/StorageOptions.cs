@@ -1,7 +1,7 @@
 namespace EdgeStore.Storage;
 
 /// <summary>
-/// The single source of storage defaults (DESIGN §4). The caller passes an already capped
+/// The single source of storage defaults (docs/ARCHITECTURE.md, Storage). The caller passes an already capped
 /// <see cref="MmapSizeBytes"/>: storage does not know the machine's RAM, the memory governor does.
 /// </summary>
 public sealed class StorageOptions

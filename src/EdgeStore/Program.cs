@@ -36,7 +36,7 @@ internal static class Program
             return ExitCodes.InvalidInput;
         }
 
-        // The daemon's signals belong to the host's console lifetime (SIGTERM/SIGINT start the clean stop); the command
+        // The daemon's signals belong to the host's lifetime (SIGTERM starts the clean stop; see docs/SYSTEMD.md); the command
         // line library must not install its own handler, which would force an exit after a short timeout.
         return await parseResult.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
     }

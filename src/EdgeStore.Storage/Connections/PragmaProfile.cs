@@ -2,7 +2,7 @@ namespace EdgeStore.Storage;
 
 /// <summary>
 /// The PRAGMA values one connection reported when read back after the profile was applied
-/// (DESIGN §4). These are the engine's values, not the requested ones: a difference means SQLite capped it.
+/// (docs/ARCHITECTURE.md, Storage). These are the engine's values, not the requested ones: a difference means SQLite capped it.
 /// </summary>
 /// <param name="CacheSize">Raw <c>cache_size</c>: negative means KiB, positive means pages.</param>
 public sealed record PragmaProfile(

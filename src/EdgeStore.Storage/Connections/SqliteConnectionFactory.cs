@@ -8,7 +8,7 @@ namespace EdgeStore.Storage;
 
 /// <summary>
 /// Opens every connection of this process to the database and applies the PRAGMA profile on EVERY open
-/// (DESIGN §4, C2): a pooled idle handle keeps whatever PRAGMAs and mapping it had, while a new native
+/// (docs/ARCHITECTURE.md, Storage and C2): a pooled idle handle keeps whatever PRAGMAs and mapping it had, while a new native
 /// handle starts from SQLite's defaults (mmap 0, synchronous FULL), so nothing may rely on either.
 /// Order: journal_mode=WAL, synchronous, busy_timeout, cache_size, mmap_size, journal_size_limit,
 /// wal_autocheckpoint, temp_store=MEMORY, foreign_keys. Each value is read back; a value the engine
@@ -294,7 +294,7 @@ public sealed class SqliteConnectionFactory
     private PragmaProfile ApplyProfile(SqliteConnection connection, SqliteConnectionRole role)
     {
         // journal_mode=WAL is persistent in the file: the writer sets it (a no-op once set), readers
-        // (read-only) can only read it back. page_size (DESIGN §4: 4096) can only take effect before the
+        // (read-only) can only read it back. page_size (docs/ARCHITECTURE.md, Storage: 4096) can only take effect before the
         // file has content, and a WAL file never changes it: set it first, a no-op on an existing database.
         if (role == SqliteConnectionRole.Writer)
         {

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Logging;
 namespace EdgeStore.Storage;
 
 /// <summary>
-/// The one writer of the database (DESIGN §2, C1): takes decoded records from the ingest channel, group-commits
+/// The one writer of the database (docs/ARCHITECTURE.md, Data flow and C1): takes decoded records from the ingest channel, group-commits
 /// them in explicit transactions (a batch closes at <see cref="MaxBatchRows"/> records or
 /// <see cref="MaxBatchLatency"/> after its first record), and reports each batch's ack tags only after COMMIT
 /// returned. A commit that fails with a full disk or an I/O error is rolled back, nothing of it is reported,

@@ -1,6 +1,6 @@
 namespace EdgeStore.Storage.Maintenance;
 
-/// <summary>wal_checkpoint modes. TRUNCATE shrinks the -wal file and is for maintenance windows only (DESIGN C3).</summary>
+/// <summary>wal_checkpoint modes. TRUNCATE shrinks the -wal file and is for maintenance windows only (docs/ARCHITECTURE.md, C3).</summary>
 public enum CheckpointMode
 {
     Passive,

@@ -5,7 +5,7 @@ namespace EdgeStore.Storage.Maintenance;
 /// <summary>
 /// A consistent copy of a live database through SQLite itself (`VACUUM INTO`), from a read-only
 /// connection with mmap_size=0: safe while the daemon writes (it sees one snapshot under SQLite's
-/// locks), and it never maps the file, so the daemon's maintenance cannot SIGBUS it (DESIGN C3).
+/// locks), and it never maps the file, so the daemon's maintenance cannot SIGBUS it (docs/ARCHITECTURE.md, C3).
 /// The target must not exist: SQLite refuses to overwrite it, and so do we.
 /// </summary>
 public static class OnlineBackup

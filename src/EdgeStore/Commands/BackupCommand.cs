@@ -9,7 +9,7 @@ namespace EdgeStore.Commands;
 /// <summary>
 /// `edgestore backup PATH [--config FILE] [--db PATH] [--force]`: a consistent copy of the live
 /// database through SQLite (`VACUUM INTO` from a read-only, mmap-0 connection), safe while the daemon
-/// runs (DESIGN C3: never `cp` a live database). Written to a temporary file beside PATH, checked with
+/// runs (docs/ARCHITECTURE.md, C3: never `cp` a live database). Written to a temporary file beside PATH, checked with
 /// quick_check, then renamed into place; an existing PATH is kept unless --force.
 /// Exit codes: 0 done, 1 failed, 2 bad arguments (missing database or config, PATH exists).
 /// </summary>

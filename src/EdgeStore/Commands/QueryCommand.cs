@@ -10,7 +10,7 @@ namespace EdgeStore.Commands;
 /// <summary>
 /// `edgestore query --topic FILTER [--since 10m|ISO] [--until ..] [--limit N] [--desc] [--format table|csv|jsonl]`:
 /// reads the database as any other process would, read-only and with mmap_size=0, so it can never be hit by SIGBUS
-/// when the daemon's maintenance shrinks the file (contract C3).
+/// when the daemon's maintenance shrinks the file (docs/ARCHITECTURE.md, C3).
 /// </summary>
 internal static class QueryCommand
 {

@@ -5,7 +5,7 @@ internal sealed class IngestSettings
 {
     /// <summary>
     /// Messages received and not yet handed to the writer. When the queue is full EdgeStore stops reading the socket,
-    /// so this number bounds the memory ingestion can use (contract C2).
+    /// so this number bounds the memory ingestion can use (docs/ARCHITECTURE.md, C2).
     /// </summary>
     public int QueueCapacity { get; set; } = 20_000;
 

@@ -24,7 +24,7 @@ internal sealed class MqttSettings
 
     /// <summary>
     /// How long the broker keeps the session (subscriptions and unacknowledged messages) while EdgeStore is away.
-    /// At least a day, so a gateway restarted after a long outage still gets what was queued for it (contract C1).
+    /// At least a day, so a gateway restarted after a long outage still gets what was queued for it (docs/ARCHITECTURE.md, C1).
     /// </summary>
     public long SessionExpirySeconds { get; set; } = 7 * 24 * 3600;
 

@@ -106,7 +106,7 @@ internal sealed class SettingsLoader
             : new SettingsLoadResult(settings, errors, notices, usedFile) { Configuration = configuration };
     }
 
-    /// <summary>The effective memory-map cap: 25% of RAM (contract C2), or the default cap when RAM is unknown.</summary>
+    /// <summary>The effective memory-map cap: 25% of RAM (docs/ARCHITECTURE.md, C2), or the default cap when RAM is unknown.</summary>
     public static int MmapCapMiB(MachineFacts machine) =>
         machine.MemTotalBytes is { } total ? (int)Math.Min(int.MaxValue, total / 4 / (1024 * 1024)) : DefaultMmapCapMiB;
 

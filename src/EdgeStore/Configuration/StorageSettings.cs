@@ -11,7 +11,7 @@ internal sealed class StorageSettings
 
     public int CacheSizeMiB { get; set; } = 8;
 
-    /// <summary>Null means min(256 MiB, 25% of RAM). Any value is capped at 25% of RAM (contract C2).</summary>
+    /// <summary>Null means min(256 MiB, 25% of RAM). Any value is capped at 25% of RAM (docs/ARCHITECTURE.md, C2).</summary>
     public int? MmapSizeMiB { get; set; }
 
     public int BusyTimeoutMs { get; set; } = 5000;

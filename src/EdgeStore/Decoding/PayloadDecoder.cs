@@ -6,7 +6,7 @@ namespace EdgeStore.Decoding;
 
 /// <summary>
 /// Reads the two facts EdgeStore indexes from a telemetry payload, the device timestamp and the device sequence, and
-/// decides whether a payload belongs in quarantine (contract C5: bad input never stops ingestion).
+/// decides whether a payload belongs in quarantine (docs/ARCHITECTURE.md, C5: bad input never stops ingestion).
 /// <list type="bullet">
 /// <item>A JSON object: top-level `ts` or `timestamp` (epoch seconds, epoch milliseconds or an ISO-8601 string) and
 /// top-level `seq` (an integer). Other fields are not looked at; nested values are skipped.</item>

@@ -17,8 +17,8 @@ namespace EdgeStore.Ingest;
 /// <item>StartAsync opens and migrates the database before anything else, so the host's ApplicationStarted (and the
 /// systemd READY=1 sent on it) means "database open and migrated".</item>
 /// <item>The channel is bounded and the MQTT receive loop awaits the write into it: when the writer falls behind, the
-/// socket stops being read and the broker queues (contract C2, TCP back-pressure).</item>
-/// <item>Acknowledgements are released only for the ack tags a committed batch reports (contract C1).</item>
+/// socket stops being read and the broker queues (docs/ARCHITECTURE.md, C2: TCP back-pressure).</item>
+/// <item>Acknowledgements are released only for the ack tags a committed batch reports (docs/ARCHITECTURE.md, C1).</item>
 /// <item>StopAsync drains in the one safe order: stop taking messages, complete the channel, let the writer commit and
 /// report, hand the acks to the client, and only then stop the client, which flushes them before DISCONNECT.</item>
 /// </list>
@@ -111,7 +111,7 @@ internal sealed partial class IngestService : IHostedService, IAsyncDisposable
         _status.Phase = "opening database";
         var storageOptions = IngestOptions.ForStorage(_settings.Storage, _settings.Ingest);
 
-        // The mmap cap counts EdgeStore's cgroup limit as well as MemTotal (DESIGN C2); from here on the memory
+        // The mmap cap counts EdgeStore's cgroup limit as well as MemTotal (docs/ARCHITECTURE.md, C2); from here on the memory
         // governor owns the limits of every connection and lowers them under pressure.
         storageOptions.MmapSizeBytes = _mmapCap.Clamp(storageOptions.MmapSizeBytes, "Storage:MmapSizeMiB").AppliedBytes;
 
@@ -383,7 +383,7 @@ internal sealed partial class IngestService : IHostedService, IAsyncDisposable
 
     /// <summary>
     /// The decoder is written never to throw; should it anyway, the message goes to quarantine with the reason rather
-    /// than staying unacknowledged and coming back forever (contract C5: bad input never stops ingestion).
+    /// than staying unacknowledged and coming back forever (docs/ARCHITECTURE.md, C5: bad input never stops ingestion).
     /// </summary>
     private DecodedPayload Decode(MqttApplicationMessage message)
     {

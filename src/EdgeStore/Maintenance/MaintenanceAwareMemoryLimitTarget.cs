@@ -3,7 +3,7 @@ using EdgeStore.Memory;
 namespace EdgeStore.Maintenance;
 
 /// <summary>
-/// Wraps the memory governor's limit target so that a push during a maintenance window keeps mmap at 0 (DESIGN C3
+/// Wraps the memory governor's limit target so that a push during a maintenance window keeps mmap at 0 (docs/ARCHITECTURE.md, C3
 /// over C2): the cache size still follows pressure, the mapping does not come back until the window hands back.
 /// Pushes run under the window lock, so none lands between the coordinator's "mmap 0" and its hand-back.
 /// </summary>

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Logging;
 namespace EdgeStore.Maintenance;
 
 /// <summary>
-/// Storage-safe mode (DESIGN C3): after <see cref="MaintenanceOptions.SafeModeUncleanExits"/> unclean
+/// Storage-safe mode (docs/ARCHITECTURE.md, C3): after <see cref="MaintenanceOptions.SafeModeUncleanExits"/> unclean
 /// exits within <see cref="MaintenanceOptions.SafeModePeriod"/>, EdgeStore runs with mmap 0 (a bad SD
 /// card raises SIGBUS only through a mapping) and says so, until an operator clears it
 /// (`edgestore safe-mode clear`, or deleting the log file) or <see cref="MaintenanceOptions.SafeModeCalmPeriod"/>

@@ -1,7 +1,7 @@
 namespace EdgeStore.Memory;
 
 /// <summary>
-/// The RAM EdgeStore may really use: the smaller of MemTotal and its cgroup's memory limit (DESIGN C2).
+/// The RAM EdgeStore may really use: the smaller of MemTotal and its cgroup's memory limit (docs/ARCHITECTURE.md, C2).
 /// When /proc/meminfo cannot be read and no cgroup limit exists the amount is unknown; the cap then
 /// assumes <see cref="AssumedWhenUnknownBytes"/>, the smallest gateway EdgeStore supports, rather than guess high.
 /// </summary>

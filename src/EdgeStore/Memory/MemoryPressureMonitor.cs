@@ -5,7 +5,7 @@ using Microsoft.Extensions.Options;
 namespace EdgeStore.Memory;
 
 /// <summary>
-/// Polls every memory source this host has (DESIGN C2) at Memory:PollIntervalMs, classifies the pressure and
+/// Polls every memory source this host has (docs/ARCHITECTURE.md, C2) at Memory:PollIntervalMs, classifies the pressure and
 /// applies hysteresis; raises <see cref="LevelChanged"/> on every change of the level in force. Polling
 /// rather than PSI triggers: PSI may be off (psi=0) and triggers need CAP_SYS_RESOURCE for windows under 2 s.
 /// A failing poll is logged and the loop carries on: the monitor must never take the daemon down.

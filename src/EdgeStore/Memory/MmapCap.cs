@@ -3,7 +3,7 @@ using Microsoft.Extensions.Logging;
 namespace EdgeStore.Memory;
 
 /// <summary>
-/// The hard bound of DESIGN C2: mmap_size never exceeds 25% of effective RAM, nor SQLite's own ceiling
+/// The hard bound of C2 (docs/ARCHITECTURE.md): mmap_size never exceeds 25% of effective RAM, nor SQLite's own ceiling
 /// (SQLITE_MAX_MMAP_SIZE, 0x7fff0000 = 2147418112 bytes). Configured and remotely requested values go
 /// through <see cref="Clamp"/>; a clamp is logged once per source and value, and the last one is kept for
 /// reporting. Nothing, local or remote, can raise the cap.

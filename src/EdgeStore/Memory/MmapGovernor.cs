@@ -8,7 +8,7 @@ using Microsoft.Extensions.Options;
 namespace EdgeStore.Memory;
 
 /// <summary>
-/// Turns the pressure level into per-connection limits (DESIGN C2). The limits move on a ladder of three steps:
+/// Turns the pressure level into per-connection limits (docs/ARCHITECTURE.md, C2). The limits move on a ladder of three steps:
 /// <list type="number">
 /// <item>Critical: mmap 0, cache_size lowered to Memory:CriticalCacheSizeKiB, PRAGMA shrink_memory (the page
 /// cache is anonymous memory and only that frees it; a mapping is reclaimable file cache).</item>

@@ -1,6 +1,6 @@
 namespace EdgeStore.RemoteTuning;
 
-/// <summary>EdgeStore's own topics, `edgestore/&lt;node&gt;/...` (DESIGN §5). Only the two inbound ones are subscribed.</summary>
+/// <summary>EdgeStore's own topics, `edgestore/&lt;node&gt;/...` (docs/ARCHITECTURE.md, Configuration and topics). Only the two inbound ones are subscribed.</summary>
 internal sealed record ControlTopics(string NodeId)
 {
     public string Prefix => $"edgestore/{NodeId}/";

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Logging;
 namespace EdgeStore.RemoteTuning;
 
 /// <summary>
-/// The remote-tuning state machine, free of MQTT so it can be tested alone (contract C4):
+/// The remote-tuning state machine, free of MQTT so it can be tested alone (docs/ARCHITECTURE.md, C4):
 /// <list type="bullet">
 /// <item>A desired document is checked as a whole; any error rejects it and nothing changes.</item>
 /// <item>A version at or below the one in force is a redelivery or a stale retained message: ignored.</item>

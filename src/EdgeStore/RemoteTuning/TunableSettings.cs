@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 namespace EdgeStore.RemoteTuning;
 
 /// <summary>
-/// The table of settings a desired document may change (contract C4), with the hard bounds no document can pass.
+/// The table of settings a desired document may change (docs/ARCHITECTURE.md, C4), with the hard bounds no document can pass.
 /// The minimums are the ones that keep EdgeStore alive (a batch of at least one row, a cache of at least 1 MiB, a
 /// metrics interval of at least 5 s); mmap has a further, machine-dependent ceiling (25% of effective RAM) applied by
 /// clamping, see <see cref="TuningResolver"/>. Everything else (database path, broker address and credentials, node id,

@@ -12,7 +12,7 @@ namespace EdgeStore.Status;
 /// Writes <c>status.json</c> in the state directory every few seconds and once more when the host has stopped (phase
 /// "stopped"), for `edgestore status` and any script that wants the daemon's numbers without a socket. Each write is a
 /// new file in the same directory renamed over the old one, so a reader sees either the previous or the next complete
-/// document, never a torn one. This file is not a database file: renaming is allowed here (DESIGN keeps renames away
+/// document, never a torn one. This file is not a database file: renaming is allowed here (docs/ARCHITECTURE.md, C3 keeps renames away
 /// from SQLite files only).
 /// </summary>
 internal sealed partial class StatusFileWriter : BackgroundService

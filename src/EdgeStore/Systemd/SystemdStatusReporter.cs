@@ -1,5 +1,6 @@
 using EdgeStore.Health;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Hosting.Systemd;
 
 namespace EdgeStore.Systemd;
 
@@ -82,8 +83,9 @@ internal sealed class SystemdStatusReporter : IHostedLifecycleService, IDisposab
             }
 
             var line = _status.ToStatusLine();
-            if (line != _lastSent && _notifier.Notify(SystemdNotifyMessage.Status(line)))
+            if (line != _lastSent)
             {
+                _notifier.Notify(SystemdNotifyMessage.Status(line));
                 _lastSent = line;
             }
         }

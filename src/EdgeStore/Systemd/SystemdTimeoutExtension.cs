@@ -1,25 +1,38 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Hosting.Systemd;
 using Microsoft.Extensions.Logging;
 
 namespace EdgeStore.Systemd;
 
 /// <summary>
-/// Sends EXTEND_TIMEOUT_USEC at a fixed cadence while a start or a stop is under way, so a long migration
-/// or final commit is not killed by TimeoutStartSec/TimeoutStopSec, but never beyond a cap: a phase that
-/// runs past the cap is left to systemd's timeout, which is what a hung process deserves.
+/// Sends EXTEND_TIMEOUT_USEC at a fixed cadence while a start or a stop is under way, so a long migration or final
+/// commit is not killed by TimeoutStartSec/TimeoutStopSec, but never beyond a cap: a phase that runs past the cap is
+/// left to systemd's timeout, which is what a hung process deserves.
+/// <para>
+/// The phases follow the host: the start runs from StartingAsync (the host calls every StartingAsync before any
+/// StartAsync, so before the ingest service opens the database) to StartedAsync (just before ApplicationStarted,
+/// where SystemdLifetime sends READY=1); the stop from StoppingAsync to StoppedAsync. On SIGTERM, SystemdLifetime calls
+/// StopApplication (ApplicationStopping, where it sends STOPPING=1) before the host's StopAsync runs StoppingAsync, so
+/// the stop extension follows STOPPING=1.
+/// </para>
 /// </summary>
-internal sealed partial class SystemdTimeoutExtension : IDisposable
+internal sealed partial class SystemdTimeoutExtension : IHostedLifecycleService, IDisposable
 {
     private readonly ISystemdNotifier _notifier;
     private readonly SystemdNotifyOptions _options;
     private readonly TimeProvider _timeProvider;
-    private readonly ILogger _logger;
+    private readonly ILogger<SystemdTimeoutExtension> _logger;
     private readonly Lock _lock = new();
     private ITimer? _timer;
     private string _phase = string.Empty;
     private long _startedTimestamp;
     private TimeSpan _maxExtension;
 
-    public SystemdTimeoutExtension(ISystemdNotifier notifier, SystemdNotifyOptions options, TimeProvider timeProvider, ILogger logger)
+    public SystemdTimeoutExtension(
+        ISystemdNotifier notifier,
+        SystemdNotifyOptions options,
+        TimeProvider timeProvider,
+        ILogger<SystemdTimeoutExtension> logger)
     {
         _notifier = notifier;
         _options = options;
@@ -27,9 +40,44 @@ internal sealed partial class SystemdTimeoutExtension : IDisposable
         _logger = logger;
     }
 
-    /// <summary>Begins extending <paramref name="phase"/> ("start" or "stop"), replacing any phase under way.</summary>
-    public void Begin(string phase, TimeSpan maxExtension)
+    public Task StartingAsync(CancellationToken cancellationToken)
     {
+        Begin("start", _options.MaxStartExtension);
+        return Task.CompletedTask;
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StartedAsync(CancellationToken cancellationToken)
+    {
+        End();
+        return Task.CompletedTask;
+    }
+
+    public Task StoppingAsync(CancellationToken cancellationToken)
+    {
+        Begin("stop", _options.MaxStopExtension);
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppedAsync(CancellationToken cancellationToken)
+    {
+        End();
+        return Task.CompletedTask;
+    }
+
+    public void Dispose() => End();
+
+    /// <summary>Begins extending <paramref name="phase"/> ("start" or "stop"), replacing any phase under way.</summary>
+    private void Begin(string phase, TimeSpan maxExtension)
+    {
+        if (!_notifier.IsEnabled)
+        {
+            return;
+        }
+
         lock (_lock)
         {
             _timer?.Dispose();
@@ -45,8 +93,7 @@ internal sealed partial class SystemdTimeoutExtension : IDisposable
         }
     }
 
-    /// <summary>Stops extending; the phase finished.</summary>
-    public void End()
+    private void End()
     {
         lock (_lock)
         {
@@ -54,8 +101,6 @@ internal sealed partial class SystemdTimeoutExtension : IDisposable
             _timer = null;
         }
     }
-
-    public void Dispose() => End();
 
     private void Tick()
     {

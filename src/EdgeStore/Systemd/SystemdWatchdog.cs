@@ -1,5 +1,6 @@
 using EdgeStore.Health;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Hosting.Systemd;
 using Microsoft.Extensions.Logging;
 
 namespace EdgeStore.Systemd;

@@ -4,7 +4,7 @@ using Microsoft.Data.Sqlite;
 namespace EdgeStore.Tests.EndToEnd;
 
 /// <summary>
-/// Reads a live EdgeStore database from outside, as any other process must (DESIGN C3): read-only, mmap_size=0,
+/// Reads a live EdgeStore database from outside, as any other process must (docs/ARCHITECTURE.md, C3): read-only, mmap_size=0,
 /// no pooling (every handle is closed at once), through the documented schema names only
 /// (series, messages, quarantine). Missing file or tables read as empty: the daemon may not have created them yet.
 /// </summary>

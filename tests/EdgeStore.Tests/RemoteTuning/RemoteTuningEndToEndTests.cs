@@ -7,7 +7,7 @@ using Xunit.Abstractions;
 namespace EdgeStore.Tests.RemoteTuning;
 
 /// <summary>
-/// Remote tuning against the built daemon and a real mosquitto (contract C4): documents change what the daemon does,
+/// Remote tuning against the built daemon and a real mosquitto (docs/ARCHITECTURE.md, C4): documents change what the daemon does,
 /// bad ones change nothing, the tuning survives a restart and is in force before the first message is stored, and
 /// a change followed by a lost broker is rolled back.
 /// </summary>

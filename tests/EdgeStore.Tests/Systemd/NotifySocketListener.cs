@@ -7,7 +7,7 @@ namespace EdgeStore.Tests.Systemd;
 /// Plays systemd's side of sd_notify: a bound Unix datagram socket, either a file in a temp directory or
 /// a name in the abstract namespace. <see cref="NotifySocket"/> is the value for NOTIFY_SOCKET.
 /// </summary>
-internal sealed class NotifySocketListener : IDisposable
+internal sealed class NotifySocketListener : SystemdNotifications, IDisposable
 {
     private readonly Socket _socket = new(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
     private readonly string? _directory;
@@ -35,8 +35,7 @@ internal sealed class NotifySocketListener : IDisposable
         return new NotifySocketListener("@" + name, "\0" + name, null);
     }
 
-    /// <summary>Waits for the next datagram; fails the test when none arrives within <paramref name="timeout"/>.</summary>
-    public async Task<string> ReceiveAsync(TimeSpan timeout)
+    public override async Task<string> ReceiveAsync(TimeSpan timeout)
     {
         using var cts = new CancellationTokenSource(timeout);
         var buffer = new byte[4096];
@@ -51,33 +50,7 @@ internal sealed class NotifySocketListener : IDisposable
         }
     }
 
-    /// <summary>Waits until a datagram equal to <paramref name="expected"/> arrives; returns every datagram read before it.</summary>
-    public async Task<List<string>> ReceiveUntilAsync(string expected, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        var before = new List<string>();
-        for (var i = 0; i < 1000; i++)
-        {
-            var remaining = deadline - DateTime.UtcNow;
-            if (remaining <= TimeSpan.Zero)
-            {
-                break;
-            }
-
-            var datagram = await ReceiveAsync(remaining);
-            if (datagram == expected)
-            {
-                return before;
-            }
-
-            before.Add(datagram);
-        }
-
-        throw new TimeoutException($"'{expected}' not received within {timeout}; got [{string.Join(" | ", before)}].");
-    }
-
-    /// <summary>Every datagram already queued, without waiting.</summary>
-    public List<string> Drain()
+    public override List<string> Drain()
     {
         var datagrams = new List<string>();
         var buffer = new byte[4096];

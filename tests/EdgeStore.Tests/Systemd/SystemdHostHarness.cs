@@ -2,27 +2,30 @@ using EdgeStore.Health;
 using EdgeStore.Systemd;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Hosting.Systemd;
 
 namespace EdgeStore.Tests.Systemd;
 
 /// <summary>
 /// A real generic host wired with <see cref="SystemdHostBuilderExtensions.AddSystemdIntegration(HostApplicationBuilder, SystemdEnvironment)"/>,
-/// a real notify socket, a manual clock, and a stand-in for the ingest service whose start (the database
+/// the package's <see cref="SystemdLifetime"/>, a recording notifier in place of the package's socket transport (the
+/// transport itself is exercised by <see cref="SystemdProcessTests"/> against a real socket), a manual clock, and a stand-in for the ingest service whose start (the database
 /// migration) and stop (the final commit) finish only when the test says so.
 /// </summary>
 internal sealed class SystemdHostHarness : IAsyncDisposable
 {
     public static readonly TimeSpan ReceiveTimeout = TimeSpan.FromSeconds(30);
 
-    private SystemdHostHarness(NotifySocketListener listener, ManualTimeProvider time, IHost host, IngestStandIn ingest)
+    private SystemdHostHarness(RecordingSystemdNotifier notifications, ManualTimeProvider time, IHost host, IngestStandIn ingest)
     {
-        Listener = listener;
+        Notifications = notifications;
         Time = time;
         Host = host;
         Ingest = ingest;
     }
 
-    public NotifySocketListener Listener { get; }
+    /// <summary>Every state sent, in order.</summary>
+    public RecordingSystemdNotifier Notifications { get; }
 
     public ManualTimeProvider Time { get; }
 
@@ -34,12 +37,12 @@ internal sealed class SystemdHostHarness : IAsyncDisposable
 
     public DaemonStatus Status => Host.Services.GetRequiredService<DaemonStatus>();
 
-    public static SystemdHostHarness Create(bool abstractSocket = false, params (string Name, string Value)[] extraVariables)
+    public static SystemdHostHarness Create(params (string Name, string Value)[] extraVariables)
     {
-        var listener = abstractSocket ? NotifySocketListener.Abstract() : NotifySocketListener.InTempDirectory();
+        var notifications = new RecordingSystemdNotifier();
         var variables = new Dictionary<string, string>
         {
-            ["NOTIFY_SOCKET"] = listener.NotifySocket,
+            ["NOTIFY_SOCKET"] = "/run/systemd/notify",
             ["INVOCATION_ID"] = "6a1d2c0b9e8f4a7b8c5d3e2f1a0b9c8d",
         };
         foreach (var (name, value) in extraVariables)
@@ -52,8 +55,9 @@ internal sealed class SystemdHostHarness : IAsyncDisposable
         var builder = new HostApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Services.AddSingleton<TimeProvider>(time);
         builder.Services.AddHostedService(_ => ingest);
+        builder.Services.AddSingleton<ISystemdNotifier>(notifications);
         builder.AddSystemdIntegration(new SystemdEnvironment(name => variables.GetValueOrDefault(name), Environment.ProcessId));
-        return new SystemdHostHarness(listener, time, builder.Build(), ingest);
+        return new SystemdHostHarness(notifications, time, builder.Build(), ingest);
     }
 
     /// <summary>Starts the host with the migration already finished and waits for READY=1.</summary>
@@ -61,7 +65,7 @@ internal sealed class SystemdHostHarness : IAsyncDisposable
     {
         Ingest.FinishStart();
         await Host.StartAsync();
-        await Listener.ReceiveUntilAsync(SystemdNotifyMessage.Ready, ReceiveTimeout);
+        await Notifications.ReceiveUntilAsync("READY=1", ReceiveTimeout);
     }
 
     /// <summary>Moves the clock second by second; after each second the chosen loops beat.</summary>
@@ -83,7 +87,7 @@ internal sealed class SystemdHostHarness : IAsyncDisposable
     }
 
     public List<string> Drain(string prefix) =>
-        Listener.Drain().Where(d => d.StartsWith(prefix, StringComparison.Ordinal)).ToList();
+        Notifications.Drain().Where(d => d.StartsWith(prefix, StringComparison.Ordinal)).ToList();
 
     public async ValueTask DisposeAsync()
     {
@@ -92,7 +96,6 @@ internal sealed class SystemdHostHarness : IAsyncDisposable
         using var cts = new CancellationTokenSource(ReceiveTimeout);
         await Host.StopAsync(cts.Token);
         Host.Dispose();
-        Listener.Dispose();
     }
 
     /// <summary>Stands in for the daemon's ingest service: start = open and migrate, stop = final commit.</summary>

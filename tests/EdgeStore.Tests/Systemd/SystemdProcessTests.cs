@@ -1,4 +1,3 @@
-using EdgeStore.Systemd;
 using EdgeStore.Testing;
 using EdgeStore.Tests.EndToEnd;
 using Microsoft.Data.Sqlite;
@@ -7,16 +6,20 @@ namespace EdgeStore.Tests.Systemd;
 
 /// <summary>
 /// The built daemon (through the end-to-end tests' <see cref="EdgeStoreProcess"/>), started the way systemd starts it:
-/// NOTIFY_SOCKET and WATCHDOG_USEC in its environment.
+/// NOTIFY_SOCKET and WATCHDOG_USEC in its environment, and nothing else that would reveal systemd. The datagrams
+/// arrive through the package's own transport (Microsoft.Extensions.Hosting.Systemd's SystemdNotifier), on a socket
+/// file or a name in the abstract namespace.
 /// </summary>
 public sealed class SystemdProcessTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(90);
 
-    [Fact]
-    public async Task Ready_follows_the_migrated_database_keep_alives_flow_and_sigterm_stops_with_exit_0()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Ready_follows_the_migrated_database_keep_alives_flow_and_sigterm_stops_with_exit_0(bool abstractSocket)
     {
-        using var listener = NotifySocketListener.InTempDirectory();
+        using var listener = abstractSocket ? NotifySocketListener.Abstract() : NotifySocketListener.InTempDirectory();
         var directory = Path.Combine(Path.GetTempPath(), "edgestore-sd-process-" + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(directory);
         var database = Path.Combine(directory, "edgestore.db");
@@ -36,8 +39,9 @@ public sealed class SystemdProcessTests
         await using var process = EdgeStoreProcess.Start(["run"], environment);
         try
         {
-            var beforeReady = await listener.ReceiveUntilAsync(SystemdNotifyMessage.Ready, Timeout);
-            Assert.DoesNotContain(SystemdNotifyMessage.Watchdog, beforeReady);
+            var received = await listener.ReceiveUntilAsync("READY=1", Timeout);
+            Assert.DoesNotContain("WATCHDOG=1", received);
+            Assert.Contains(received, d => d.StartsWith("EXTEND_TIMEOUT_USEC=", StringComparison.Ordinal));
 
             // READY=1 means the database is open and migrated: another connection sees the schema now.
             Assert.True(File.Exists(database));
@@ -53,12 +57,18 @@ public sealed class SystemdProcessTests
             }
 
             // WatchdogSec=2 s: a keep-alive every second while the ingest loop and writer beat.
-            await listener.ReceiveUntilAsync(SystemdNotifyMessage.Watchdog, Timeout);
-            await listener.ReceiveUntilAsync(SystemdNotifyMessage.Watchdog, Timeout);
+            received.AddRange(await listener.ReceiveUntilAsync("WATCHDOG=1", Timeout));
+            received.AddRange(await listener.ReceiveUntilAsync("WATCHDOG=1", Timeout));
 
             process.Terminate();
-            await listener.ReceiveUntilAsync(SystemdNotifyMessage.Stopping, Timeout);
+            received.AddRange(await listener.ReceiveUntilAsync("STOPPING=1", Timeout));
             Assert.Equal(0, await process.WaitForExitAsync(Timeout));
+
+            // The package's SystemdLifetime sends READY=1 and STOPPING=1; nothing of EdgeStore's sends them again.
+            received.AddRange(listener.Drain());
+            Assert.DoesNotContain("READY=1", received);
+            Assert.DoesNotContain("STOPPING=1", received);
+            Assert.Contains(received, d => d.StartsWith("STATUS=", StringComparison.Ordinal));
 
             Assert.Contains("Told systemd the daemon is ready", process.Output, StringComparison.Ordinal);
             // Under systemd every console line carries its syslog priority for journald.
