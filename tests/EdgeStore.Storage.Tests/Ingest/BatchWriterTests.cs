@@ -2,6 +2,7 @@ using System.Text;
 using System.Threading.Channels;
 using EdgeStore.Storage.Tests.Support;
 using Microsoft.Data.Sqlite;
+using EdgeStore.Testing;
 
 namespace EdgeStore.Storage.Tests.Ingest;
 
@@ -35,7 +36,7 @@ public sealed class BatchWriterTests : IAsyncLifetime
     [Fact]
     public async Task A_batch_closes_MaxBatchLatency_after_its_first_record()
     {
-        var time = new FakeTimeProvider();
+        var time = new TrackingTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
         var database = await _storage.OpenAsync(o =>
         {
             o.MaxBatchRows = 1000;
@@ -57,7 +58,7 @@ public sealed class BatchWriterTests : IAsyncLifetime
         var start = time.GetUtcNow();
 
         channel.Writer.TryWrite(TestStorage.Record("sensors/a", "1", seq: 1, deviceTs: 1, ackTag: 11));
-        await TestStorage.WaitUntilAsync(() => time.PendingDueTimes().Contains(start + TimeSpan.FromMilliseconds(50)), "the writer armed the batch deadline");
+        await TestStorage.WaitUntilAsync(() => time.ArmedDueTimes().Contains(start + TimeSpan.FromMilliseconds(50)), "the writer armed the batch deadline");
         time.Advance(TimeSpan.FromMilliseconds(30));
         channel.Writer.TryWrite(TestStorage.Record("sensors/a", "2", seq: 2, deviceTs: 2, ackTag: 12));
         await TestStorage.WaitUntilAsync(() => channel.Reader.Count == 0, "the writer took the second record");

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using EdgeStore.Maintenance;
 using EdgeStore.Storage.Maintenance;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
 
 namespace EdgeStore.Tests.Maintenance;
 
@@ -158,7 +159,7 @@ public sealed class MaintenanceProtocolTests : IDisposable
         await store.WaitAcknowledgedAsync(TimeSpan.FromMinutes(2));
 
         // The window's clock: each deleted chunk takes "ten minutes", and the window has twenty-five left.
-        var clock = new ManualClock(now);
+        var clock = new FakeTimeProvider(now);
         var database = new ChunkTimedDatabase(store.MaintenanceView(), clock, TimeSpan.FromMinutes(10));
         var coordinator = new MaintenanceCoordinator(database, new ConfiguredMmapLimitSource(MmapBytes), TimeProvider.System, NullLogger<MaintenanceCoordinator>.Instance);
         var options = new MaintenanceOptions { MessagesRetentionDays = 30, RetentionChunkRows = 1000 };
@@ -181,7 +182,7 @@ public sealed class MaintenanceProtocolTests : IDisposable
     }
 
     /// <summary>Real database; every write on the writer connection "takes" a fixed time on the window's clock.</summary>
-    private sealed class ChunkTimedDatabase(IMaintenanceDatabase inner, ManualClock clock, TimeSpan perCall) : IMaintenanceDatabase
+    private sealed class ChunkTimedDatabase(IMaintenanceDatabase inner, FakeTimeProvider clock, TimeSpan perCall) : IMaintenanceDatabase
     {
         public string DatabasePath => inner.DatabasePath;
 

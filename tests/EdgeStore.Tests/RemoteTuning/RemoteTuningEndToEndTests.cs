@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using EdgeStore.Tests.EndToEnd;
 using Xunit.Abstractions;
+using EdgeStore.Testing;
 
 namespace EdgeStore.Tests.RemoteTuning;
 

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using EdgeStore.Tests.EndToEnd;
 using Xunit.Abstractions;
+using EdgeStore.Testing;
 
 namespace EdgeStore.Tests.Status;
 

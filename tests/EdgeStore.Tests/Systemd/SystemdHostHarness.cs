@@ -2,6 +2,7 @@ using EdgeStore.Health;
 using EdgeStore.Systemd;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using EdgeStore.Testing;
 
 namespace EdgeStore.Tests.Systemd;
 
@@ -14,7 +15,7 @@ internal sealed class SystemdHostHarness : IAsyncDisposable
 {
     public static readonly TimeSpan ReceiveTimeout = TimeSpan.FromSeconds(30);
 
-    private SystemdHostHarness(NotifySocketListener listener, ManualTimeProvider time, IHost host, IngestStandIn ingest)
+    private SystemdHostHarness(NotifySocketListener listener, TrackingTimeProvider time, IHost host, IngestStandIn ingest)
     {
         Listener = listener;
         Time = time;
@@ -24,7 +25,7 @@ internal sealed class SystemdHostHarness : IAsyncDisposable
 
     public NotifySocketListener Listener { get; }
 
-    public ManualTimeProvider Time { get; }
+    public TrackingTimeProvider Time { get; }
 
     public IHost Host { get; }
 
@@ -47,7 +48,7 @@ internal sealed class SystemdHostHarness : IAsyncDisposable
             variables[name] = value;
         }
 
-        var time = new ManualTimeProvider();
+        var time = new TrackingTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
         var ingest = new IngestStandIn();
         var builder = new HostApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Services.AddSingleton<TimeProvider>(time);
