@@ -31,7 +31,7 @@ public sealed class LimitsAndFaultsTests
         // 3.1.1 has no way to learn the broker's limit: the broker refuses by closing the connection.
         await Assert.ThrowsAsync<MqttException>(() =>
             client.PublishAsync("big/x", new byte[2000], MqttQualityOfService.AtLeastOnce, false, CancellationToken.None));
-        await Eventually.HoldsAsync(() => client.Counters.Reconnects == 1 && client.IsConnected, "reconnect after the broker dropped us");
+        await Wait.UntilAsync(() => client.Counters.Reconnects == 1 && client.IsConnected, Inbox.Patience, "reconnect after the broker dropped us");
         await client.PublishAsync("big/x", new byte[10], MqttQualityOfService.AtLeastOnce, false, CancellationToken.None);
     }
 
@@ -40,7 +40,7 @@ public sealed class LimitsAndFaultsTests
     {
         using var broker = MosquittoBroker.Start();
         var inbox = new Inbox();
-        var logger = new ListLogger();
+        var logger = new RecordingLogger<MqttClient>();
         // 3.1.1 cannot announce our limit, so the broker sends the large message and our decoder must refuse it.
         var options = TestClients.Options(broker, "small-reader", MqttProtocolVersion.V311);
         options.MaximumPacketSize = 1024;
@@ -50,15 +50,15 @@ public sealed class LimitsAndFaultsTests
         await using var publisher = await TestClients.PublisherAsync(broker);
 
         await publisher.PublishAsync("big/x", new byte[4000], MqttQualityOfService.AtMostOnce, false, CancellationToken.None);
-        await Eventually.HoldsAsync(() => subscriber.Counters.Reconnects == 1 && subscriber.IsConnected, "reconnect after the oversized packet");
+        await Wait.UntilAsync(() => subscriber.Counters.Reconnects == 1 && subscriber.IsConnected, Inbox.Patience, "reconnect after the oversized packet");
         await publisher.PublishAsync("big/x", "small"u8.ToArray(), MqttQualityOfService.AtMostOnce, false, CancellationToken.None);
         var message = await inbox.NextAsync();
 
         Assert.Equal("small", Encoding.UTF8.GetString(message.Payload.Span));
         Assert.Equal(1, subscriber.Counters.ProtocolErrors);
-        var errorLines = logger.Lines.Where(l => l.Text.Contains("protocol error", StringComparison.Ordinal)).ToList();
+        var errorLines = logger.Entries.Where(l => l.Message.Contains("protocol error", StringComparison.Ordinal)).ToList();
         var line = Assert.Single(errorLines);
-        Assert.Contains("PUBLISH packet of 4010 bytes exceeds the maximum packet size of 1024 bytes", line.Text, StringComparison.Ordinal);
+        Assert.Contains("PUBLISH packet of 4010 bytes exceeds the maximum packet size of 1024 bytes", line.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -87,7 +87,7 @@ public sealed class LimitsAndFaultsTests
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        var logger = new ListLogger();
+        var logger = new RecordingLogger<MqttClient>();
         var inbox = new Inbox();
         var options = new MqttClientOptions
         {
@@ -134,8 +134,8 @@ public sealed class LimitsAndFaultsTests
             Assert.Equal("o/k", message.Topic);
             Assert.Equal(1, client.Counters.ProtocolErrors);
             Assert.Equal(1, client.Counters.Reconnects);
-            var line = Assert.Single(logger.Lines, l => l.Level >= Microsoft.Extensions.Logging.LogLevel.Warning);
-            Assert.Contains("protocol error: PUBLISH topic 'a/+' is not a valid topic name", line.Text, StringComparison.Ordinal);
+            var line = Assert.Single(logger.Entries, l => l.Level >= Microsoft.Extensions.Logging.LogLevel.Warning);
+            Assert.Contains("protocol error: PUBLISH topic 'a/+' is not a valid topic name", line.Message, StringComparison.Ordinal);
         }
     }
 
@@ -145,7 +145,7 @@ public sealed class LimitsAndFaultsTests
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        var logger = new ListLogger();
+        var logger = new RecordingLogger<MqttClient>();
         var options = new MqttClientOptions
         {
             Port = port,
@@ -170,7 +170,7 @@ public sealed class LimitsAndFaultsTests
             }
 
             Assert.Equal(0, client.Counters.ProtocolErrors);
-            Assert.Single(logger.Lines, l => l.Text.Contains("lost: the broker sent DISCONNECT with reason code 0x8B (maintenance)", StringComparison.Ordinal));
+            Assert.Single(logger.Entries, l => l.Message.Contains("lost: the broker sent DISCONNECT with reason code 0x8B (maintenance)", StringComparison.Ordinal));
         }
     }
 
@@ -215,7 +215,7 @@ public sealed class LimitsAndFaultsTests
             release.Release();
             var messages = await inbox.TakeAsync(count);
             subscriber.Acknowledge(messages.Select(m => m.AckToken).ToList());
-            await Eventually.HoldsAsync(() => subscriber.Counters.AcksSent == count, "all acknowledged");
+            await Wait.UntilAsync(() => subscriber.Counters.AcksSent == count, Inbox.Patience, "all acknowledged");
 
             Assert.Equal(0, subscriber.Counters.Reconnects);
             Assert.DoesNotContain("slow-consumer disconnected", broker.ReadLog(), StringComparison.Ordinal);
@@ -258,7 +258,7 @@ public sealed class LimitsAndFaultsTests
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        var logger = new ListLogger();
+        var logger = new RecordingLogger<MqttClient>();
         var options = new MqttClientOptions
         {
             Port = port,
@@ -282,7 +282,7 @@ public sealed class LimitsAndFaultsTests
             using var second = await listener.AcceptTcpClientAsync(timeout.Token);
 
             Assert.Equal([0xC0, 0x00], pingRequest);
-            Assert.Single(logger.Lines, l => l.Text.Contains("dead peer", StringComparison.Ordinal));
+            Assert.Single(logger.Entries, l => l.Message.Contains("dead peer", StringComparison.Ordinal));
         }
     }
 

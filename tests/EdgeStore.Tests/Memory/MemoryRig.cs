@@ -2,6 +2,7 @@ using EdgeStore.Health;
 using EdgeStore.Memory;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
+using EdgeStore.Testing;
 
 namespace EdgeStore.Tests.Memory;
 
