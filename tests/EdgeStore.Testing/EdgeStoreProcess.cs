@@ -177,6 +177,7 @@ public sealed class EdgeStoreProcess : IAsyncDisposable
         }
 
         wrapper.ProcessId = process.Id;
+        process.StandardInput.Close(); // as under systemd (stdin is /dev/null): nothing is ever typed in
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return wrapper;
@@ -191,8 +192,16 @@ public sealed class EdgeStoreProcess : IAsyncDisposable
         ITestOutputHelper? testOutput = null)
     {
         var process = Start(arguments, environment, workingDirectory, testOutput);
-        await process.WaitForExitAsync(timeout);
-        return process;
+        try
+        {
+            await process.WaitForExitAsync(timeout);
+            return process;
+        }
+        catch
+        {
+            await process.DisposeAsync();
+            throw;
+        }
     }
 
     /// <summary>
