@@ -6,9 +6,11 @@ using Microsoft.Data.Sqlite;
 namespace EdgeStore.Tests.Systemd;
 
 /// <summary>
-/// The built daemon (through the end-to-end tests' <see cref="EdgeStoreProcess"/>), started the way systemd starts it:
-/// NOTIFY_SOCKET and WATCHDOG_USEC in its environment.
+/// The built daemon (through the one launcher, <see cref="EdgeStoreProcess"/>), started the way systemd starts it:
+/// NOTIFY_SOCKET and WATCHDOG_USEC in its environment. A process test: one at a time with the others.
 /// </summary>
+[Collection(EndToEndCollection.Name)]
+[Trait("Category", "EndToEnd")]
 public sealed class SystemdProcessTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(90);
