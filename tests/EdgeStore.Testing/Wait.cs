@@ -27,6 +27,22 @@ public static class Wait
         return ForAsync(condition, held => held, timeout, what);
     }
 
+    /// <summary>Waits, blocking the calling thread, until <paramref name="condition"/> holds (for constructors and fixtures).</summary>
+    public static void Until(Func<bool> condition, TimeSpan timeout, string what)
+    {
+        ArgumentNullException.ThrowIfNull(condition);
+        var clock = Stopwatch.StartNew();
+        while (!condition())
+        {
+            if (clock.Elapsed > timeout)
+            {
+                throw new TimeoutException($"{what}: not reached within {timeout.TotalSeconds:0.#} s; last observed: false (the condition did not hold)");
+            }
+
+            Thread.Sleep(PollInterval);
+        }
+    }
+
     /// <summary>
     /// Observes a value until <paramref name="done"/> accepts it and returns that value; on timeout the exception
     /// names <paramref name="what"/> and shows the last observed value.
@@ -65,6 +81,7 @@ public static class Wait
         null => "null",
         bool held => held ? "true" : "false (the condition did not hold)",
         string text => text.Length > 4000 ? "\"" + text[..4000] + "\"..." : "\"" + text + "\"",
+        System.Collections.IEnumerable items => "[" + string.Join(", ", items.Cast<object?>().Take(50)) + "]",
         _ => value.ToString() ?? "null",
     };
 }
