@@ -3,6 +3,7 @@ using EdgeStore.Maintenance;
 using EdgeStore.Storage.Maintenance;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
+using EdgeStore.Testing;
 
 namespace EdgeStore.Tests.Maintenance;
 
@@ -52,14 +53,7 @@ public sealed class MaintenanceProtocolTests : IDisposable
                 }
             }
         })).ToArray();
-        var sawMapping = false;
-        for (var i = 0; i < 200 && !sawMapping; i++)
-        {
-            sawMapping = ProcessMappings.CountMappingsOf(path) > 0;
-            await Task.Delay(25);
-        }
-
-        Assert.True(sawMapping, "readers with mmap on should map the database file before maintenance");
+        await Wait.UntilAsync(() => ProcessMappings.CountMappingsOf(path) > 0, TimeSpan.FromSeconds(5), "readers with mmap on map the database file before maintenance");
 
         // During the shrinking steps a sampler looks at every connection and at /proc/self/maps, continuously.
         var inShrinkingStep = 0;
