@@ -2,7 +2,9 @@
 # Installs what EdgeStore's demo and tests need on a fresh Debian machine (as root, or with sudo).
 set -euo pipefail
 
-packages=(mosquitto mosquitto-clients sqlite3 shellcheck python3)
+# python3: the real memory-pressure test's thrashing load; mount (mount/umount): the disk-full test's tmpfs;
+# sqlite3: a second reading process in the maintenance tests.
+packages=(mosquitto mosquitto-clients sqlite3 shellcheck python3 mount)
 missing=()
 for package in "${packages[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then

@@ -221,23 +221,19 @@ public sealed class MosquittoBroker : IDisposable
         };
         _process.BeginErrorReadLine();
         _process.BeginOutputReadLine();
-        var deadline = Stopwatch.StartNew();
-        while (deadline.Elapsed < TimeSpan.FromSeconds(15))
+        var process = _process;
+        try
         {
-            if (_process.HasExited)
-            {
-                throw new InvalidOperationException(
-                    $"mosquitto exited with code {_process.ExitCode} at start. Log:\n{ReadLog()}\n{string.Join('\n', startOutput)}");
-            }
-
-            if (FreePort.IsListening(Port))
-            {
-                return;
-            }
-
-            Thread.Sleep(50);
+            Wait.Until(
+                () => process.HasExited
+                    ? throw new InvalidOperationException($"mosquitto exited with code {process.ExitCode} at start. Log:\n{ReadLog()}\n{string.Join('\n', startOutput)}")
+                    : FreePort.IsListening(Port),
+                TimeSpan.FromSeconds(15),
+                $"mosquitto listening on 127.0.0.1:{Port}");
         }
-
-        throw new TimeoutException($"mosquitto did not listen on 127.0.0.1:{Port} within 15 s. Log:\n{ReadLog()}");
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException($"{e.Message}. Log:\n{ReadLog()}", e);
+        }
     }
 }

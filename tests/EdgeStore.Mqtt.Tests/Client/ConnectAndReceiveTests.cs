@@ -70,8 +70,8 @@ public sealed class ConnectAndReceiveTests
         Assert.Equal("sensors/dev-3/telemetry", received[3].Topic);
         Assert.Equal(count, publisher.Counters.MessagesPublished);
         var expectedAcks = qos == MqttQualityOfService.AtMostOnce ? 0 : count;
-        await Eventually.HoldsAsync(() => subscriber.Counters.AcksSent == expectedAcks, $"{expectedAcks} acks sent");
-        await Eventually.HoldsAsync(() => subscriber.InboundInflight == 0, "inbound flow drained (PUBACK / PUBREL-PUBCOMP done)");
+        await Wait.UntilAsync(() => subscriber.Counters.AcksSent == expectedAcks, Inbox.Patience, $"{expectedAcks} acks sent");
+        await Wait.UntilAsync(() => subscriber.InboundInflight == 0, Inbox.Patience, "inbound flow drained (PUBACK / PUBREL-PUBCOMP done)");
         Assert.Equal(0, subscriber.Counters.AcksDroppedStale);
         Assert.Equal(0, subscriber.Counters.ProtocolErrors);
     }
@@ -118,7 +118,7 @@ public sealed class ConnectAndReceiveTests
     {
         using var broker = MosquittoBroker.Start("log_type all");
         var inbox = new Inbox();
-        var logger = new ListLogger();
+        var logger = new RecordingLogger<MqttClient>();
         var options = TestClients.Options(broker, "small-window");
         options.ReceiveMaximum = 5;
         options.CleanStart = true;
@@ -132,13 +132,13 @@ public sealed class ConnectAndReceiveTests
 
         // Mosquitto 2.0.11 honours the announced window only until the first PUBACK, then sends beyond it.
         subscriber.Acknowledge(firstWindow.Select(m => m.AckToken).ToList());
-        await Eventually.HoldsAsync(() => subscriber.Counters.ProtocolErrors >= 1, "protocol error for exceeding receive maximum");
+        await Wait.UntilAsync(() => subscriber.Counters.ProtocolErrors >= 1, Inbox.Patience, "protocol error for exceeding receive maximum");
 
         // How far past the window the broker goes depends on timing; each such close is one clear log line.
-        var errorLines = logger.Lines.Where(l => l.Text.Contains("protocol error", StringComparison.Ordinal)).ToList();
+        var errorLines = logger.Entries.Where(l => l.Message.Contains("protocol error", StringComparison.Ordinal)).ToList();
         Assert.NotEmpty(errorLines);
-        Assert.All(errorLines, l => Assert.Contains("unacknowledged QoS 1/2 messages, more than our receive maximum of 5", l.Text, StringComparison.Ordinal));
-        await Eventually.HoldsAsync(() => broker.ReadLog().Contains("Received DISCONNECT from small-window", StringComparison.Ordinal), "DISCONNECT (0x93) reached the broker");
+        Assert.All(errorLines, l => Assert.Contains("unacknowledged QoS 1/2 messages, more than our receive maximum of 5", l.Message, StringComparison.Ordinal));
+        await Wait.UntilAsync(() => broker.ReadLog().Contains("Received DISCONNECT from small-window", StringComparison.Ordinal), Inbox.Patience, "DISCONNECT (0x93) reached the broker");
     }
 
     [Fact]
@@ -146,7 +146,7 @@ public sealed class ConnectAndReceiveTests
     {
         using var broker = MosquittoBroker.Start();
         var inbox = new Inbox();
-        var logger = new ListLogger();
+        var logger = new RecordingLogger<MqttClient>();
         var options = TestClients.Options(broker, "tolerant-window");
         options.ReceiveMaximum = 5;
         options.DisconnectOnReceiveMaximumExceeded = false;

@@ -31,7 +31,7 @@ public sealed class LimitsAndFaultsTests
         // 3.1.1 has no way to learn the broker's limit: the broker refuses by closing the connection.
         await Assert.ThrowsAsync<MqttException>(() =>
             client.PublishAsync("big/x", new byte[2000], MqttQualityOfService.AtLeastOnce, false, CancellationToken.None));
-        await Eventually.HoldsAsync(() => client.Counters.Reconnects == 1 && client.IsConnected, "reconnect after the broker dropped us");
+        await Wait.UntilAsync(() => client.Counters.Reconnects == 1 && client.IsConnected, Inbox.Patience, "reconnect after the broker dropped us");
         await client.PublishAsync("big/x", new byte[10], MqttQualityOfService.AtLeastOnce, false, CancellationToken.None);
     }
 
@@ -40,7 +40,7 @@ public sealed class LimitsAndFaultsTests
     {
         using var broker = MosquittoBroker.Start();
         var inbox = new Inbox();
-        var logger = new ListLogger();
+        var logger = new RecordingLogger<MqttClient>();
         // 3.1.1 cannot announce our limit, so the broker sends the large message and the client must read it through.
         var options = TestClients.Options(broker, "small-reader", MqttProtocolVersion.V311);
         options.MaximumPacketSize = 64 * 1024;
@@ -58,7 +58,7 @@ public sealed class LimitsAndFaultsTests
 
         var received = await inbox.TakeAsync(11);
         subscriber.Acknowledge(received.Select(m => m.AckToken).ToList());
-        await Eventually.HoldsAsync(() => subscriber.Counters.AcksSent == 11, "11 acks written");
+        await Wait.UntilAsync(() => subscriber.Counters.AcksSent == 11, Inbox.Patience, "11 acks written");
         await TestClients.BarrierAsync(subscriber);
 
         var oversize = received[0];
@@ -72,12 +72,12 @@ public sealed class LimitsAndFaultsTests
         Assert.Equal(0, subscriber.Counters.ProtocolErrors);
         Assert.Equal(0, subscriber.Counters.Reconnects);
         Assert.Equal(1, subscriber.Counters.OversizeMessages);
-        Assert.Single(logger.Lines, l => l.Text.Contains("payload of 1500000 bytes, over the maximum packet size of 65536 bytes", StringComparison.Ordinal));
+        Assert.Single(logger.Entries, l => l.Message.Contains("payload of 1500000 bytes, over the maximum packet size of 65536 bytes", StringComparison.Ordinal));
 
         // The broker has every acknowledgement: after a reconnect nothing comes back, the next message is new.
         var generation = subscriber.CurrentGeneration;
         subscriber.DropConnection();
-        await Eventually.HoldsAsync(() => subscriber.IsConnected && subscriber.CurrentGeneration > generation, "reconnect");
+        await Wait.UntilAsync(() => subscriber.IsConnected && subscriber.CurrentGeneration > generation, Inbox.Patience, "reconnect");
         await publisher.PublishAsync("big/small", "after"u8.ToArray(), MqttQualityOfService.AtLeastOnce, false, CancellationToken.None);
         var next = await inbox.NextAsync();
 
@@ -111,7 +111,7 @@ public sealed class LimitsAndFaultsTests
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        var logger = new ListLogger();
+        var logger = new RecordingLogger<MqttClient>();
         var inbox = new Inbox();
         var options = new MqttClientOptions
         {
@@ -158,8 +158,8 @@ public sealed class LimitsAndFaultsTests
             Assert.Equal("o/k", message.Topic);
             Assert.Equal(1, client.Counters.ProtocolErrors);
             Assert.Equal(1, client.Counters.Reconnects);
-            var line = Assert.Single(logger.Lines, l => l.Level >= Microsoft.Extensions.Logging.LogLevel.Warning);
-            Assert.Contains("protocol error: PUBLISH topic 'a/+' is not a valid topic name", line.Text, StringComparison.Ordinal);
+            var line = Assert.Single(logger.Entries, l => l.Level >= Microsoft.Extensions.Logging.LogLevel.Warning);
+            Assert.Contains("protocol error: PUBLISH topic 'a/+' is not a valid topic name", line.Message, StringComparison.Ordinal);
         }
     }
 
@@ -169,7 +169,7 @@ public sealed class LimitsAndFaultsTests
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        var logger = new ListLogger();
+        var logger = new RecordingLogger<MqttClient>();
         var options = new MqttClientOptions
         {
             Port = port,
@@ -194,7 +194,7 @@ public sealed class LimitsAndFaultsTests
             }
 
             Assert.Equal(0, client.Counters.ProtocolErrors);
-            Assert.Single(logger.Lines, l => l.Text.Contains("lost: the broker sent DISCONNECT with reason code 0x8B (maintenance)", StringComparison.Ordinal));
+            Assert.Single(logger.Entries, l => l.Message.Contains("lost: the broker sent DISCONNECT with reason code 0x8B (maintenance)", StringComparison.Ordinal));
         }
     }
 
@@ -239,7 +239,7 @@ public sealed class LimitsAndFaultsTests
             release.Release();
             var messages = await inbox.TakeAsync(count);
             subscriber.Acknowledge(messages.Select(m => m.AckToken).ToList());
-            await Eventually.HoldsAsync(() => subscriber.Counters.AcksSent == count, "all acknowledged");
+            await Wait.UntilAsync(() => subscriber.Counters.AcksSent == count, Inbox.Patience, "all acknowledged");
 
             Assert.Equal(0, subscriber.Counters.Reconnects);
             Assert.DoesNotContain("slow-consumer disconnected", broker.ReadLog(), StringComparison.Ordinal);
@@ -282,7 +282,7 @@ public sealed class LimitsAndFaultsTests
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        var logger = new ListLogger();
+        var logger = new RecordingLogger<MqttClient>();
         var options = new MqttClientOptions
         {
             Port = port,
@@ -306,7 +306,7 @@ public sealed class LimitsAndFaultsTests
             using var second = await listener.AcceptTcpClientAsync(timeout.Token);
 
             Assert.Equal([0xC0, 0x00], pingRequest);
-            Assert.Single(logger.Lines, l => l.Text.Contains("dead peer", StringComparison.Ordinal));
+            Assert.Single(logger.Entries, l => l.Message.Contains("dead peer", StringComparison.Ordinal));
         }
     }
 

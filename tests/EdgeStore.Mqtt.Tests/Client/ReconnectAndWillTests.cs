@@ -24,9 +24,9 @@ public sealed class ReconnectAndWillTests
             await client.WaitConnectedAsync(new CancellationTokenSource(Inbox.Patience).Token);
 
             broker.Stop();
-            await Eventually.HoldsAsync(() => events.Any(e => !e.Connected), "disconnect event");
+            await Wait.UntilAsync(() => events.Any(e => !e.Connected), Inbox.Patience, "disconnect event");
             Assert.False(client.IsConnected);
-            await Eventually.HoldsAsync(() => client.Counters.ConnectFailures >= 1, "a failed reconnect attempt while the broker is down");
+            await Wait.UntilAsync(() => client.Counters.ConnectFailures >= 1, Inbox.Patience, "a failed reconnect attempt while the broker is down");
             broker.StartAgain();
             await client.WaitConnectedAsync(new CancellationTokenSource(Inbox.Patience).Token);
 
@@ -91,7 +91,7 @@ public sealed class ReconnectAndWillTests
         }
 
         Assert.Equal(["edgestore/polite/marker", "edgestore/polite/barrier"], topics);
-        await Eventually.HoldsAsync(() => broker.ReadLog().Contains("Client polite disconnected.", StringComparison.Ordinal), "broker logged a normal disconnect");
+        await Wait.UntilAsync(() => broker.ReadLog().Contains("Client polite disconnected.", StringComparison.Ordinal), Inbox.Patience, "broker logged a normal disconnect");
     }
 
     [Fact]
@@ -99,13 +99,13 @@ public sealed class ReconnectAndWillTests
     {
         var port = FreePort.Next();
         using var broker = MosquittoBroker.Start(listenerConfig: $"listener {port} 127.0.0.1\nallow_anonymous false", port: port);
-        var logger = new ListLogger();
+        var logger = new RecordingLogger<MqttClient>();
         var options = TestClients.Options(broker, "anonymous");
         var client = new MqttClient(options, logger);
         await using (client)
         {
             await client.StartAsync(CancellationToken.None);
-            await Eventually.HoldsAsync(() => client.Counters.ConnectFailures >= 2, "two failed attempts");
+            await Wait.UntilAsync(() => client.Counters.ConnectFailures >= 2, Inbox.Patience, "two failed attempts");
             Assert.False(client.IsConnected);
         }
 

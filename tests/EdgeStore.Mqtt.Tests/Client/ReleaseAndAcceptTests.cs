@@ -28,7 +28,7 @@ public sealed class ReleaseAndAcceptTests
     {
         var generation = client.CurrentGeneration;
         client.DropConnection();
-        await Eventually.HoldsAsync(() => client.IsConnected && client.CurrentGeneration > generation, "reconnect after dropped connection");
+        await Wait.UntilAsync(() => client.IsConnected && client.CurrentGeneration > generation, Inbox.Patience, "reconnect after dropped connection");
     }
 
     [Theory]
@@ -91,7 +91,7 @@ public sealed class ReleaseAndAcceptTests
             Assert.Equal(staleBefore + 1, subscriber.Counters.AcksDroppedStale);
 
             subscriber.Acknowledge(resent);
-            await Eventually.HoldsAsync(() => subscriber.Counters.ReleasesAcknowledged == 1, "PUBCOMP written");
+            await Wait.UntilAsync(() => subscriber.Counters.ReleasesAcknowledged == 1, Inbox.Patience, "PUBCOMP written");
             await TestClients.BarrierAsync(subscriber);
             Assert.Equal(0, subscriber.InboundInflight);
 
@@ -118,7 +118,7 @@ public sealed class ReleaseAndAcceptTests
         await publisher.PublishAsync("sensors/a", "one"u8.ToArray(), MqttQualityOfService.ExactlyOnce, false, CancellationToken.None);
         var message = await inbox.NextAsync();
         subscriber.Acknowledge(message.AckToken);
-        await Eventually.HoldsAsync(() => subscriber.InboundInflight == 0, "PUBREL answered with PUBCOMP");
+        await Wait.UntilAsync(() => subscriber.InboundInflight == 0, Inbox.Patience, "PUBREL answered with PUBCOMP");
         await ReconnectAsync(subscriber);
         await publisher.PublishAsync("sensors/a", "two"u8.ToArray(), MqttQualityOfService.ExactlyOnce, false, CancellationToken.None);
         var second = await inbox.NextAsync();
@@ -184,7 +184,7 @@ public sealed class ReleaseAndAcceptTests
     {
         using var broker = MosquittoBroker.Start();
         var options = PersistentSubscriber(broker, "accept-fails", MqttProtocolVersion.V500);
-        var logger = new ListLogger();
+        var logger = new RecordingLogger<MqttClient>();
         var calls = 0;
         var sessionFlags = new ConcurrentQueue<bool>();
         var subscriber = new MqttClient(options, logger)
@@ -205,9 +205,9 @@ public sealed class ReleaseAndAcceptTests
 
             Assert.Equal(2, calls);
             Assert.Equal(1, subscriber.Counters.ConnectFailures);
-            var error = Assert.Single(logger.Lines, l => l.Level == Microsoft.Extensions.Logging.LogLevel.Error);
-            Assert.Contains("ConnectionAccepted handler failed", error.Text, StringComparison.Ordinal);
-            Assert.Contains(logger.Lines, l => l.Text.Contains("ledger not open yet", StringComparison.Ordinal));
+            var error = Assert.Single(logger.Entries, l => l.Level == Microsoft.Extensions.Logging.LogLevel.Error);
+            Assert.Contains("ConnectionAccepted handler failed", error.Message, StringComparison.Ordinal);
+            Assert.Contains(logger.Entries, l => l.Message.Contains("ledger not open yet", StringComparison.Ordinal));
 
             // The first connection did reach the broker (the session exists now), and was closed, not kept.
             Assert.Equal([false, true], sessionFlags);

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using EdgeStore.Mqtt.Codec;
 using EdgeStore.Mqtt.Packets;
+using EdgeStore.Testing;
 
 namespace EdgeStore.Mqtt.Tests.Client;
 
@@ -52,7 +53,7 @@ public sealed class ResponseTimeoutTests
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
-        var logger = new ListLogger();
+        var logger = new RecordingLogger<MqttClient>();
         var options = new MqttClientOptions
         {
             Port = ((IPEndPoint)listener.LocalEndpoint).Port,
@@ -106,8 +107,8 @@ public sealed class ResponseTimeoutTests
             }
 
             Assert.Equal(3, attempts);
-            Assert.Single(logger.Lines, l => l.Text.Contains("lost: no SUBACK within 0.5 s", StringComparison.Ordinal));
-            Assert.Single(logger.Lines, l => l.Text.Contains("lost: no UNSUBACK within 0.5 s", StringComparison.Ordinal));
+            Assert.Single(logger.Entries, l => l.Message.Contains("lost: no SUBACK within 0.5 s", StringComparison.Ordinal));
+            Assert.Single(logger.Entries, l => l.Message.Contains("lost: no UNSUBACK within 0.5 s", StringComparison.Ordinal));
         }
     }
 
@@ -116,7 +117,7 @@ public sealed class ResponseTimeoutTests
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
-        var logger = new ListLogger();
+        var logger = new RecordingLogger<MqttClient>();
         var options = new MqttClientOptions
         {
             Port = ((IPEndPoint)listener.LocalEndpoint).Port,
@@ -149,8 +150,8 @@ public sealed class ResponseTimeoutTests
             }
 
             Assert.Equal(2, attempts);
-            Assert.Single(logger.Lines, l => l.Text.Contains("lost: no PINGRESP within 0.5 s", StringComparison.Ordinal));
-            Assert.DoesNotContain(logger.Lines, l => l.Text.Contains("dead peer", StringComparison.Ordinal));
+            Assert.Single(logger.Entries, l => l.Message.Contains("lost: no PINGRESP within 0.5 s", StringComparison.Ordinal));
+            Assert.DoesNotContain(logger.Entries, l => l.Message.Contains("dead peer", StringComparison.Ordinal));
         }
     }
 

@@ -26,7 +26,7 @@ public sealed class SessionAndAckTests
     {
         var generation = client.CurrentGeneration;
         client.DropConnection();
-        await Eventually.HoldsAsync(() => client.IsConnected && client.CurrentGeneration > generation, "reconnect after dropped connection");
+        await Wait.UntilAsync(() => client.IsConnected && client.CurrentGeneration > generation, Inbox.Patience, "reconnect after dropped connection");
     }
 
     [Theory]
@@ -50,7 +50,7 @@ public sealed class SessionAndAckTests
         // One batch for the even numbers, later a second batch for 1 and 3; 5, 7, 9 never.
         subscriber.Acknowledge(received.Where(m => Number(m) % 2 == 0).Select(m => m.AckToken).ToList());
         subscriber.Acknowledge(received.Where(m => Number(m) is 1 or 3).Select(m => m.AckToken).ToList());
-        await Eventually.HoldsAsync(() => subscriber.Counters.AcksSent == 7, "7 acks written");
+        await Wait.UntilAsync(() => subscriber.Counters.AcksSent == 7, Inbox.Patience, "7 acks written");
         await TestClients.BarrierAsync(subscriber);
         Assert.Equal(3, subscriber.InboundInflight);
 
@@ -60,7 +60,7 @@ public sealed class SessionAndAckTests
         Assert.Equal([5, 7, 9], redelivered.Select(Number).Order());
         Assert.All(redelivered, m => Assert.True(m.Duplicate));
         subscriber.Acknowledge(redelivered.Select(m => m.AckToken).ToList());
-        await Eventually.HoldsAsync(() => subscriber.Counters.AcksSent == 10, "redelivered messages acknowledged");
+        await Wait.UntilAsync(() => subscriber.Counters.AcksSent == 10, Inbox.Patience, "redelivered messages acknowledged");
 
         // Acknowledged on the new connection: another drop brings nothing back; a fresh message proves the flow.
         await TestClients.BarrierAsync(subscriber);
@@ -93,7 +93,7 @@ public sealed class SessionAndAckTests
 
         // Now acknowledge everything; QoS 2 completes with PUBREL/PUBCOMP, and nothing remains in flight.
         subscriber.Acknowledge(redelivered.Select(m => m.AckToken).ToList());
-        await Eventually.HoldsAsync(() => subscriber.InboundInflight == 0, "all 120 acknowledged and QoS 2 completed");
+        await Wait.UntilAsync(() => subscriber.InboundInflight == 0, Inbox.Patience, "all 120 acknowledged and QoS 2 completed");
         await TestClients.BarrierAsync(subscriber);
         await ReconnectAsync(subscriber);
         await PublishNumberedAsync(publisher, 1, MqttQualityOfService.AtLeastOnce, start: 500);
@@ -140,7 +140,7 @@ public sealed class SessionAndAckTests
 
         subscriber.Acknowledge(message.AckToken);
         subscriber.Acknowledge(message.AckToken);
-        await Eventually.HoldsAsync(() => subscriber.Counters.AcksSent + subscriber.Counters.AcksDroppedStale == 2, "both acks processed");
+        await Wait.UntilAsync(() => subscriber.Counters.AcksSent + subscriber.Counters.AcksDroppedStale == 2, Inbox.Patience, "both acks processed");
 
         Assert.Equal(1, subscriber.Counters.AcksSent);
         Assert.Equal(1, subscriber.Counters.AcksDroppedStale);
@@ -163,7 +163,7 @@ public sealed class SessionAndAckTests
             Assert.Equal(50, subscriber.Counters.AcksSent);
         }
 
-        await Eventually.HoldsAsync(() => broker.ReadLog().Contains("Client stop-flush disconnected.", StringComparison.Ordinal), "broker logged a normal disconnect");
+        await Wait.UntilAsync(() => broker.ReadLog().Contains("Client stop-flush disconnected.", StringComparison.Ordinal), Inbox.Patience, "broker logged a normal disconnect");
 
         // Same session again: nothing was left unacknowledged, so nothing is redelivered before a fresh message.
         var second = new Inbox();

@@ -29,7 +29,7 @@ public sealed class SubscriptionTests
         // whatever the broker sent for that SUBSCRIBE, so it bounds what the resubscription brought.
         var generation = subscriber.CurrentGeneration;
         subscriber.DropConnection();
-        await Eventually.HoldsAsync(() => subscriber.IsConnected && subscriber.CurrentGeneration > generation, "reconnect");
+        await Wait.UntilAsync(() => subscriber.IsConnected && subscriber.CurrentGeneration > generation, Inbox.Patience, "reconnect");
         await publisher.PublishAsync("sensors/marker", "marker"u8.ToArray(), MqttQualityOfService.AtLeastOnce, false, CancellationToken.None);
         var afterReconnect = new List<MqttApplicationMessage>();
         while (afterReconnect.Count == 0 || afterReconnect[^1].Topic != "sensors/marker")
@@ -78,7 +78,7 @@ public sealed class SubscriptionTests
             var configPath = Path.Combine(directory, "dynamic-security.json");
             await File.WriteAllTextAsync(configPath, DynamicSecurity);
             using var broker = MosquittoBroker.Start($"plugin {MosquittoBroker.FindDynamicSecurityPlugin()}\nplugin_opt_config_file {configPath}");
-            var logger = new ListLogger();
+            var logger = new RecordingLogger<MqttClient>();
             var inbox = new Inbox();
             var options = TestClients.Options(broker, $"refused-{version}", version);
             options.Subscriptions =
@@ -90,14 +90,14 @@ public sealed class SubscriptionTests
             await using (subscriber)
             {
                 await subscriber.StartAsync(CancellationToken.None);
-                await Eventually.HoldsAsync(() => subscriber.Counters.SubscriptionsRefused >= 2, "two refusals of sensors/#");
+                await Wait.UntilAsync(() => subscriber.Counters.SubscriptionsRefused >= 2, Inbox.Patience, "two refusals of sensors/#");
                 await using var publisher = await TestClients.PublisherAsync(broker);
 
                 Assert.False(subscriber.IsConnected);
                 Assert.Equal(["sensors/#"], subscriber.RefusedSubscriptions);
-                Assert.Contains(logger.Lines, l => l.Level == Microsoft.Extensions.Logging.LogLevel.Warning
-                    && l.Text.Contains($"refused subscription to 'sensors/#': reason code {expectedReason}", StringComparison.Ordinal));
-                Assert.DoesNotContain(logger.Lines, l => l.Text.Contains("'other/#'", StringComparison.Ordinal));
+                Assert.Contains(logger.Entries, l => l.Level == Microsoft.Extensions.Logging.LogLevel.Warning
+                    && l.Message.Contains($"refused subscription to 'sensors/#': reason code {expectedReason}", StringComparison.Ordinal));
+                Assert.DoesNotContain(logger.Entries, l => l.Message.Contains("'other/#'", StringComparison.Ordinal));
 
                 // The granted filter delivers while the other one is refused.
                 await publisher.PublishAsync("other/x", "granted"u8.ToArray(), MqttQualityOfService.AtLeastOnce, false, CancellationToken.None);

@@ -17,7 +17,7 @@ internal static class TestClients
         ConnectTimeout = TimeSpan.FromSeconds(15),
     };
 
-    public static async Task<MqttClient> StartAsync(MqttClientOptions options, Inbox? inbox = null, ListLogger? logger = null)
+    public static async Task<MqttClient> StartAsync(MqttClientOptions options, Inbox? inbox = null, RecordingLogger<MqttClient>? logger = null)
     {
         var client = new MqttClient(options, logger);
         if (inbox is not null)

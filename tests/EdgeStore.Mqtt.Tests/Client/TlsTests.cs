@@ -63,7 +63,7 @@ public sealed class TlsTests : IDisposable
         await using (refused)
         {
             await refused.StartAsync(CancellationToken.None);
-            await Eventually.HoldsAsync(() => refused.Counters.ConnectFailures >= 1, "connection without client certificate refused");
+            await Wait.UntilAsync(() => refused.Counters.ConnectFailures >= 1, Inbox.Patience, "connection without client certificate refused");
             Assert.False(refused.IsConnected);
         }
     }
@@ -74,14 +74,14 @@ public sealed class TlsTests : IDisposable
         var certificates = TestCertificates.Create(Path.Combine(_directory, "pki"));
         var stranger = TestCertificates.Create(Path.Combine(_directory, "other"), "Some Other CA");
         using var broker = StartTlsBroker(certificates, requireClientCertificate: false);
-        var logger = new ListLogger();
+        var logger = new RecordingLogger<MqttClient>();
         var options = TestClients.Options(broker, "tls-wrong-ca");
         options.Tls = new MqttTlsOptions { CaFile = stranger.CaCertificateFile };
         var client = new MqttClient(options, logger);
         await using (client)
         {
             await client.StartAsync(CancellationToken.None);
-            await Eventually.HoldsAsync(() => client.Counters.ConnectFailures >= 1, "untrusted certificate refused");
+            await Wait.UntilAsync(() => client.Counters.ConnectFailures >= 1, Inbox.Patience, "untrusted certificate refused");
             Assert.False(client.IsConnected);
         }
 
@@ -93,14 +93,14 @@ public sealed class TlsTests : IDisposable
     {
         var certificates = TestCertificates.Create(Path.Combine(_directory, "pki"));
         using var broker = StartTlsBroker(certificates, requireClientCertificate: false);
-        var logger = new ListLogger();
+        var logger = new RecordingLogger<MqttClient>();
         var options = TestClients.Options(broker, "tls-wrong-name");
         options.Tls = new MqttTlsOptions { CaFile = certificates.CaCertificateFile, ServerName = "broker.example.org" };
         var client = new MqttClient(options, logger);
         await using (client)
         {
             await client.StartAsync(CancellationToken.None);
-            await Eventually.HoldsAsync(() => client.Counters.ConnectFailures >= 1, "name mismatch refused");
+            await Wait.UntilAsync(() => client.Counters.ConnectFailures >= 1, Inbox.Patience, "name mismatch refused");
             Assert.False(client.IsConnected);
         }
 

@@ -1,6 +1,7 @@
 using System.Threading.Channels;
 using EdgeStore.Storage.Tests.Support;
 using Microsoft.Data.Sqlite;
+using EdgeStore.Testing;
 
 namespace EdgeStore.Storage.Tests.Connections;
 
@@ -77,7 +78,7 @@ public sealed class MemoryLimitsTests : IAsyncLifetime
 
         database.Connections.SetMemoryLimits(1 * Mib, 2 * Mib, shrinkMemory: true);
         channel.Writer.TryWrite(TestStorage.Record("sensors/next", "after the change", seq: 1));
-        await TestStorage.WaitUntilAsync(() => Volatile.Read(ref committed) == 1, "the next batch committed");
+        await Wait.UntilAsync(() => Volatile.Read(ref committed) == 1, TestStorage.Patience, "the next batch committed");
 
         Assert.Equal([new ConnectionMapping(SqliteConnectionRole.Writer, 1 * Mib)], database.Connections.LiveConnectionMappings());
         PragmaProfile? profile = null;
@@ -109,9 +110,7 @@ public sealed class MemoryLimitsTests : IAsyncLifetime
 
         database.Connections.MmapSizeBytes = 2 * Mib;
 
-        await TestStorage.WaitUntilAsync(
-            () => database.Connections.LiveConnectionMappings().SequenceEqual([new ConnectionMapping(SqliteConnectionRole.Writer, 2 * Mib)]),
-            "the idle writer applied mmap 2 MiB");
+        await Wait.UntilAsync(() => database.Connections.LiveConnectionMappings().SequenceEqual([new ConnectionMapping(SqliteConnectionRole.Writer, 2 * Mib)]), TestStorage.Patience, "the idle writer applied mmap 2 MiB");
         Assert.Equal(2 * Mib, database.Connections.MmapSizeBytes);
         await stop.CancelAsync();
         await run.WaitAsync(TimeSpan.FromSeconds(30));
@@ -142,7 +141,7 @@ public sealed class MemoryLimitsTests : IAsyncLifetime
         Assert.Empty(ProcMaps.MappingSizes(_storage.DatabasePath));
 
         await pause.DisposeAsync();
-        await TestStorage.WaitUntilAsync(() => database.Connections.LiveConnectionMappings().SequenceEqual(writerAt64), "the writer restored mmap 64 MiB");
+        await Wait.UntilAsync(() => database.Connections.LiveConnectionMappings().SequenceEqual(writerAt64), TestStorage.Patience, "the writer restored mmap 64 MiB");
         await stop.CancelAsync();
         await run.WaitAsync(TimeSpan.FromSeconds(30));
     }

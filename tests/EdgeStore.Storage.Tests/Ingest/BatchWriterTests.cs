@@ -2,6 +2,7 @@ using System.Text;
 using System.Threading.Channels;
 using EdgeStore.Storage.Tests.Support;
 using Microsoft.Data.Sqlite;
+using EdgeStore.Testing;
 
 namespace EdgeStore.Storage.Tests.Ingest;
 
@@ -35,7 +36,7 @@ public sealed class BatchWriterTests : IAsyncLifetime
     [Fact]
     public async Task A_batch_closes_MaxBatchLatency_after_its_first_record()
     {
-        var time = new FakeTimeProvider();
+        var time = new TrackingTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
         var database = await _storage.OpenAsync(o =>
         {
             o.MaxBatchRows = 1000;
@@ -57,17 +58,19 @@ public sealed class BatchWriterTests : IAsyncLifetime
         var start = time.GetUtcNow();
 
         channel.Writer.TryWrite(TestStorage.Record("sensors/a", "1", seq: 1, deviceTs: 1, ackTag: 11));
-        await TestStorage.WaitUntilAsync(() => time.PendingDueTimes().Contains(start + TimeSpan.FromMilliseconds(50)), "the writer armed the batch deadline");
+        await Wait.UntilAsync(() => time.ArmedDueTimes().Contains(start + TimeSpan.FromMilliseconds(50)), TestStorage.Patience, "the writer armed the batch deadline");
         time.Advance(TimeSpan.FromMilliseconds(30));
         channel.Writer.TryWrite(TestStorage.Record("sensors/a", "2", seq: 2, deviceTs: 2, ackTag: 12));
-        await TestStorage.WaitUntilAsync(() => channel.Reader.Count == 0, "the writer took the second record");
+        await Wait.UntilAsync(() => channel.Reader.Count == 0, TestStorage.Patience, "the writer took the second record");
+        // One tick before the deadline: the deadline's timer is still armed, unfired (FakeTimeProvider runs a due timer
+        // on the advancing thread, within Advance), and nothing is committed. No real sleep: the writer runs on this clock.
         time.Advance(TimeSpan.FromMilliseconds(19));
-        await Task.Delay(300);
+        Assert.Contains(start + TimeSpan.FromMilliseconds(50), time.ArmedDueTimes());
         Assert.Empty(Snapshot(batches));
         Assert.Equal(0, _storage.Scalar("SELECT count(*) FROM messages"));
 
         time.Advance(TimeSpan.FromMilliseconds(1));
-        await TestStorage.WaitUntilAsync(() => Snapshot(batches).Count == 1, "the batch committed at its deadline");
+        await Wait.UntilAsync(() => Snapshot(batches).Count == 1, TestStorage.Patience, "the batch committed at its deadline");
 
         var batch = Assert.Single(Snapshot(batches));
         Assert.Equal([11L, 12L], batch.AckTags);
@@ -445,7 +448,7 @@ public sealed class BatchWriterTests : IAsyncLifetime
             return ValueTask.CompletedTask;
         }, stop.Token);
         channel.Writer.TryWrite(TestStorage.Record("sensors/a", "1", seq: 1, ackTag: 1));
-        await TestStorage.WaitUntilAsync(() => channel.Reader.Count == 0, "the writer took the first record");
+        await Wait.UntilAsync(() => channel.Reader.Count == 0, TestStorage.Patience, "the writer took the first record");
         for (var i = 2; i <= 5; i++)
         {
             channel.Writer.TryWrite(TestStorage.Record("sensors/a", $"{i}", seq: i, ackTag: i));
@@ -470,7 +473,7 @@ public sealed class BatchWriterTests : IAsyncLifetime
         using var stop = new CancellationTokenSource();
         var run = writer.RunAsync(channel.Reader, (_, _) => ValueTask.CompletedTask, stop.Token);
 
-        await TestStorage.WaitUntilAsync(() => Volatile.Read(ref beats) >= 4, "the idle writer beat four times");
+        await Wait.UntilAsync(() => Volatile.Read(ref beats) >= 4, TestStorage.Patience, "the idle writer beat four times");
         await stop.CancelAsync();
         await run.WaitAsync(Generous);
     }
@@ -490,11 +493,11 @@ public sealed class BatchWriterTests : IAsyncLifetime
             Volatile.Write(ref beatsAtCommit, Volatile.Read(ref beats));
             return ValueTask.CompletedTask;
         }, stop.Token);
-        await TestStorage.WaitUntilAsync(() => Volatile.Read(ref beats) >= 1, "the writer started");
+        await Wait.UntilAsync(() => Volatile.Read(ref beats) >= 1, TestStorage.Patience, "the writer started");
         var beatsBefore = Volatile.Read(ref beats);
 
         channel.Writer.TryWrite(TestStorage.Record("sensors/a", "1", seq: 1));
-        await TestStorage.WaitUntilAsync(() => Volatile.Read(ref beatsAtCommit) >= 0, "the batch committed at its deadline");
+        await Wait.UntilAsync(() => Volatile.Read(ref beatsAtCommit) >= 0, TestStorage.Patience, "the batch committed at its deadline");
 
         Assert.True(beatsAtCommit - beatsBefore >= 3, $"{beatsAtCommit - beatsBefore} beats while collecting for 3 s");
         await stop.CancelAsync();
@@ -521,7 +524,7 @@ public sealed class BatchWriterTests : IAsyncLifetime
 
         // A batch is being collected: the pause resolves only after it committed and was reported.
         channel.Writer.TryWrite(TestStorage.Record("sensors/a", "1", seq: 1, ackTag: 1));
-        await TestStorage.WaitUntilAsync(() => channel.Reader.Count == 0, "the writer took the first record");
+        await Wait.UntilAsync(() => channel.Reader.Count == 0, TestStorage.Patience, "the writer took the first record");
         var pause = await writer.PauseAsync(CancellationToken.None).WaitAsync(Generous);
         Assert.True(writer.IsPaused);
         lock (reported)
@@ -546,7 +549,7 @@ public sealed class BatchWriterTests : IAsyncLifetime
         Assert.Equal(1, autocommit); // no transaction open while paused
 
         await pause.DisposeAsync();
-        await TestStorage.WaitUntilAsync(() => { lock (reported) { return reported.Count == 6; } }, "the queued records were committed after resuming");
+        await Wait.UntilAsync(() => { lock (reported) { return reported.Count == 6; } }, TestStorage.Patience, "the queued records were committed after resuming");
         Assert.False(writer.IsPaused);
         Assert.Equal(6, _storage.Scalar("SELECT count(*) FROM messages"));
         await stop.CancelAsync();

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
+using EdgeStore.Testing;
 
 namespace EdgeStore.Storage.Tests.Support;
 
@@ -19,6 +20,9 @@ public sealed class TestStorage : IAsyncDisposable
     public string Directory { get; }
 
     public string DatabasePath { get; }
+
+    /// <summary>How long a test waits for something that should happen at once (a bound, never a speed assertion).</summary>
+    public static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
 
     public RecordingLoggerFactory Logs { get; } = new();
 
@@ -69,20 +73,6 @@ public sealed class TestStorage : IAsyncDisposable
             return ValueTask.CompletedTask;
         }, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(60));
         return batches;
-    }
-
-    public static async Task WaitUntilAsync(Func<bool> condition, string what, TimeSpan? timeout = null)
-    {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"Timed out waiting until {what}.");
-            }
-
-            await Task.Delay(10);
-        }
     }
 
     public async ValueTask DisposeAsync()

@@ -6,6 +6,7 @@ using EdgeStore.Query;
 using EdgeStore.Storage;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
 
 namespace EdgeStore.Tests.Commands;
 
@@ -46,7 +47,6 @@ public sealed class QueryCommandTests : IAsyncLifetime
 
     public Task DisposeAsync()
     {
-        SqliteConnection.ClearAllPools();
         Directory.Delete(_directory, recursive: true);
         return Task.CompletedTask;
     }
@@ -106,7 +106,7 @@ public sealed class QueryCommandTests : IAsyncLifetime
         var error = new StringWriter();
 
         var exitCode = await QueryCommand.RunAsync(
-            new QueryArguments(null, missing, "#", null, null, null, false, QueryOutputFormat.Table), new StringWriter(), error, new FixedTime(Now), CancellationToken.None);
+            new QueryArguments(null, missing, "#", null, null, null, false, QueryOutputFormat.Table), new StringWriter(), error, new FakeTimeProvider(Now), CancellationToken.None);
 
         Assert.Equal(1, exitCode);
         Assert.Equal($"edgestore: no database at {missing}", error.ToString().Trim());
@@ -119,15 +119,10 @@ public sealed class QueryCommandTests : IAsyncLifetime
         var output = new StringWriter();
         var error = new StringWriter();
         var exitCode = await QueryCommand.RunAsync(
-            new QueryArguments(null, DatabasePath, topic, since, until, limit, descending, format), output, error, new FixedTime(Now), CancellationToken.None);
+            new QueryArguments(null, DatabasePath, topic, since, until, limit, descending, format), output, error, new FakeTimeProvider(Now), CancellationToken.None);
         return (exitCode, output.ToString(), error.ToString());
     }
 
     private static IngestRecord Record(string topic, string payload, long receivedAtUnixMs, long? seq) =>
         new(topic, Encoding.UTF8.GetBytes(payload), 1, false, receivedAtUnixMs, null, seq, null, 0);
-
-    private sealed class FixedTime(DateTimeOffset now) : TimeProvider
-    {
-        public override DateTimeOffset GetUtcNow() => now;
-    }
 }

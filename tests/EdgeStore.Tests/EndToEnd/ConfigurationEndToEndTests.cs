@@ -1,4 +1,5 @@
 using Xunit.Abstractions;
+using EdgeStore.Testing;
 
 namespace EdgeStore.Tests.EndToEnd;
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Xunit.Abstractions;
+using EdgeStore.Testing;
 
 namespace EdgeStore.Tests.EndToEnd;
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Microsoft.Data.Sqlite;
+using EdgeStore.Testing;
 
 namespace EdgeStore.Tests.EndToEnd;
 
@@ -45,42 +46,55 @@ public sealed class StoredTelemetry(string databasePath)
             r => (byte[])r.GetValue(0),
             ("$topic", topic));
 
-    /// <summary>Polls until <paramref name="count"/> returns at least <paramref name="expected"/>; returns the last value read.</summary>
+    /// <summary>
+    /// Waits (bounded) until <paramref name="count"/> returns at least <paramref name="expected"/>; returns the last
+    /// value read, also when the bound passed first: callers assert on it.
+    /// </summary>
     public static async Task<long> WaitForAsync(Func<long> count, long expected, TimeSpan timeout)
     {
-        var clock = Stopwatch.StartNew();
-        long last;
-        while ((last = count()) < expected && clock.Elapsed < timeout)
+        try
         {
-            await Task.Delay(200);
+            return await Wait.ForAsync(count, value => value >= expected, timeout, $"at least {expected} rows");
         }
-
-        return last;
+        catch (TimeoutException)
+        {
+            return count();
+        }
     }
 
     public Task<long> WaitForMessagesAsync(long expected, TimeSpan timeout) => WaitForAsync(MessageCount, expected, timeout);
 
     /// <summary>
     /// Waits until the message count has not changed for <paramref name="quietFor"/> (the daemon has drained
-    /// what it will store), bounded by <paramref name="timeout"/>; returns the count.
+    /// what it will store), bounded by <paramref name="timeout"/>; returns the count, also when the bound passed
+    /// first: callers assert on it.
     /// </summary>
     public async Task<long> WaitForQuietAsync(TimeSpan quietFor, TimeSpan timeout)
     {
-        var clock = Stopwatch.StartNew();
         var last = MessageCount();
-        var changedAt = clock.Elapsed;
-        while (clock.Elapsed < timeout && clock.Elapsed - changedAt < quietFor)
+        var unchanged = Stopwatch.StartNew();
+        try
         {
-            await Task.Delay(200);
-            var now = MessageCount();
-            if (now != last)
-            {
-                last = now;
-                changedAt = clock.Elapsed;
-            }
-        }
+            return await Wait.ForAsync(
+                () =>
+                {
+                    var now = MessageCount();
+                    if (now != last)
+                    {
+                        last = now;
+                        unchanged.Restart();
+                    }
 
-        return last;
+                    return now;
+                },
+                _ => unchanged.Elapsed >= quietFor,
+                timeout,
+                $"the message count unchanged for {quietFor.TotalSeconds:0.#} s");
+        }
+        catch (TimeoutException)
+        {
+            return last;
+        }
     }
 
     private long Scalar(string sql)

@@ -3,11 +3,14 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using EdgeStore.Storage.Maintenance;
 using EdgeStore.Testing;
+using EdgeStore.Tests.EndToEnd;
 using Xunit.Abstractions;
 
 namespace EdgeStore.Tests.Maintenance;
 
 /// <summary>The real daemon against a real mosquitto: safe mode after kill -9, backup while ingesting, windows under QoS 1 load.</summary>
+[Collection(EndToEndCollection.Name)]
+[Trait("Category", "EndToEnd")]
 public sealed partial class DaemonMaintenanceTests(ITestOutputHelper output) : IDisposable
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
@@ -22,9 +25,9 @@ public sealed partial class DaemonMaintenanceTests(ITestOutputHelper output) : I
 
     private string DatabasePath => Path.Combine(_directory, "edgestore.db");
 
-    private Dictionary<string, string> Environment(params (string Name, string Value)[] extra)
+    private Dictionary<string, string?> Environment(params (string Name, string Value)[] extra)
     {
-        var environment = new Dictionary<string, string>
+        var environment = new Dictionary<string, string?>
         {
             ["EDGESTORE__STORAGE__PATH"] = DatabasePath,
             ["EDGESTORE__MQTT__PORT"] = _broker.Port.ToString(CultureInfo.InvariantCulture),
@@ -44,7 +47,7 @@ public sealed partial class DaemonMaintenanceTests(ITestOutputHelper output) : I
 
     private async Task<int> SimulateAsync(params string[] arguments)
     {
-        var (exit, text) = await DaemonProcess.RunAsync(Environment(), TimeSpan.FromMinutes(3), ["simulate", "--port", _broker.Port.ToString(CultureInfo.InvariantCulture), .. arguments]);
+        var (exit, text) = await RunAsync(Environment(), TimeSpan.FromMinutes(3), ["simulate", "--port", _broker.Port.ToString(CultureInfo.InvariantCulture), .. arguments]);
         Assert.True(exit == 0, text);
         var match = PublishedLine().Match(text);
         Assert.True(match.Success, text);
@@ -61,14 +64,20 @@ public sealed partial class DaemonMaintenanceTests(ITestOutputHelper output) : I
 
     private async Task WaitForRowsAsync(long expected)
     {
-        var deadline = DateTime.UtcNow + Patience;
-        while (CountRows() < expected && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(100);
-        }
-
+        await Wait.ForAsync(CountRows, rows => rows >= expected, Patience, $"{expected} rows stored");
         Assert.Equal(expected, CountRows());
     }
+
+    /// <summary>Runs an `edgestore` command to completion; its exit code and output.</summary>
+    private async Task<(int ExitCode, string Output)> RunAsync(IReadOnlyDictionary<string, string?> environment, TimeSpan timeout, params string[] arguments)
+    {
+        await using var command = await EdgeStoreProcess.RunAsync(arguments, timeout, environment, _directory, output);
+        command.WriteOutputOnDispose = false;
+        return (command.ExitCode!.Value, command.Output);
+    }
+
+    private EdgeStoreProcess StartDaemon(IReadOnlyDictionary<string, string?> environment) =>
+        EdgeStoreProcess.Start(["run"], environment, _directory, output);
 
     [Fact]
     public async Task Repeated_kill_9_starts_the_daemon_in_storage_safe_mode_with_no_mapping_until_cleared()
@@ -77,8 +86,8 @@ public sealed partial class DaemonMaintenanceTests(ITestOutputHelper output) : I
         var stored = 0;
         for (var run = 0; run < 2; run++)
         {
-            using var dying = DaemonProcess.Start(environment, "run");
-            await dying.WaitForLineAsync("Subscribed to", Patience);
+            await using var dying = StartDaemon(environment);
+            await dying.WaitForOutputAsync("Subscribed to", Patience);
             Assert.DoesNotContain("Storage-safe mode", dying.Output, StringComparison.Ordinal);
             stored += await SimulateAsync("--count", "300", "--qos", "1", "--devices", "5", "--rate", "0");
             await WaitForRowsAsync(stored);
@@ -86,28 +95,28 @@ public sealed partial class DaemonMaintenanceTests(ITestOutputHelper output) : I
             Assert.Equal(137, await dying.WaitForExitAsync(Patience));
         }
 
-        using (var safe = DaemonProcess.Start(environment, "run"))
+        await using (var safe = StartDaemon(environment))
         {
-            await safe.WaitForLineAsync("Subscribed to", Patience);
+            await safe.WaitForOutputAsync("Subscribed to", Patience);
             Assert.Contains("Storage-safe mode", safe.Output, StringComparison.Ordinal);
             Assert.Contains("mmap limit 0 MiB", safe.Output, StringComparison.Ordinal);
             stored += await SimulateAsync("--count", "500", "--qos", "1", "--devices", "5", "--rate", "0");
             await WaitForRowsAsync(stored);
-            var maps = await File.ReadAllTextAsync($"/proc/{safe.Pid}/maps");
+            var maps = await File.ReadAllTextAsync($"/proc/{safe.ProcessId}/maps");
             Assert.DoesNotContain(DatabasePath + "\n", maps, StringComparison.Ordinal);
             safe.Signal(UnixSignal.SigTerm);
             Assert.Equal(0, await safe.WaitForExitAsync(Patience));
         }
 
-        var (showExit, shown) = await DaemonProcess.RunAsync(environment, Patience, "safe-mode", "show");
+        var (showExit, shown) = await RunAsync(environment, Patience, "safe-mode", "show");
         Assert.Equal(0, showExit);
         Assert.Contains("storage-safe mode on since", shown, StringComparison.Ordinal);
-        var (clearExit, cleared) = await DaemonProcess.RunAsync(environment, Patience, "safe-mode", "clear");
+        var (clearExit, cleared) = await RunAsync(environment, Patience, "safe-mode", "clear");
         Assert.True(clearExit == 0, cleared);
 
-        using (var normal = DaemonProcess.Start(environment, "run"))
+        await using (var normal = StartDaemon(environment))
         {
-            await normal.WaitForLineAsync("Subscribed to", Patience);
+            await normal.WaitForOutputAsync("Subscribed to", Patience);
             Assert.DoesNotContain("Storage-safe mode", normal.Output, StringComparison.Ordinal);
             Assert.Contains("mmap limit 64 MiB", normal.Output, StringComparison.Ordinal);
             normal.Signal(UnixSignal.SigTerm);
@@ -122,15 +131,15 @@ public sealed partial class DaemonMaintenanceTests(ITestOutputHelper output) : I
     public async Task Backup_command_while_the_daemon_ingests_holds_every_row_committed_before_it()
     {
         var environment = Environment();
-        using var daemon = DaemonProcess.Start(environment, "run");
-        await daemon.WaitForLineAsync("Subscribed to", Patience);
+        await using var daemon = StartDaemon(environment);
+        await daemon.WaitForOutputAsync("Subscribed to", Patience);
         var first = await SimulateAsync("--count", "2000", "--qos", "1", "--devices", "10", "--rate", "0");
         await WaitForRowsAsync(first);
 
         var ingest = SimulateAsync("--duration", "8s", "--qos", "1", "--devices", "10", "--rate", "400");
-        await Task.Delay(1000);
+        await Wait.UntilAsync(() => CountRows() > first, Patience, "the second stream is being stored");
         var target = Path.Combine(_directory, "backup.db");
-        var (exit, text) = await DaemonProcess.RunAsync(environment, Patience, "backup", target);
+        var (exit, text) = await RunAsync(environment, Patience, "backup", target);
         Assert.True(exit == 0, text);
         var second = await ingest;
 
@@ -143,7 +152,7 @@ public sealed partial class DaemonMaintenanceTests(ITestOutputHelper output) : I
             Assert.InRange(inBackup, first, first + second);
         }
 
-        var (again, refused) = await DaemonProcess.RunAsync(environment, Patience, "backup", target);
+        var (again, refused) = await RunAsync(environment, Patience, "backup", target);
         Assert.Equal(2, again);
         Assert.Contains("--force", refused, StringComparison.Ordinal);
 
@@ -167,8 +176,8 @@ public sealed partial class DaemonMaintenanceTests(ITestOutputHelper output) : I
         }
 
         var environment = Environment([.. extra]);
-        using var daemon = DaemonProcess.Start(environment, "run");
-        await daemon.WaitForLineAsync("Subscribed to", Patience);
+        await using var daemon = StartDaemon(environment);
+        await daemon.WaitForOutputAsync("Subscribed to", Patience);
 
         using var stop = new CancellationTokenSource();
         var readerExits = new ConcurrentQueue<int>();

@@ -3,6 +3,7 @@ using EdgeStore.Maintenance;
 using EdgeStore.Memory;
 using EdgeStore.Storage.Maintenance;
 using Microsoft.Extensions.Logging.Abstractions;
+using EdgeStore.Testing;
 
 namespace EdgeStore.Tests.Maintenance;
 
@@ -74,10 +75,7 @@ public sealed class GovernorDuringWindowTests : IDisposable
             }
         });
 
-        while (Volatile.Read(ref pushes) == 0 && !pusher.IsCompleted)
-        {
-            await Task.Delay(10);
-        }
+        await Wait.UntilAsync(() => Volatile.Read(ref pushes) > 0 || pusher.IsCompleted, TimeSpan.FromSeconds(60), "the first limit push");
 
         // Up to five windows, until pushes have landed inside one (each window is short on a fast machine).
         var results = new List<MaintenanceResult>();

@@ -2,6 +2,8 @@ using System.Collections.Concurrent;
 using EdgeStore.Maintenance;
 using EdgeStore.Storage.Maintenance;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+using EdgeStore.Testing;
 
 namespace EdgeStore.Tests.Maintenance;
 
@@ -51,14 +53,7 @@ public sealed class MaintenanceProtocolTests : IDisposable
                 }
             }
         })).ToArray();
-        var sawMapping = false;
-        for (var i = 0; i < 200 && !sawMapping; i++)
-        {
-            sawMapping = ProcessMappings.CountMappingsOf(path) > 0;
-            await Task.Delay(25);
-        }
-
-        Assert.True(sawMapping, "readers with mmap on should map the database file before maintenance");
+        await Wait.UntilAsync(() => ProcessMappings.CountMappingsOf(path) > 0, TimeSpan.FromSeconds(5), "readers with mmap on map the database file before maintenance");
 
         // During the shrinking steps a sampler looks at every connection and at /proc/self/maps, continuously.
         var inShrinkingStep = 0;
@@ -158,7 +153,7 @@ public sealed class MaintenanceProtocolTests : IDisposable
         await store.WaitAcknowledgedAsync(TimeSpan.FromMinutes(2));
 
         // The window's clock: each deleted chunk takes "ten minutes", and the window has twenty-five left.
-        var clock = new ManualClock(now);
+        var clock = new FakeTimeProvider(now);
         var database = new ChunkTimedDatabase(store.MaintenanceView(), clock, TimeSpan.FromMinutes(10));
         var coordinator = new MaintenanceCoordinator(database, new ConfiguredMmapLimitSource(MmapBytes), TimeProvider.System, NullLogger<MaintenanceCoordinator>.Instance);
         var options = new MaintenanceOptions { MessagesRetentionDays = 30, RetentionChunkRows = 1000 };
@@ -181,7 +176,7 @@ public sealed class MaintenanceProtocolTests : IDisposable
     }
 
     /// <summary>Real database; every write on the writer connection "takes" a fixed time on the window's clock.</summary>
-    private sealed class ChunkTimedDatabase(IMaintenanceDatabase inner, ManualClock clock, TimeSpan perCall) : IMaintenanceDatabase
+    private sealed class ChunkTimedDatabase(IMaintenanceDatabase inner, FakeTimeProvider clock, TimeSpan perCall) : IMaintenanceDatabase
     {
         public string DatabasePath => inner.DatabasePath;
 

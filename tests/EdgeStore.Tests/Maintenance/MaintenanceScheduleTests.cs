@@ -1,5 +1,6 @@
 using EdgeStore.Maintenance;
 using Microsoft.Extensions.Configuration;
+using EdgeStore.Testing;
 
 namespace EdgeStore.Tests.Maintenance;
 
@@ -132,7 +133,7 @@ public sealed class MaintenanceScheduleTests
     [Fact]
     public void Deadline_holds_against_wall_clock_jumps_both_ways()
     {
-        var clock = new ManualClock(Utc(2026, 11, 22, 2, 0));
+        var clock = new TrackingTimeProvider(Utc(2026, 11, 22, 2, 0));
         var deadline = new MaintenanceDeadline(clock, Utc(2026, 11, 22, 3, 0));
         Assert.Equal(TimeSpan.FromHours(1), deadline.Remaining);
 
@@ -144,7 +145,7 @@ public sealed class MaintenanceScheduleTests
         Assert.True(deadline.HasPassed);
 
         // A forward jump past the end stops the work at once.
-        var clock2 = new ManualClock(Utc(2026, 11, 22, 2, 0));
+        var clock2 = new TrackingTimeProvider(Utc(2026, 11, 22, 2, 0));
         var deadline2 = new MaintenanceDeadline(clock2, Utc(2026, 11, 22, 3, 0));
         clock2.JumpWallClock(TimeSpan.FromHours(5));
         Assert.True(deadline2.HasPassed);

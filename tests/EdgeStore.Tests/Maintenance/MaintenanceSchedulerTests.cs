@@ -3,6 +3,7 @@ using EdgeStore.Maintenance;
 using EdgeStore.RemoteTuning;
 using EdgeStore.Storage.Maintenance;
 using Microsoft.Extensions.Logging.Abstractions;
+using EdgeStore.Testing;
 
 namespace EdgeStore.Tests.Maintenance;
 
@@ -37,13 +38,7 @@ public sealed class MaintenanceSchedulerTests : IDisposable
         await scheduler.StartAsync(CancellationToken.None);
         attachment.Attach(store.MaintenanceView());
 
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (scheduler.LastResult is null && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(100);
-        }
-
-        var result = scheduler.LastResult;
+        var result = await Wait.ForAsync(() => scheduler.LastResult, r => r is not null, TimeSpan.FromSeconds(60), "the window's pass");
         Assert.NotNull(result);
         Assert.Equal("window", result.Trigger);
         Assert.True(result.Completed, result.Summary);
@@ -134,13 +129,7 @@ public sealed class MaintenanceSchedulerTests : IDisposable
         Assert.Equal(new TimeOnly(start.Hour, start.Minute), Assert.Single(scheduler.Schedule.Windows).Start);
 
         // The loop looks at the schedule at least once a minute: the open window runs with the new retention.
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(120);
-        while (scheduler.LastResult is null && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(200);
-        }
-
-        var result = scheduler.LastResult;
+        var result = await Wait.ForAsync(() => scheduler.LastResult, r => r is not null, TimeSpan.FromSeconds(120), "the tuned window's pass");
         Assert.NotNull(result);
         Assert.Equal("window", result.Trigger);
         Assert.Equal(1200, result.MessagesDeleted);

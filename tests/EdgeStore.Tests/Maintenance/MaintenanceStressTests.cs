@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using EdgeStore.Maintenance;
+using EdgeStore.Testing;
+using EdgeStore.Tests.EndToEnd;
 using Xunit.Abstractions;
 
 namespace EdgeStore.Tests.Maintenance;
@@ -9,7 +11,9 @@ namespace EdgeStore.Tests.Maintenance;
 /// Bounded in time (about 40 s): ingestion through the real batch writer, readers querying with mmap
 /// on, a second process (the sqlite3 shell) reading, and maintenance windows forced every few seconds
 /// with large deletes, VACUUM and TRUNCATE checkpoints. A SIGBUS would kill this test process.
+/// It starts processes (sqlite3, `edgestore query`): one at a time with the other process tests.
 /// </summary>
+[Collection(EndToEndCollection.Name)]
 public sealed class MaintenanceStressTests(ITestOutputHelper output) : IDisposable
 {
     private static readonly TimeSpan StressDuration = TimeSpan.FromSeconds(40);
@@ -119,44 +123,26 @@ public sealed class MaintenanceStressTests(ITestOutputHelper output) : IDisposab
         Assert.True(lost.Count == 0, $"{lost.Count} acknowledged rows missing, first {string.Join(",", lost.Take(5))}");
     }
 
-    internal static Task<int> RunEdgestoreQueryAsync(string path)
+    /// <summary>`edgestore query` in its own process; its exit code, or -1 when it did not finish within a minute.</summary>
+    internal static Task<int> RunEdgestoreQueryAsync(string path) =>
+        ExitCodeAsync(EdgeStoreProcess.Start(["query", "--db", path, "--topic", "sensors/#", "--desc", "--limit", "2000", "--format", "jsonl"]));
+
+    /// <summary>The sqlite3 shell in its own process; its exit code, or -1 when it did not finish within a minute.</summary>
+    internal static Task<int> RunSqliteShellAsync(string path, string sql) =>
+        ExitCodeAsync(EdgeStoreProcess.StartProgram("sqlite3", [path, sql]));
+
+    private static async Task<int> ExitCodeAsync(EdgeStoreProcess process)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
-        foreach (var argument in new[] { Path.Combine(AppContext.BaseDirectory, "edgestore.dll"), "query", "--db", path, "--topic", "sensors/#", "--desc", "--limit", "2000", "--format", "jsonl" })
+        await using (process)
         {
-            start.ArgumentList.Add(argument);
+            try
+            {
+                return await process.WaitForExitAsync(TimeSpan.FromSeconds(60));
+            }
+            catch (TimeoutException)
+            {
+                return -1; // killed on dispose
+            }
         }
-
-        return RunAsync(start);
-    }
-
-    internal static Task<int> RunSqliteShellAsync(string path, string sql)
-    {
-        var start = new ProcessStartInfo("sqlite3") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
-        start.ArgumentList.Add(path);
-        start.ArgumentList.Add(sql);
-        return RunAsync(start);
-    }
-
-    private static async Task<int> RunAsync(ProcessStartInfo start)
-    {
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("sqlite3 did not start");
-        process.StandardInput.Close();
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill();
-            await process.WaitForExitAsync(CancellationToken.None);
-            return -1;
-        }
-
-        await Task.WhenAll(stdout, stderr);
-        return process.ExitCode;
     }
 }

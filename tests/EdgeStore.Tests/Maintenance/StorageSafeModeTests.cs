@@ -1,6 +1,7 @@
 using System.Text.Json;
 using EdgeStore.Maintenance;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
 
 namespace EdgeStore.Tests.Maintenance;
 
@@ -17,13 +18,13 @@ public sealed class StorageSafeModeTests : IDisposable
         SafeModeCalmPeriod = TimeSpan.FromHours(24),
     };
 
-    private StorageSafeMode Start(ManualClock clock) =>
+    private StorageSafeMode Start(FakeTimeProvider clock) =>
         StorageSafeMode.Start(_stateDirectory, Options, clock, NullLogger.Instance);
 
     [Fact]
     public void Clean_exits_never_count()
     {
-        var clock = new ManualClock(DateTimeOffset.Parse("2026-11-22T00:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+        var clock = new FakeTimeProvider(DateTimeOffset.Parse("2026-11-22T00:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
         for (var i = 0; i < 5; i++)
         {
             var run = Start(clock);
@@ -41,7 +42,7 @@ public sealed class StorageSafeModeTests : IDisposable
     [Fact]
     public void Repeated_unclean_exits_within_the_period_start_safe_mode_until_the_calm_period_passes()
     {
-        var clock = new ManualClock(DateTimeOffset.Parse("2026-11-22T00:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+        var clock = new FakeTimeProvider(DateTimeOffset.Parse("2026-11-22T00:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
         var first = Start(clock); // marker written; this run "dies" without MarkCleanExit
         Assert.False(first.UncleanExitDetected);
 
@@ -82,7 +83,7 @@ public sealed class StorageSafeModeTests : IDisposable
     [Fact]
     public void Unclean_exits_spread_wider_than_the_period_do_not_start_safe_mode()
     {
-        var clock = new ManualClock(DateTimeOffset.Parse("2026-11-22T00:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+        var clock = new FakeTimeProvider(DateTimeOffset.Parse("2026-11-22T00:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
         Start(clock);
         for (var i = 0; i < 4; i++)
         {
@@ -94,7 +95,7 @@ public sealed class StorageSafeModeTests : IDisposable
     [Fact]
     public void Operator_clear_ends_safe_mode_at_the_next_start()
     {
-        var clock = new ManualClock(DateTimeOffset.Parse("2026-11-22T00:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+        var clock = new FakeTimeProvider(DateTimeOffset.Parse("2026-11-22T00:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
         StorageSafeMode run = Start(clock);
         for (var i = 0; i < 3; i++)
         {
@@ -113,7 +114,7 @@ public sealed class StorageSafeModeTests : IDisposable
     public void A_corrupt_log_is_replaced_not_fatal()
     {
         File.WriteAllText(UncleanExitLog.PathIn(_stateDirectory), "{ not json");
-        var clock = new ManualClock(DateTimeOffset.Parse("2026-11-22T00:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+        var clock = new FakeTimeProvider(DateTimeOffset.Parse("2026-11-22T00:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
         var run = Start(clock);
         Assert.False(run.IsActive);
         using var json = JsonDocument.Parse(File.ReadAllText(UncleanExitLog.PathIn(_stateDirectory)));

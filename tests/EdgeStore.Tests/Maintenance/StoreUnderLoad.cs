@@ -5,6 +5,7 @@ using EdgeStore.Storage;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using EdgeStore.Testing;
 
 namespace EdgeStore.Tests.Maintenance;
 
@@ -75,19 +76,8 @@ internal sealed class StoreUnderLoad : IAsyncDisposable
     }
 
     /// <summary>Waits until every queued tag up to <see cref="LastTag"/> is acknowledged.</summary>
-    public async Task WaitAcknowledgedAsync(TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (Acknowledged.Count < LastTag)
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"only {Acknowledged.Count} of {LastTag} records acknowledged within {timeout}");
-            }
-
-            await Task.Delay(20);
-        }
-    }
+    public Task WaitAcknowledgedAsync(TimeSpan timeout) =>
+        Wait.ForAsync(() => Acknowledged.Count, acknowledged => acknowledged >= LastTag, timeout, $"all {LastTag} records acknowledged");
 
     /// <summary>Device sequences present in the file, read like another process would (read-only, mmap 0).</summary>
     public static HashSet<long> StoredTags(string path)
@@ -150,7 +140,6 @@ internal sealed class StoreUnderLoad : IAsyncDisposable
         await Writer.DisposeAsync();
         await Database.DisposeAsync();
         _stop.Dispose();
-        SqliteConnection.ClearAllPools();
     }
 
     private async ValueTask OnCommittedAsync(CommittedBatch batch, CancellationToken ct)

@@ -1,7 +1,8 @@
-using System.Diagnostics;
 using System.Threading.Channels;
 using EdgeStore.Memory;
 using EdgeStore.Storage;
+using EdgeStore.Testing;
+using EdgeStore.Tests.EndToEnd;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -12,7 +13,13 @@ namespace EdgeStore.Tests.Memory;
 /// (writer, idle pooled readers, an in-use reader once closed) at most at the new limit, and the mapping
 /// must grow back after the calm period. Pressure is synthetic here (a fixture tree); the real thing is
 /// in <see cref="RealPressureTests"/>.
+/// It counts mappings of the process it shares with every other test class of this assembly, and its idle pooled
+/// readers live in Microsoft.Data.Sqlite's process-wide pool: a test running beside it that called
+/// <c>SqliteConnection.ClearAllPools()</c> closed them (and their mappings) between the scans and the count
+/// ("expected writer + 3 readers mapped, saw 2 mappings"). So it runs alone, in the non-parallel collection, and
+/// no test clears every pool any more.
 /// </summary>
+[Collection(EndToEndCollection.Name)]
 public sealed class MappingShrinkTests : IAsyncLifetime
 {
     private const long MiB = 1024 * 1024;
@@ -51,8 +58,7 @@ public sealed class MappingShrinkTests : IAsyncLifetime
         _input.Writer.TryComplete();
         await _writerRun.WaitAsync(TimeSpan.FromSeconds(60));
         await _writer.DisposeAsync();
-        await _database.DisposeAsync();
-        SqliteConnection.ClearAllPools();
+        await _database.DisposeAsync(); // clears this database's reader pool, and only it
         _stop.Dispose();
         Directory.Delete(_directory, recursive: true);
     }
@@ -138,34 +144,10 @@ public sealed class MappingShrinkTests : IAsyncLifetime
         Assert.Equal(64 * MiB, rig.Status.MmapLimitBytes);
     }
 
-    private async Task<FileMappings> WaitForMappingsAsync(Func<FileMappings, bool> condition, string what)
-    {
-        var stopwatch = Stopwatch.StartNew();
-        var last = FileMappings.None;
-        while (stopwatch.Elapsed < TimeSpan.FromSeconds(60))
-        {
-            last = FileMappings.Of(LiveFiles, DatabasePath);
-            if (condition(last))
-            {
-                return last;
-            }
+    private Task<FileMappings> WaitForMappingsAsync(Func<FileMappings, bool> condition, string what) =>
+        Wait.ForAsync(() => FileMappings.Of(LiveFiles, DatabasePath), condition, TimeSpan.FromSeconds(60), $"{what} (/proc/self/maps for {DatabasePath})");
 
-            await Task.Delay(50);
-        }
-
-        Assert.Fail($"{what}: /proc/self/maps still shows {last} for {DatabasePath}");
-        return last;
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition, string what)
-    {
-        var stopwatch = Stopwatch.StartNew();
-        while (!condition())
-        {
-            Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(60), what);
-            await Task.Delay(50);
-        }
-    }
+    private static Task WaitUntilAsync(Func<bool> condition, string what) => Wait.UntilAsync(condition, TimeSpan.FromSeconds(60), what);
 
     private static void Scan(SqliteConnection connection)
     {

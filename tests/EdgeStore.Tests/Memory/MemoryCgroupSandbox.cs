@@ -7,7 +7,7 @@ namespace EdgeStore.Tests.Memory;
 /// A memory-limited child cgroup of this process's own cgroup, for tests that need real pressure. On a hybrid
 /// host (this project's machines) the limit is v1 <c>memory.limit_in_bytes</c> and a v2 child is created beside it
 /// for <c>memory.pressure</c>; on a unified host the v2 child gets <c>memory.max</c>. <see cref="TryCreate"/> says
-/// why when the machine cannot do it. Processes join through <see cref="JoinCommand"/> (a shell that writes its
+/// why when the machine cannot do it. Processes join through <see cref="Launcher"/> (a shell that writes its
 /// own PID into the cgroups, then execs). Removed on dispose once its processes are gone.
 /// </summary>
 internal sealed class MemoryCgroupSandbox : IDisposable
@@ -76,21 +76,27 @@ internal sealed class MemoryCgroupSandbox : IDisposable
         return new MemoryCgroupSandbox(v1, v2, limitBytes);
     }
 
-    /// <summary>A /bin/sh command line that moves the shell into the cgroup(s), then execs the command.</summary>
-    public string JoinCommand(string command)
+    /// <summary>
+    /// A launcher for <see cref="EdgeStore.Testing.EdgeStoreProcess"/>: a /bin/sh that writes its own PID into the
+    /// cgroup(s), then execs the command it is given (so the PID the test holds is the command's).
+    /// </summary>
+    public IReadOnlyList<string> Launcher
     {
-        var join = string.Empty;
-        if (V1Directory is not null)
+        get
         {
-            join += $"echo $$ > '{V1Directory}/cgroup.procs' && ";
-        }
+            var join = string.Empty;
+            if (V1Directory is not null)
+            {
+                join += $"echo $$ > '{V1Directory}/cgroup.procs' && ";
+            }
 
-        if (V2Directory is not null)
-        {
-            join += $"echo $$ > '{V2Directory}/cgroup.procs' && ";
-        }
+            if (V2Directory is not null)
+            {
+                join += $"echo $$ > '{V2Directory}/cgroup.procs' && ";
+            }
 
-        return join + "exec " + command;
+            return ["/bin/sh", "-c", join + "exec \"$@\"", "sh"];
+        }
     }
 
     /// <summary>OOM kills in the cgroup so far (v1 memory.oom_control, else v2 memory.events).</summary>

@@ -1,4 +1,5 @@
 using EdgeStore.Memory;
+using EdgeStore.Testing;
 
 namespace EdgeStore.Tests.Memory;
 

@@ -1,6 +1,8 @@
 using EdgeStore.Health;
 using EdgeStore.Memory;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+using EdgeStore.Testing;
 
 namespace EdgeStore.Tests.Memory;
 
@@ -11,7 +13,7 @@ internal sealed class MemoryRig : IDisposable
     {
         Tree = FixtureTree.CopyOf(fixture);
         Settings = settings;
-        Clock = new ManualTimeProvider();
+        Clock = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
         Files = new MemoryFiles(Tree.Root);
         Paths = CgroupLocator.Locate(Files);
         var cgroup = new CgroupMemory(Files, Paths);
@@ -28,7 +30,7 @@ internal sealed class MemoryRig : IDisposable
 
     public MemorySettings Settings { get; }
 
-    public ManualTimeProvider Clock { get; }
+    public FakeTimeProvider Clock { get; }
 
     public MemoryFiles Files { get; }
 

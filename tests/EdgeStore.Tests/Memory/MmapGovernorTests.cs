@@ -1,4 +1,5 @@
 using EdgeStore.Memory;
+using EdgeStore.Testing;
 
 namespace EdgeStore.Tests.Memory;
 
@@ -165,11 +166,7 @@ public sealed class MmapGovernorTests
         rig.CgroupPsi(some: 0, full: 9);
         rig.Tick(); // raises LevelChanged, which wakes the governor's loop
 
-        var stopwatch = System.Diagnostics.Stopwatch.StartNew();
-        while (rig.Status.MmapLimitBytes != 0 && stopwatch.Elapsed < TimeSpan.FromSeconds(30))
-        {
-            await Task.Delay(20);
-        }
+        await Wait.UntilAsync(() => rig.Status.MmapLimitBytes == 0, TimeSpan.FromSeconds(30), "the governor's loop lowered mmap to 0");
 
         await rig.Governor.StopAsync(CancellationToken.None);
         Assert.Equal(new MemoryLimits(0, 2 * MiB, true), target.Applied[^1]);

@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Text;
 using System.Text.Json.Nodes;
 using EdgeStore.Mqtt;
+using EdgeStore.Testing;
 
 namespace EdgeStore.Tests.RemoteTuning;
 
@@ -59,48 +59,27 @@ internal sealed class ControlTopicClient : IAsyncDisposable
     /// <summary>Waits for a JSON message on <paramref name="topic"/> that satisfies <paramref name="match"/>; fails with what arrived.</summary>
     public async Task<JsonObject> WaitForJsonAsync(string topic, Func<JsonObject, bool> match, TimeSpan timeout)
     {
-        var clock = Stopwatch.StartNew();
-        while (true)
+        JsonObject? Find() => _received.Where(m => m.Topic == topic).Select(m => TryParse(m.Payload)).FirstOrDefault(json => json is not null && match(json));
+        try
         {
-            foreach (var (t, payload, _) in _received)
-            {
-                if (t == topic && TryParse(payload) is { } json && match(json))
-                {
-                    return json;
-                }
-            }
-
-            if (clock.Elapsed > timeout)
-            {
-                throw new TimeoutException($"no matching message on {topic} within {timeout.TotalSeconds:0} s; received:\n" +
-                    string.Join('\n', Received.Where(m => m.Topic == topic).Select(m => m.Text.Length > 600 ? m.Text[..600] + "..." : m.Text)));
-            }
-
-            await Task.Delay(50);
+            return (await Wait.ForAsync(Find, found => found is not null, timeout, $"a matching message on {topic}"))!;
+        }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException($"{e.Message}; received:\n" +
+                string.Join('\n', Received.Where(m => m.Topic == topic).Select(m => m.Text.Length > 600 ? m.Text[..600] + "..." : m.Text)), e);
         }
     }
 
     /// <summary>Waits for a message with exactly <paramref name="text"/> on <paramref name="topic"/>; returns whether it was retained.</summary>
     public async Task<bool> WaitForTextAsync(string topic, string text, TimeSpan timeout)
     {
-        var clock = Stopwatch.StartNew();
-        while (true)
-        {
-            foreach (var message in Received)
-            {
-                if (message.Topic == topic && message.Text == text)
-                {
-                    return message.Retain;
-                }
-            }
-
-            if (clock.Elapsed > timeout)
-            {
-                throw new TimeoutException($"no '{text}' on {topic} within {timeout.TotalSeconds:0} s; received: {string.Join(", ", Received.Where(m => m.Topic == topic).Select(m => m.Text))}");
-            }
-
-            await Task.Delay(50);
-        }
+        var found = await Wait.ForAsync(
+            () => Received.Where(m => m.Topic == topic).Select(m => (m.Text, m.Retain)).ToList(),
+            messages => messages.Any(m => m.Text == text),
+            timeout,
+            $"'{text}' on {topic} (the messages on it so far)");
+        return found.First(m => m.Text == text).Retain;
     }
 
     /// <summary>Waits for the report answering desired <paramref name="version"/> with <paramref name="status"/>.</summary>

@@ -1,4 +1,5 @@
 using EdgeStore.RemoteTuning;
+using Microsoft.Extensions.Time.Testing;
 
 namespace EdgeStore.Tests.RemoteTuning;
 
@@ -7,7 +8,7 @@ public sealed class DocumentRateLimitTests
     [Fact]
     public void A_burst_passes_then_one_document_per_interval()
     {
-        var clock = new ManualClock();
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 11, 21, 12, 0, 0, TimeSpan.Zero));
         var limit = new DocumentRateLimit(burst: 5, TimeSpan.FromSeconds(2), clock);
 
         Assert.Equal(5, Enumerable.Range(0, 20).Count(_ => limit.TryTake()));

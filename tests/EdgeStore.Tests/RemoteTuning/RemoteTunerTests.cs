@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using EdgeStore.Configuration;
 using EdgeStore.RemoteTuning;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
 
 namespace EdgeStore.Tests.RemoteTuning;
 
@@ -10,7 +11,7 @@ public sealed class RemoteTunerTests : IDisposable
 {
     private const long CapBytes = 512L * 1024 * 1024;
     private readonly DirectoryInfo _directory = Directory.CreateTempSubdirectory("edgestore-tuner-");
-    private readonly ManualClock _clock = new();
+    private readonly FakeTimeProvider _clock = new(new DateTimeOffset(2026, 11, 21, 12, 0, 0, TimeSpan.Zero));
     private readonly RecordingTarget _writer = new("writer");
     private readonly RecordingTarget _logging = new("logging");
     private readonly RemoteTuningSettings _settings = new() { ProbationSeconds = 60, RollbackAfterSeconds = 10 };

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using EdgeStore.Tests.EndToEnd;
 using Xunit.Abstractions;
+using EdgeStore.Testing;
 
 namespace EdgeStore.Tests.RemoteTuning;
 
@@ -62,11 +63,13 @@ public sealed partial class RemoteTuningEndToEndTests(ITestOutputHelper output)
         Assert.InRange((long)metrics["mmapLimitBytes"]!, 0, mmapMiB * 1024 * 1024);
         Assert.Equal(20, (long)metrics["acknowledged"]!);
 
-        // A maintenance command is answered on its result topic with the request's id (the pass itself, or "unavailable"
-        // when the daemon runs without the maintenance capability).
+        // A maintenance command is answered on its result topic with the request's id and the pass it ran. `edgestore run`
+        // always registers the maintenance scheduler (RunCommand), so "unavailable" (no scheduler) cannot be an answer here,
+        // and a pass that fails is reported "completed" with its stoppedBecause: only "completed" is right.
         await operatorClient.PublishAsync($"edgestore/{node}/cmd/maintenance", """{"id": "req-1"}""");
         var result = await operatorClient.WaitForJsonAsync($"edgestore/{node}/cmd/maintenance/result", r => (string?)r["id"] == "req-1", TimeSpan.FromSeconds(120));
-        Assert.Contains((string?)result["status"], new[] { "completed", "unavailable" });
+        Assert.True((string?)result["status"] == "completed", result.ToJsonString());
+        Assert.Equal("on-demand", (string?)result["result"]!["trigger"]);
 
         // `edgestore config show` names the remote values as such.
         var show = await EdgeStoreProcess.RunAsync(["config", "show"], TimeSpan.FromSeconds(60), scenario.DaemonEnvironment(), scenario.Directory, output);
@@ -247,23 +250,11 @@ public sealed partial class RemoteTuningEndToEndTests(ITestOutputHelper output)
     }
 
     /// <summary>The sizes of the batches committed after <paramref name="afterLine"/>, once they add up to <paramref name="rows"/> (Debug log lines).</summary>
-    private static async Task<List<int>> WaitForCommittedRowsAsync(EdgeStoreProcess daemon, long afterLine, int rows)
-    {
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        while (true)
-        {
-            var batches = CommittedBatches(daemon, afterLine);
-            if (batches.Sum() >= rows || clock.Elapsed > ReportTimeout)
-            {
-                return batches;
-            }
-
-            await Task.Delay(100);
-        }
-    }
+    private static Task<List<int>> WaitForCommittedRowsAsync(EdgeStoreProcess daemon, long afterLine, int rows) =>
+        Wait.ForAsync(() => CommittedBatches(daemon, afterLine), batches => batches.Sum() >= rows, ReportTimeout, $"batches committing {rows} rows");
 
     private static List<int> CommittedBatches(EdgeStoreProcess daemon, long afterLine) =>
-        daemon.Output.Split('\n').Skip((int)Math.Max(0, afterLine - Math.Max(0, daemon.LineCount - daemon.Output.Split('\n').Length)))
+        daemon.LinesAfter(afterLine)
             .Select(line => CommittedPattern().Match(line))
             .Where(m => m.Success)
             .Select(m => int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture))

@@ -40,12 +40,7 @@ public sealed class TelemetrySimulatorTests : IDisposable
             CancellationToken.None);
 
         Assert.Equal(new SimulationResult(count, 0, 0, result.Elapsed), result);
-        var deadline = DateTime.UtcNow + Patience;
-        while (received.Count < count && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(50);
-        }
-
+        await Wait.UntilAsync(() => received.Count >= count, Patience, $"{count} messages received");
         Assert.Equal(count, received.Count);
         var byDevice = received.GroupBy(r => r.Topic).ToDictionary(g => g.Key, g => g.Select(r => r.Seq).Order().ToList());
         Assert.Equal(devices, byDevice.Count);

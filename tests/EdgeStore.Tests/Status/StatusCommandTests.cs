@@ -4,6 +4,7 @@ using EdgeStore.Status;
 using EdgeStore.Tests.Maintenance;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
 
 namespace EdgeStore.Tests.Status;
 
@@ -13,7 +14,7 @@ public sealed class StatusCommandTests : IDisposable
     private static readonly DateTimeOffset Now = new(2026, 11, 22, 1, 0, 0, TimeSpan.Zero);
 
     private readonly string _directory = Directory.CreateTempSubdirectory("edgestore-status-cmd-").FullName;
-    private readonly ManualClock _clock = new(Now);
+    private readonly FakeTimeProvider _clock = new(Now);
 
     private string DatabasePath => Path.Combine(_directory, "edgestore.db");
 

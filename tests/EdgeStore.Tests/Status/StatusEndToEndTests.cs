@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using EdgeStore.Tests.EndToEnd;
 using Xunit.Abstractions;
+using EdgeStore.Testing;
 
 namespace EdgeStore.Tests.Status;
 
@@ -28,21 +29,17 @@ public sealed class StatusEndToEndTests(ITestOutputHelper output)
         Assert.True(stored == messages, $"stored {stored} of {messages}.\n{daemon.Dump()}");
 
         // The file is rewritten every few seconds: poll (bounded) until it shows the stored rows.
-        JsonElement running = default;
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
-        while (true)
-        {
-            var (exitCode, json, error) = await StatusAsync(scenario, "json");
-            Assert.True(exitCode == 0, $"edgestore status exited {exitCode}: {error}\n{json}\n{daemon.Dump()}");
-            running = Parse(json);
-            if (running.GetProperty("rowsStored").GetInt64() >= messages)
+        var json = await Wait.ForAsync(
+            async () =>
             {
-                break;
-            }
-
-            Assert.True(DateTime.UtcNow < deadline, $"status never showed {messages} rows stored: {json}\n{daemon.Dump()}");
-            await Task.Delay(500);
-        }
+                var (exitCode, text, error) = await StatusAsync(scenario, "json");
+                Assert.True(exitCode == 0, $"edgestore status exited {exitCode}: {error}\n{text}\n{daemon.Dump()}");
+                return text;
+            },
+            text => Parse(text).GetProperty("rowsStored").GetInt64() >= messages,
+            TimeSpan.FromSeconds(90),
+            $"`edgestore status` showing {messages} rows stored");
+        var running = Parse(json);
 
         Assert.Equal(daemon.ProcessId, running.GetProperty("pid").GetInt32());
         Assert.Equal("running", running.GetProperty("phase").GetString());

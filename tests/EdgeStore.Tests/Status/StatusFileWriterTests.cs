@@ -6,6 +6,7 @@ using EdgeStore.Status;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using EdgeStore.Testing;
 
 namespace EdgeStore.Tests.Status;
 
@@ -134,20 +135,18 @@ public sealed class StatusFileWriterTests : IDisposable
 
     private async Task<JsonElement> WaitForAsync(Func<JsonElement, bool> condition)
     {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (true)
-        {
-            if (File.Exists(StatusPath))
-            {
-                var root = ReadStatus();
-                if (condition(root))
-                {
-                    return root;
-                }
-            }
+        // The writer replaces the file atomically: once it exists, every read sees a whole document.
+        var text = await Wait.ForAsync(
+            () => File.Exists(StatusPath) ? File.ReadAllText(StatusPath) : null,
+            text => text is not null && condition(Parse(text)),
+            TimeSpan.FromSeconds(30),
+            "status.json matching");
+        return Parse(text!);
+    }
 
-            Assert.True(DateTime.UtcNow < deadline, $"status.json never matched; last: {(File.Exists(StatusPath) ? File.ReadAllText(StatusPath) : "missing")}");
-            await Task.Delay(50);
-        }
+    private static JsonElement Parse(string text)
+    {
+        using var document = JsonDocument.Parse(text);
+        return document.RootElement.Clone();
     }
 }

@@ -5,7 +5,7 @@ namespace EdgeStore.Tests.Systemd;
 
 /// <summary>
 /// Stands in for the package's notifier in a host under test: records every state synchronously on the caller's
-/// thread, so what a timer sent has been recorded when the manual clock's Advance returns.
+/// thread, so what a timer sent has been recorded when the fake clock's Advance returns.
 /// </summary>
 internal sealed class RecordingSystemdNotifier : SystemdNotifications, ISystemdNotifier
 {

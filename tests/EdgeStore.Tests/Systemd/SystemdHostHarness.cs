@@ -3,20 +3,21 @@ using EdgeStore.Systemd;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Hosting.Systemd;
+using EdgeStore.Testing;
 
 namespace EdgeStore.Tests.Systemd;
 
 /// <summary>
 /// A real generic host wired with <see cref="SystemdHostBuilderExtensions.AddSystemdIntegration(HostApplicationBuilder, SystemdEnvironment)"/>,
 /// the package's <see cref="SystemdLifetime"/>, a recording notifier in place of the package's socket transport (the
-/// transport itself is exercised by <see cref="SystemdProcessTests"/> against a real socket), a manual clock, and a stand-in for the ingest service whose start (the database
+/// transport itself is exercised by <see cref="SystemdProcessTests"/> against a real socket), a fake clock, and a stand-in for the ingest service whose start (the database
 /// migration) and stop (the final commit) finish only when the test says so.
 /// </summary>
 internal sealed class SystemdHostHarness : IAsyncDisposable
 {
     public static readonly TimeSpan ReceiveTimeout = TimeSpan.FromSeconds(30);
 
-    private SystemdHostHarness(RecordingSystemdNotifier notifications, ManualTimeProvider time, IHost host, IngestStandIn ingest)
+    private SystemdHostHarness(RecordingSystemdNotifier notifications, TrackingTimeProvider time, IHost host, IngestStandIn ingest)
     {
         Notifications = notifications;
         Time = time;
@@ -27,7 +28,7 @@ internal sealed class SystemdHostHarness : IAsyncDisposable
     /// <summary>Every state sent, in order.</summary>
     public RecordingSystemdNotifier Notifications { get; }
 
-    public ManualTimeProvider Time { get; }
+    public TrackingTimeProvider Time { get; }
 
     public IHost Host { get; }
 
@@ -50,7 +51,7 @@ internal sealed class SystemdHostHarness : IAsyncDisposable
             variables[name] = value;
         }
 
-        var time = new ManualTimeProvider();
+        var time = new TrackingTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
         var ingest = new IngestStandIn();
         var builder = new HostApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Services.AddSingleton<TimeProvider>(time);

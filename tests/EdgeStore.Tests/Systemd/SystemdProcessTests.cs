@@ -5,11 +5,13 @@ using Microsoft.Data.Sqlite;
 namespace EdgeStore.Tests.Systemd;
 
 /// <summary>
-/// The built daemon (through the end-to-end tests' <see cref="EdgeStoreProcess"/>), started the way systemd starts it:
+/// The built daemon (through the one launcher, <see cref="EdgeStoreProcess"/>), started the way systemd starts it:
 /// NOTIFY_SOCKET and WATCHDOG_USEC in its environment, and nothing else that would reveal systemd. The datagrams
 /// arrive through the package's own transport (Microsoft.Extensions.Hosting.Systemd's SystemdNotifier), on a socket
-/// file or a name in the abstract namespace.
+/// file or a name in the abstract namespace. A process test: one at a time with the others.
 /// </summary>
+[Collection(EndToEndCollection.Name)]
+[Trait("Category", "EndToEnd")]
 public sealed class SystemdProcessTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(90);

@@ -1,16 +1,16 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
-using EdgeStore.Testing;
 using Xunit.Abstractions;
 
-namespace EdgeStore.Tests.EndToEnd;
+namespace EdgeStore.Testing;
 
 /// <summary>
-/// The built <c>edgestore</c> executable run as a real child process, the way systemd or an operator runs it.
-/// Captures stdout and stderr line by line (both are dumped to the test output on dispose, so a failing test
-/// shows what the daemon said), waits for log lines, sends signals by PID, and reports the exit code.
-/// Inherited <c>EDGESTORE__*</c> variables are removed so that only what a test passes configures the daemon.
+/// The one launcher of the built <c>edgestore</c> executable as a real child process, the way systemd or an operator
+/// runs it. Captures stdout and stderr line by line (both are dumped to the test output on dispose, so a failing test
+/// shows what the daemon said), waits for log lines, sends signals by its own PID only, reports the exit code, and
+/// always kills what it started on dispose. Inherited <c>EDGESTORE__*</c> variables are removed so that only what a
+/// test passes configures the daemon. A test that starts one belongs to the non-parallel end-to-end collection.
 /// </summary>
 public sealed class EdgeStoreProcess : IAsyncDisposable
 {
@@ -94,13 +94,17 @@ public sealed class EdgeStoreProcess : IAsyncDisposable
     /// <summary>
     /// Starts <c>edgestore</c> with <paramref name="arguments"/> (for example <c>["run"]</c>) and the given environment
     /// on top of this process's (minus inherited <c>EDGESTORE__*</c>). A null value removes a variable.
+    /// <paramref name="launcher"/>, when given, is a command line that execs its trailing arguments (the executable
+    /// and its arguments), for example a shell that first joins a cgroup: the PID stays the daemon's.
     /// </summary>
     public static EdgeStoreProcess Start(
         IReadOnlyList<string> arguments,
         IReadOnlyDictionary<string, string?>? environment = null,
         string? workingDirectory = null,
-        ITestOutputHelper? testOutput = null)
+        ITestOutputHelper? testOutput = null,
+        IReadOnlyList<string>? launcher = null)
     {
+        ArgumentNullException.ThrowIfNull(arguments);
         var executable = ExecutablePath;
         if (!File.Exists(executable))
         {
@@ -109,9 +113,35 @@ public sealed class EdgeStoreProcess : IAsyncDisposable
                 executable);
         }
 
-        var info = executable.EndsWith(".dll", StringComparison.Ordinal)
-            ? new ProcessStartInfo(DotnetHost(), [executable, .. arguments])
-            : new ProcessStartInfo(executable, arguments);
+        IReadOnlyList<string> command = executable.EndsWith(".dll", StringComparison.Ordinal)
+            ? [DotnetHost(), executable, .. arguments]
+            : [executable, .. arguments];
+        return StartCommand([.. launcher ?? [], .. command], environment, workingDirectory, testOutput, "edgestore " + string.Join(' ', arguments));
+    }
+
+    /// <summary>
+    /// Starts another program a test runs beside the daemon (a load generator), with the same capture, waits,
+    /// signals and kill-on-dispose as the daemon.
+    /// </summary>
+    public static EdgeStoreProcess StartProgram(
+        string program,
+        IReadOnlyList<string> arguments,
+        IReadOnlyDictionary<string, string?>? environment = null,
+        ITestOutputHelper? testOutput = null,
+        IReadOnlyList<string>? launcher = null)
+    {
+        ArgumentNullException.ThrowIfNull(arguments);
+        return StartCommand([.. launcher ?? [], program, .. arguments], environment, null, testOutput, program + " " + string.Join(' ', arguments));
+    }
+
+    private static EdgeStoreProcess StartCommand(
+        IReadOnlyList<string> command,
+        IReadOnlyDictionary<string, string?>? environment,
+        string? workingDirectory,
+        ITestOutputHelper? testOutput,
+        string description)
+    {
+        var info = new ProcessStartInfo(command[0], command.Skip(1));
         info.UseShellExecute = false;
         info.RedirectStandardOutput = true;
         info.RedirectStandardError = true;
@@ -137,7 +167,6 @@ public sealed class EdgeStoreProcess : IAsyncDisposable
             }
         }
 
-        var description = "edgestore " + string.Join(' ', arguments);
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
         var wrapper = new EdgeStoreProcess(process, testOutput, description);
         process.OutputDataReceived += (_, e) => wrapper.OnLine(e.Data, isError: false);
@@ -148,6 +177,7 @@ public sealed class EdgeStoreProcess : IAsyncDisposable
         }
 
         wrapper.ProcessId = process.Id;
+        process.StandardInput.Close(); // as under systemd (stdin is /dev/null): nothing is ever typed in
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return wrapper;
@@ -162,50 +192,69 @@ public sealed class EdgeStoreProcess : IAsyncDisposable
         ITestOutputHelper? testOutput = null)
     {
         var process = Start(arguments, environment, workingDirectory, testOutput);
-        await process.WaitForExitAsync(timeout);
-        return process;
+        try
+        {
+            await process.WaitForExitAsync(timeout);
+            return process;
+        }
+        catch
+        {
+            await process.DisposeAsync();
+            throw;
+        }
     }
 
     /// <summary>
     /// Waits until an output line after <paramref name="afterLine"/> contains <paramref name="text"/> and returns it.
     /// Fails at once, with the output, if the process exits first; fails with the output on timeout.
     /// </summary>
-    public async Task<string> WaitForOutputAsync(string text, TimeSpan timeout, long afterLine = 0)
+    public Task<string> WaitForOutputAsync(string text, TimeSpan timeout, long afterLine = 0) =>
+        WaitForLineAsync(line => line.Contains(text, StringComparison.Ordinal), timeout, $"a line with \"{text}\"", afterLine);
+
+    /// <summary>
+    /// Waits until an output line after <paramref name="afterLine"/> matches <paramref name="match"/> and returns it.
+    /// Fails at once, with the output, if the process exits first; fails with the output on timeout.
+    /// </summary>
+    public async Task<string> WaitForLineAsync(Func<string, bool> match, TimeSpan timeout, string what, long afterLine = 0)
     {
-        var clock = Stopwatch.StartNew();
-        while (true)
+        ArgumentNullException.ThrowIfNull(match);
+        try
         {
-            var found = FindLine(text, afterLine);
-            if (found is not null)
-            {
-                return found;
-            }
-
-            if (_process.HasExited)
-            {
-                await _process.WaitForExitAsync();
-                found = FindLine(text, afterLine);
-                if (found is not null)
+            return (await Wait.ForAsync<string?>(
+                async () =>
                 {
+                    var found = FindLine(match, afterLine);
+                    if (found is null && _process.HasExited)
+                    {
+                        await _process.WaitForExitAsync(); // the output is drained once this returns
+                        found = FindLine(match, afterLine) ?? throw new InvalidOperationException(
+                            $"{_description} (pid {ProcessId}) exited with code {_process.ExitCode} before printing {what}.\n{Dump()}");
+                    }
+
                     return found;
-                }
-
-                throw new InvalidOperationException(
-                    $"{_description} (pid {ProcessId}) exited with code {_process.ExitCode} before printing \"{text}\".\n{Dump()}");
-            }
-
-            if (clock.Elapsed > timeout)
-            {
-                throw new TimeoutException(
-                    $"{_description} (pid {ProcessId}) did not print \"{text}\" within {timeout.TotalSeconds:0} s.\n{Dump()}");
-            }
-
-            await Task.Delay(50);
+                },
+                found => found is not null,
+                timeout,
+                $"{_description} (pid {ProcessId}) printing {what}"))!;
+        }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException($"{e.Message}\n{Dump()}", e);
         }
     }
 
     /// <summary>True when some retained output line after <paramref name="afterLine"/> contains <paramref name="text"/>.</summary>
-    public bool HasOutput(string text, long afterLine = 0) => FindLine(text, afterLine) is not null;
+    public bool HasOutput(string text, long afterLine = 0) => FindLine(line => line.Contains(text, StringComparison.Ordinal), afterLine) is not null;
+
+    /// <summary>Retained lines after <paramref name="afterLine"/> (absolute, as <see cref="LineCount"/> counts).</summary>
+    public IReadOnlyList<string> LinesAfter(long afterLine)
+    {
+        lock (_gate)
+        {
+            var start = (int)Math.Clamp(afterLine - _firstRetainedLine, 0, _lines.Count);
+            return _lines.GetRange(start, _lines.Count - start);
+        }
+    }
 
     /// <summary>Waits for the process to exit (output drained) and returns its exit code; fails with the output on timeout.</summary>
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
@@ -223,12 +272,21 @@ public sealed class EdgeStoreProcess : IAsyncDisposable
         return _process.ExitCode;
     }
 
-    /// <summary>Sends a POSIX signal to this process (and only this one, by PID).</summary>
+    /// <summary>Sends a POSIX signal to this process (and only this one, by its own PID) unless it has exited.</summary>
     public void Signal(int signal)
     {
-        if (!_process.HasExited)
+        if (_process.HasExited)
+        {
+            return;
+        }
+
+        try
         {
             UnixSignal.Send(ProcessId, signal);
+        }
+        catch (System.ComponentModel.Win32Exception) when (_process.HasExited)
+        {
+            // It exited between the check and the signal.
         }
     }
 
@@ -312,14 +370,14 @@ public sealed class EdgeStoreProcess : IAsyncDisposable
         }
     }
 
-    private string? FindLine(string text, long afterLine)
+    private string? FindLine(Func<string, bool> match, long afterLine)
     {
         lock (_gate)
         {
             var start = (int)Math.Max(0, afterLine - _firstRetainedLine);
             for (var i = start; i < _lines.Count; i++)
             {
-                if (_lines[i].Contains(text, StringComparison.Ordinal))
+                if (match(_lines[i]))
                 {
                     return _lines[i];
                 }
