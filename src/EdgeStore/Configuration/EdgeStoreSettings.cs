@@ -1,4 +1,3 @@
-using EdgeStore.Maintenance;
 
 namespace EdgeStore.Configuration;
 
@@ -22,7 +21,7 @@ internal sealed class EdgeStoreSettings
     public LoggingSettings Logging { get; set; } = new();
 
     /// <summary>Memory pressure monitoring and mmap governance (docs/MEMORY.md).</summary>
-    public EdgeStore.Memory.MemorySettings Memory { get; set; } = new();
+    public MemorySettings Memory { get; set; } = new();
 
     public MaintenanceSettings Maintenance { get; set; } = new();
 

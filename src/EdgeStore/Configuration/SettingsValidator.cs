@@ -18,7 +18,7 @@ internal static class SettingsValidator
         ValidateNode(settings.Node, errors);
         foreach (var (field, reason) in EdgeStore.Memory.MemorySettingsValidator.Check(settings.Memory))
         {
-            errors.Add(new SettingsError($"{EdgeStore.Memory.MemorySettings.SectionName}:{field}", reason));
+            errors.Add(new SettingsError($"{MemorySettings.SectionName}:{field}", reason));
         }
 
         try

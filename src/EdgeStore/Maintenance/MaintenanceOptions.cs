@@ -1,4 +1,5 @@
 using System.Globalization;
+using EdgeStore.Configuration;
 using Microsoft.Extensions.Configuration;
 
 namespace EdgeStore.Maintenance;

@@ -1,3 +1,4 @@
+using EdgeStore.Configuration;
 using EdgeStore.Health;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,3 +1,4 @@
+using EdgeStore.Configuration;
 using Microsoft.Extensions.Options;
 
 namespace EdgeStore.Memory;

@@ -1,3 +1,4 @@
+using EdgeStore.Configuration;
 using EdgeStore.Maintenance;
 using Microsoft.Extensions.Configuration;
 

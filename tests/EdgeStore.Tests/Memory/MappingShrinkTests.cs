@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Threading.Channels;
+using EdgeStore.Configuration;
 using EdgeStore.Memory;
 using EdgeStore.Storage;
 using Microsoft.Data.Sqlite;
