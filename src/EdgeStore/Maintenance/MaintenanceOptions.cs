@@ -191,7 +191,7 @@ internal sealed record MaintenanceOptions
             }
 
             var durationText = child["Duration"] ?? "2h";
-            if (!SettingDuration.TryParse(durationText, out var duration) || duration <= TimeSpan.Zero || duration > MaintenanceWindow.MaxDuration)
+            if (!DurationText.TryParse(durationText, out var duration, allowClock: true) || duration <= TimeSpan.Zero || duration > MaintenanceWindow.MaxDuration)
             {
                 throw new MaintenanceSettingsException(field + ":Duration", $"\"{durationText}\" is not a duration between 1s and 24h (e.g. 2h, 90m)");
             }
@@ -234,7 +234,7 @@ internal sealed record MaintenanceOptions
             return fallback;
         }
 
-        if (!SettingDuration.TryParse(text, out var value) || value < min || value > max)
+        if (!DurationText.TryParse(text, out var value, allowClock: true) || value < min || value > max)
         {
             throw new MaintenanceSettingsException(key, $"\"{text}\" is not a duration between {min} and {max} (e.g. 30s, 2h)");
         }

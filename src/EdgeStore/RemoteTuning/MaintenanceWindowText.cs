@@ -137,7 +137,7 @@ internal static partial class MaintenanceWindowText
         }
 
         // The maintenance scheduler parses the same text at start: never accept what it would refuse.
-        return EdgeStore.Maintenance.SettingDuration.TryParse(text, out var parsed) && parsed == total
+        return EdgeStore.Configuration.DurationText.TryParse(text, out var parsed) && parsed == total
             ? null
             : $"duration is not understood by the maintenance scheduler (got '{text}')";
     }

@@ -11,7 +11,7 @@ public sealed class MaintenanceScheduleTests
     private static MaintenanceWindow Window(string start, string duration, string days)
     {
         Assert.True(MaintenanceDays.TryParse(days, out var parsedDays, out var error), error);
-        Assert.True(SettingDuration.TryParse(duration, out var parsedDuration));
+        Assert.True(DurationText.TryParse(duration, out var parsedDuration, allowClock: true));
         return new MaintenanceWindow(TimeOnly.Parse(start, System.Globalization.CultureInfo.InvariantCulture), parsedDuration, parsedDays);
     }
 
