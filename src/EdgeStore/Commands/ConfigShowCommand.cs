@@ -69,7 +69,7 @@ internal static class ConfigShowCommand
             tuningLine = $"remote tuning: {stateFile.Path} is unreadable ({e.Message}); the daemon will set it aside and use the local configuration";
         }
 
-        var capBytes = SettingsLoader.MmapCapMiB(MachineFacts.Current()) * 1024L * 1024;
+        var capBytes = loaded.Machine!.MmapCapBytes;
         var lines = EffectiveConfiguration.Describe(settings, fileKeys, environmentKeys, tuning, capBytes);
         if (format == "json")
         {

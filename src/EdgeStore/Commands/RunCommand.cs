@@ -42,7 +42,7 @@ internal static class RunCommand
             return ConfigurationErrors.Report(loaded.Errors, error);
         }
 
-        var builder = CreateHostBuilder(loaded.Settings!, loaded.Configuration);
+        var builder = CreateHostBuilder(loaded.Settings!, loaded.Configuration, loaded.Machine?.Memory);
         IHost host;
         try
         {
@@ -83,8 +83,10 @@ internal static class RunCommand
     /// The daemon's host: settings, health, ingestion. <paramref name="configuration"/> (the validated file + environment
     /// tree) becomes the builder's configuration, so a component that binds its own section from
     /// <c>builder.Configuration</c> sees exactly what <paramref name="settings"/> was bound from.
+    /// <paramref name="effectiveMemory"/> is the memory the settings loader capped mmap with; the memory capability
+    /// uses it too, so the daemon's cap is the one `edgestore config show` prints.
     /// </summary>
-    public static HostApplicationBuilder CreateHostBuilder(EdgeStoreSettings settings, IConfiguration? configuration = null)
+    public static HostApplicationBuilder CreateHostBuilder(EdgeStoreSettings settings, IConfiguration? configuration = null, EffectiveMemory? effectiveMemory = null)
     {
         var builder = new HostApplicationBuilder(new HostApplicationBuilderSettings
         {
@@ -107,6 +109,11 @@ internal static class RunCommand
         builder.Services.AddSingleton<IngestHeartbeat>();
         builder.Services.AddSingleton<IngestService>();
         builder.Services.AddHostedService(services => services.GetRequiredService<IngestService>());
+        if (effectiveMemory is not null)
+        {
+            builder.Services.AddSingleton(effectiveMemory);
+        }
+
         builder.Services.AddMemoryGovernance(settings.Memory);
 
         // Before maintenance: the persisted remote tuning (windows, retention, mmap) is written into the settings here,
