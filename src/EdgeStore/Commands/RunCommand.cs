@@ -117,14 +117,14 @@ internal static class RunCommand
         builder.Services.AddMemoryGovernance(settings.Memory);
 
         // Before maintenance: the persisted remote tuning (windows, retention, mmap) is written into the settings here,
-        // and MaintenanceOptions.From(settings) below must read the tuned values.
+        // and AddMaintenance(settings) below must read the tuned values.
         builder.Services.AddRemoteTuning(builder.Configuration);
 
         // The window hands back what the memory governor wants (0 in storage-safe mode).
         builder.Services.AddSingleton<IMmapLimitSource>(services => new GovernorMmapLimitSource(services.GetRequiredService<MmapGovernor>(), services.GetRequiredService<StorageSafeMode>()));
 
         // After ingestion, so maintenance stops first on shutdown; safe mode is decided when IngestService resolves it.
-        builder.Services.AddMaintenance(MaintenanceOptions.From(settings), settings.Storage.Path!, (settings.Storage.MmapSizeMiB ?? 0) * 1024L * 1024);
+        builder.Services.AddMaintenance(settings);
 
         builder.Services.AddStatusFile(settings.Storage.Path!);
         builder.AddSystemdIntegration();

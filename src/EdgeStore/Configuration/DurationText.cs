@@ -72,6 +72,18 @@ internal static class DurationText
         return true;
     }
 
+    /// <summary>A duration in the grammar's own words, largest whole unit first: `1h`, `10s`, `100ms`, `365d`.</summary>
+    public static string Format(TimeSpan duration)
+    {
+        var ms = (long)duration.TotalMilliseconds;
+        return ms == 0 ? "0s"
+            : ms % 86_400_000 == 0 ? $"{ms / 86_400_000}d"
+            : ms % 3_600_000 == 0 ? $"{ms / 3_600_000}h"
+            : ms % 60_000 == 0 ? $"{ms / 60_000}m"
+            : ms % 1000 == 0 ? $"{ms / 1000}s"
+            : $"{ms}ms";
+    }
+
     private static double? UnitMilliseconds(ReadOnlySpan<char> unit) =>
         unit.Equals("ms", StringComparison.OrdinalIgnoreCase) ? 1
         : unit.Equals("s", StringComparison.OrdinalIgnoreCase) ? 1000

@@ -100,11 +100,16 @@ internal sealed class SettingsLoader
         configuration.Bind(settings);
 
         var machine = _machine ?? MachineFacts.Read(Path.IsPathRooted(settings.Memory.FilesRoot) ? settings.Memory.FilesRoot : "/");
-        ApplyDefaults(settings, machine, notices);
+        ApplyDefaults(settings, machine);
         SettingsValidator.Validate(settings, errors);
-        return errors.Count > 0
-            ? new SettingsLoadResult(null, errors, notices, usedFile)
-            : new SettingsLoadResult(settings, errors, notices, usedFile) { Configuration = configuration, Machine = machine };
+        if (errors.Count > 0)
+        {
+            return new SettingsLoadResult(null, errors, notices, usedFile);
+        }
+
+        // After validation, so an out-of-range value is refused (as a desired document would be) rather than capped.
+        CapMmap(settings, machine, notices);
+        return new SettingsLoadResult(settings, errors, notices, usedFile) { Configuration = configuration, Machine = machine };
     }
 
     private static IConfiguration? ReadFile(string path, List<SettingsError> errors)
@@ -180,7 +185,7 @@ internal sealed class SettingsLoader
         return matching.Count > 0 ? string.Join(", ", matching) : EnvironmentPrefix + keyPath.Replace(ConfigurationPath.KeyDelimiter, "__", StringComparison.Ordinal);
     }
 
-    private void ApplyDefaults(EdgeStoreSettings settings, MachineFacts machine, List<string> notices)
+    private void ApplyDefaults(EdgeStoreSettings settings, MachineFacts machine)
     {
         settings.Node.Id = Blank(settings.Node.Id) ?? machine.HostName;
         settings.Mqtt.ClientId = Blank(settings.Mqtt.ClientId) ?? $"edgestore-{settings.Node.Id}";
@@ -196,7 +201,11 @@ internal sealed class SettingsLoader
         }
 
         settings.Storage.Path = Blank(settings.Storage.Path) ?? DefaultDatabasePath();
+    }
 
+    /// <summary>The default mmap size, min(256 MiB, cap), and any configured size lowered to the cap (with a notice).</summary>
+    private static void CapMmap(EdgeStoreSettings settings, MachineFacts machine, List<string> notices)
+    {
         // The daemon's memory capability clamps with the same cap (MmapCap, from the same effective memory).
         var capMiB = (int)(machine.MmapCapBytes / (1024 * 1024));
         if (settings.Storage.MmapSizeMiB is null)

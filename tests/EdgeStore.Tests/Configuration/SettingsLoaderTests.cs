@@ -145,7 +145,7 @@ public sealed class SettingsLoaderTests : IDisposable
                 "Mqtt:Subscriptions:0:Filter: is not a valid MQTT topic filter (got 'a/#/b')",
                 "Mqtt:Subscriptions:0:Qos: must be 0, 1 or 2 (got 3)",
                 "Storage:Durability: must be Normal or Full (got 'Fast')",
-                "Storage:CacheSizeMiB: must be 1..4096 (got 0)",
+                "Storage:CacheSizeMiB: must be 1..4096 MiB (got 0)",
                 "Ingest:QueueCapacity: must be 1..1000000 (got 0)",
                 "Decoder:JsonTopics:0: is not a valid MQTT topic filter (got 'x/+y')",
                 "Node:Id: must be 1..64 characters of letters, digits, '-', '_' or '.' (got 'has/slash')",
