@@ -27,9 +27,13 @@ internal static class ConfigShowCommand
         return new Command("config", "Inspect the configuration.") { show };
     }
 
-    public static int Show(string? configFile, string format, TextWriter output, TextWriter error)
+    public static int Show(string? configFile, string format, TextWriter output, TextWriter error) =>
+        Show(SettingsLoader.ForCurrentProcess(), configFile, format, output, error);
+
+    public static int Show(SettingsLoader loader, string? configFile, string format, TextWriter output, TextWriter error)
     {
-        var loaded = SettingsLoader.ForCurrentProcess().Load(configFile);
+        ArgumentNullException.ThrowIfNull(loader);
+        var loaded = loader.Load(configFile);
         if (!loaded.IsValid)
         {
             return ConfigurationErrors.Report(loaded.Errors, error);

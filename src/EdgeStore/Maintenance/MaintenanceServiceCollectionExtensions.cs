@@ -33,7 +33,7 @@ internal static class MaintenanceServiceCollectionExtensions
         services.AddSingleton<MaintenanceAlarms>();
         services.TryAddSingleton<IDiskSpaceProbe, StatvfsDiskSpaceProbe>();
         services.AddSingleton(sp => StorageSafeMode.Start(
-            DatabaseLocation.StateDirectoryOf(databasePath), options, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger<StorageSafeMode>()));
+            StorageSettings.StateDirectoryOf(databasePath), options, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger<StorageSafeMode>()));
         services.TryAddSingleton<IMmapLimitSource>(sp => new ConfiguredMmapLimitSource(mmapCapBytes, sp.GetRequiredService<StorageSafeMode>()));
         services.AddSingleton(sp => new MaintenanceAttachment(
             sp.GetRequiredService<IMmapLimitSource>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>(), sp.GetService<DaemonStatus>()));
