@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Threading.Channels;
+using EdgeStore.Configuration;
 using EdgeStore.Health;
 using EdgeStore.Memory;
 using EdgeStore.Storage;

@@ -1,5 +1,5 @@
 using System.CommandLine;
-using EdgeStore.Maintenance;
+using EdgeStore.Configuration;
 using EdgeStore.Storage;
 using EdgeStore.Storage.Maintenance;
 using Microsoft.Data.Sqlite;
@@ -29,15 +29,9 @@ internal static class BackupCommand
 
     public static async Task<int> RunAsync(string targetPath, string? configFile, string? databaseOption, bool force, TextWriter output, TextWriter error, CancellationToken ct)
     {
-        string source;
-        try
+        if (CommandDatabase.Resolve(SettingsLoader.ForCurrentProcess(), configFile, databaseOption, error) is not { } source)
         {
-            source = DatabaseLocation.ForCommand(configFile, databaseOption);
-        }
-        catch (FileNotFoundException ex)
-        {
-            await error.WriteLineAsync($"edgestore backup: {ex.Message}");
-            return 2;
+            return ExitCodes.InvalidInput;
         }
 
         if (!File.Exists(source))

@@ -27,9 +27,13 @@ internal static class ConfigShowCommand
         return new Command("config", "Inspect the configuration.") { show };
     }
 
-    public static int Show(string? configFile, string format, TextWriter output, TextWriter error)
+    public static int Show(string? configFile, string format, TextWriter output, TextWriter error) =>
+        Show(SettingsLoader.ForCurrentProcess(), configFile, format, output, error);
+
+    public static int Show(SettingsLoader loader, string? configFile, string format, TextWriter output, TextWriter error)
     {
-        var loaded = SettingsLoader.ForCurrentProcess().Load(configFile);
+        ArgumentNullException.ThrowIfNull(loader);
+        var loaded = loader.Load(configFile);
         if (!loaded.IsValid)
         {
             return ConfigurationErrors.Report(loaded.Errors, error);
@@ -69,7 +73,7 @@ internal static class ConfigShowCommand
             tuningLine = $"remote tuning: {stateFile.Path} is unreadable ({e.Message}); the daemon will set it aside and use the local configuration";
         }
 
-        var capBytes = SettingsLoader.MmapCapMiB(MachineFacts.Current()) * 1024L * 1024;
+        var capBytes = loaded.Machine!.MmapCapBytes;
         var lines = EffectiveConfiguration.Describe(settings, fileKeys, environmentKeys, tuning, capBytes);
         if (format == "json")
         {

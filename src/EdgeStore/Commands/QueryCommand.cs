@@ -78,16 +78,9 @@ internal static class QueryCommand
             return Usage(error, $"--limit: must be at least 1 (got {arguments.Limit})");
         }
 
-        var path = arguments.Database;
-        if (path is null)
+        if (CommandDatabase.Resolve(SettingsLoader.ForCurrentProcess(), arguments.ConfigFile, arguments.Database, error) is not { } path)
         {
-            var loaded = SettingsLoader.ForCurrentProcess().Load(arguments.ConfigFile);
-            if (!loaded.IsValid)
-            {
-                return ConfigurationErrors.Report(loaded.Errors, error);
-            }
-
-            path = loaded.Settings!.Storage.Path!;
+            return ExitCodes.InvalidInput;
         }
 
         if (!File.Exists(path))

@@ -73,7 +73,7 @@ internal static class RunCommand
 
     private static async Task<int> RunLockedAsync(SettingsLoadResult loaded, TextWriter error, CancellationToken cancellationToken)
     {
-        var builder = CreateHostBuilder(loaded.Settings!, loaded.Configuration);
+        var builder = CreateHostBuilder(loaded.Settings!, loaded.Configuration, loaded.Machine?.Memory);
         IHost host;
         try
         {
@@ -114,8 +114,10 @@ internal static class RunCommand
     /// The daemon's host: settings, health, ingestion. <paramref name="configuration"/> (the validated file + environment
     /// tree) becomes the builder's configuration, so a component that binds its own section from
     /// <c>builder.Configuration</c> sees exactly what <paramref name="settings"/> was bound from.
+    /// <paramref name="effectiveMemory"/> is the memory the settings loader capped mmap with; the memory capability
+    /// uses it too, so the daemon's cap is the one `edgestore config show` prints.
     /// </summary>
-    public static HostApplicationBuilder CreateHostBuilder(EdgeStoreSettings settings, IConfiguration? configuration = null)
+    public static HostApplicationBuilder CreateHostBuilder(EdgeStoreSettings settings, IConfiguration? configuration = null, EffectiveMemory? effectiveMemory = null)
     {
         var builder = new HostApplicationBuilder(new HostApplicationBuilderSettings
         {
@@ -138,17 +140,22 @@ internal static class RunCommand
         builder.Services.AddSingleton<IngestHeartbeat>();
         builder.Services.AddSingleton<IngestService>();
         builder.Services.AddHostedService(services => services.GetRequiredService<IngestService>());
+        if (effectiveMemory is not null)
+        {
+            builder.Services.AddSingleton(effectiveMemory);
+        }
+
         builder.Services.AddMemoryGovernance(settings.Memory);
 
         // Before maintenance: the persisted remote tuning (windows, retention, mmap) is written into the settings here,
-        // and MaintenanceOptions.From(settings) below must read the tuned values.
+        // and AddMaintenance(settings) below must read the tuned values.
         builder.Services.AddRemoteTuning(builder.Configuration);
 
         // The window hands back what the memory governor wants (0 in storage-safe mode).
         builder.Services.AddSingleton<IMmapLimitSource>(services => new GovernorMmapLimitSource(services.GetRequiredService<MmapGovernor>(), services.GetRequiredService<StorageSafeMode>()));
 
         // After ingestion, so maintenance stops first on shutdown; safe mode is decided when IngestService resolves it.
-        builder.Services.AddMaintenance(MaintenanceOptions.From(settings), settings.Storage.Path!, (settings.Storage.MmapSizeMiB ?? 0) * 1024L * 1024);
+        builder.Services.AddMaintenance(settings);
 
         builder.Services.AddStatusFile(settings.Storage.Path!);
         builder.AddSystemdIntegration();

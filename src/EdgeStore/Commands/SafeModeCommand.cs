@@ -1,4 +1,5 @@
 using System.CommandLine;
+using EdgeStore.Configuration;
 using EdgeStore.Maintenance;
 
 namespace EdgeStore.Commands;
@@ -23,16 +24,12 @@ internal static class SafeModeCommand
 
     public static async Task<int> RunAsync(bool clear, string? configFile, string? databaseOption, TextWriter output, TextWriter error)
     {
-        string stateDirectory;
-        try
+        if (CommandDatabase.Resolve(SettingsLoader.ForCurrentProcess(), configFile, databaseOption, error) is not { } databasePath)
         {
-            stateDirectory = DatabaseLocation.StateDirectoryOf(DatabaseLocation.ForCommand(configFile, databaseOption));
+            return ExitCodes.InvalidInput;
         }
-        catch (FileNotFoundException ex)
-        {
-            await error.WriteLineAsync($"edgestore safe-mode: {ex.Message}");
-            return 2;
-        }
+
+        var stateDirectory = StorageSettings.StateDirectoryOf(databasePath);
 
         var logPath = UncleanExitLog.PathIn(stateDirectory);
         if (clear)

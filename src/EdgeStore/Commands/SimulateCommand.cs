@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Runtime.InteropServices;
+using EdgeStore.Configuration;
 using EdgeStore.Mqtt;
 using EdgeStore.Query;
 using EdgeStore.Simulation;
@@ -37,7 +38,7 @@ internal static class SimulateCommand
             var durationText = parseResult.GetValue(duration);
             if (durationText is not null)
             {
-                if (!DurationText.TryParse(durationText, requireUnit: false, out var parsed) || parsed <= TimeSpan.Zero)
+                if (!DurationText.TryParse(durationText, out var parsed, allowBareSeconds: true) || parsed <= TimeSpan.Zero)
                 {
                     return Usage($"--duration: expected a duration such as 30s or 5m (got '{durationText}')");
                 }

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
-using EdgeStore.Maintenance;
+using EdgeStore.Configuration;
 using EdgeStore.Memory;
 using EdgeStore.Status;
 
@@ -27,18 +27,17 @@ internal static class StatusCommand
         return command;
     }
 
-    public static async Task<int> RunAsync(string? configFile, string? databaseOption, bool asJson, TimeProvider timeProvider, TextWriter output, TextWriter error, CancellationToken ct)
+    public static Task<int> RunAsync(string? configFile, string? databaseOption, bool asJson, TimeProvider timeProvider, TextWriter output, TextWriter error, CancellationToken ct) =>
+        RunAsync(SettingsLoader.ForCurrentProcess(), configFile, databaseOption, asJson, timeProvider, output, error, ct);
+
+    public static async Task<int> RunAsync(SettingsLoader loader, string? configFile, string? databaseOption, bool asJson, TimeProvider timeProvider, TextWriter output, TextWriter error, CancellationToken ct)
     {
-        string statusPath;
-        try
+        if (CommandDatabase.Resolve(loader, configFile, databaseOption, error) is not { } databasePath)
         {
-            statusPath = StatusFile.PathFor(DatabaseLocation.ForCommand(configFile, databaseOption));
-        }
-        catch (FileNotFoundException ex)
-        {
-            await error.WriteLineAsync($"edgestore status: {ex.Message}");
             return ExitCodes.InvalidInput;
         }
+
+        var statusPath = StatusFile.PathFor(databasePath);
 
         string text;
         try

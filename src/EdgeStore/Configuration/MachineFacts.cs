@@ -1,40 +1,25 @@
+using EdgeStore.Memory;
+
 namespace EdgeStore.Configuration;
 
 /// <summary>
-/// The facts about the machine that configuration defaults depend on, gathered in one place so tests can state them.
+/// The facts about the machine that configuration defaults depend on, gathered in one place so tests can state them:
+/// the host name (default `Node:Id`) and the memory that bounds mmap (docs/ARCHITECTURE.md, C2). The memory is read the way the
+/// daemon's memory capability reads it (<see cref="EffectiveMemory"/>: MemTotal and the cgroup limit), and the cap is
+/// <see cref="MmapCap.Compute"/>, so `edgestore config show` and `edgestore run` cannot disagree about it.
 /// </summary>
-internal sealed record MachineFacts(string HostName, long? MemTotalBytes)
+internal sealed record MachineFacts(string HostName, long? MemTotalBytes, long? CgroupLimitBytes = null)
 {
-    public static MachineFacts Current() => new(Environment.MachineName, ReadMemTotalBytes("/proc/meminfo"));
+    public EffectiveMemory Memory => new(MemTotalBytes, CgroupLimitBytes);
 
-    /// <summary>MemTotal from a /proc/meminfo-formatted file, or null when it cannot be read.</summary>
-    public static long? ReadMemTotalBytes(string meminfoPath)
+    /// <summary>The hard bound on mmap_size: 25% of effective RAM, at most SQLite's ceiling.</summary>
+    public long MmapCapBytes => MmapCap.Compute(Memory.EffectiveBytes);
+
+    /// <summary>This machine, with /proc and /sys read under <paramref name="filesRoot"/> (`Memory:FilesRoot`).</summary>
+    public static MachineFacts Read(string filesRoot = "/")
     {
-        try
-        {
-            foreach (var line in File.ReadLines(meminfoPath))
-            {
-                // "MemTotal:        3884376 kB"
-                if (!line.StartsWith("MemTotal:", StringComparison.Ordinal))
-                {
-                    continue;
-                }
-
-                var fields = line["MemTotal:".Length..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
-                if (fields.Length >= 1 && long.TryParse(fields[0], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var kib))
-                {
-                    var unit = fields.Length >= 2 ? fields[1] : "kB";
-                    return unit == "kB" ? kib * 1024 : kib;
-                }
-            }
-        }
-        catch (IOException)
-        {
-        }
-        catch (UnauthorizedAccessException)
-        {
-        }
-
-        return null;
+        var files = new MemoryFiles(filesRoot);
+        var memory = EffectiveMemory.Read(files, new CgroupMemory(files, CgroupLocator.Locate(files)));
+        return new MachineFacts(Environment.MachineName, memory.MemTotalBytes, memory.CgroupLimitBytes);
     }
 }

@@ -10,5 +10,8 @@ internal sealed record SettingsLoadResult(EdgeStoreSettings? Settings, IReadOnly
 {
     public Microsoft.Extensions.Configuration.IConfiguration? Configuration { get; init; }
 
+    /// <summary>The machine facts the defaults and the mmap cap were computed from; the daemon uses the same ones.</summary>
+    public MachineFacts? Machine { get; init; }
+
     public bool IsValid => Settings is not null && Errors.Count == 0;
 }

@@ -15,16 +15,16 @@ internal sealed class SettingsLoader
 {
     public const string DefaultConfigFile = "/etc/edgestore/edgestore.json";
     public const string EnvironmentPrefix = "EDGESTORE__";
-    public const int DefaultMmapCapMiB = 256;
+    public const int DefaultMmapSizeMiB = 256;
 
     private readonly IReadOnlyDictionary<string, string?> _environment;
-    private readonly MachineFacts _machine;
+    private readonly MachineFacts? _machine;
     private readonly string _defaultConfigFile;
 
     /// <param name="environment">The process environment (EDGESTORE__* and STATE_DIRECTORY are read from it).</param>
-    /// <param name="machine">Host name and RAM, for defaults.</param>
+    /// <param name="machine">Host name and RAM, for defaults; null reads this machine under the loaded `Memory:FilesRoot`.</param>
     /// <param name="defaultConfigFile">The file read when no --config is given; tests point it elsewhere.</param>
-    public SettingsLoader(IReadOnlyDictionary<string, string?> environment, MachineFacts machine, string defaultConfigFile = DefaultConfigFile)
+    public SettingsLoader(IReadOnlyDictionary<string, string?> environment, MachineFacts? machine, string defaultConfigFile = DefaultConfigFile)
     {
         _environment = environment;
         _machine = machine;
@@ -40,7 +40,7 @@ internal sealed class SettingsLoader
             environment[(string)entry.Key] = entry.Value as string;
         }
 
-        return new SettingsLoader(environment, MachineFacts.Current());
+        return new SettingsLoader(environment, machine: null);
     }
 
     /// <summary>
@@ -99,16 +99,18 @@ internal sealed class SettingsLoader
         var settings = new EdgeStoreSettings();
         configuration.Bind(settings);
 
-        ApplyDefaults(settings, notices);
+        var machine = _machine ?? MachineFacts.Read(Path.IsPathRooted(settings.Memory.FilesRoot) ? settings.Memory.FilesRoot : "/");
+        ApplyDefaults(settings, machine);
         SettingsValidator.Validate(settings, errors);
-        return errors.Count > 0
-            ? new SettingsLoadResult(null, errors, notices, usedFile)
-            : new SettingsLoadResult(settings, errors, notices, usedFile) { Configuration = configuration };
-    }
+        if (errors.Count > 0)
+        {
+            return new SettingsLoadResult(null, errors, notices, usedFile);
+        }
 
-    /// <summary>The effective memory-map cap: 25% of RAM (docs/ARCHITECTURE.md, C2), or the default cap when RAM is unknown.</summary>
-    public static int MmapCapMiB(MachineFacts machine) =>
-        machine.MemTotalBytes is { } total ? (int)Math.Min(int.MaxValue, total / 4 / (1024 * 1024)) : DefaultMmapCapMiB;
+        // After validation, so an out-of-range value is refused (as a desired document would be) rather than capped.
+        CapMmap(settings, machine, notices);
+        return new SettingsLoadResult(settings, errors, notices, usedFile) { Configuration = configuration, Machine = machine };
+    }
 
     private static IConfiguration? ReadFile(string path, List<SettingsError> errors)
     {
@@ -183,9 +185,9 @@ internal sealed class SettingsLoader
         return matching.Count > 0 ? string.Join(", ", matching) : EnvironmentPrefix + keyPath.Replace(ConfigurationPath.KeyDelimiter, "__", StringComparison.Ordinal);
     }
 
-    private void ApplyDefaults(EdgeStoreSettings settings, List<string> notices)
+    private void ApplyDefaults(EdgeStoreSettings settings, MachineFacts machine)
     {
-        settings.Node.Id = Blank(settings.Node.Id) ?? _machine.HostName;
+        settings.Node.Id = Blank(settings.Node.Id) ?? machine.HostName;
         settings.Mqtt.ClientId = Blank(settings.Mqtt.ClientId) ?? $"edgestore-{settings.Node.Id}";
         settings.Mqtt.Username = Blank(settings.Mqtt.Username);
         settings.Mqtt.Password = Blank(settings.Mqtt.Password);
@@ -199,15 +201,20 @@ internal sealed class SettingsLoader
         }
 
         settings.Storage.Path = Blank(settings.Storage.Path) ?? DefaultDatabasePath();
+    }
 
-        var capMiB = MmapCapMiB(_machine);
+    /// <summary>The default mmap size, min(256 MiB, cap), and any configured size lowered to the cap (with a notice).</summary>
+    private static void CapMmap(EdgeStoreSettings settings, MachineFacts machine, List<string> notices)
+    {
+        // The daemon's memory capability clamps with the same cap (MmapCap, from the same effective memory).
+        var capMiB = (int)(machine.MmapCapBytes / (1024 * 1024));
         if (settings.Storage.MmapSizeMiB is null)
         {
-            settings.Storage.MmapSizeMiB = Math.Min(DefaultMmapCapMiB, capMiB);
+            settings.Storage.MmapSizeMiB = Math.Min(DefaultMmapSizeMiB, capMiB);
         }
         else if (settings.Storage.MmapSizeMiB > capMiB)
         {
-            notices.Add($"Storage:MmapSizeMiB {settings.Storage.MmapSizeMiB} is more than 25% of RAM; using {capMiB} MiB");
+            notices.Add($"Storage:MmapSizeMiB {settings.Storage.MmapSizeMiB} is more than 25% of effective RAM ({machine.Memory.Source}); using {capMiB} MiB");
             settings.Storage.MmapSizeMiB = capMiB;
         }
     }

@@ -1,39 +1,34 @@
 using EdgeStore.Maintenance;
 using EdgeStore.Mqtt;
+using EdgeStore.RemoteTuning;
 
 namespace EdgeStore.Configuration;
 
 /// <summary>
-/// Checks every bound setting against its documented range (docs/CONFIGURATION.md) and adds one error per problem,
-/// each naming the setting and the reason, in the form `Mqtt:Port: must be 1..65535 (got 70000)`.
+/// The one validator of EdgeStore's settings: checks every bound setting against its documented range
+/// (docs/CONFIGURATION.md) and adds one error per problem, each naming the setting and the reason, in the form
+/// `Mqtt:Port: must be 1..65535 (got 70000)`. Every problem is collected, never only the first. Ranges are checked with
+/// <see cref="SettingRange"/>; the settings remote tuning may change use <see cref="SettingRanges"/>, the same ranges
+/// desired documents are held to.
 /// </summary>
 internal static class SettingsValidator
 {
     public static void Validate(EdgeStoreSettings settings, List<SettingsError> errors)
     {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(errors);
         ValidateMqtt(settings.Mqtt, errors);
         ValidateStorage(settings.Storage, errors);
         ValidateIngest(settings.Ingest, errors);
         ValidateDecoder(settings.Decoder, errors);
         ValidateNode(settings.Node, errors);
-        foreach (var (field, reason) in EdgeStore.Memory.MemorySettingsValidator.Check(settings.Memory))
+        ValidateMemory(settings.Memory, errors);
+        _ = MaintenanceOptions.Collect(settings, errors);
+        SettingRanges.MetricsIntervalSeconds.Check(errors, "Metrics:IntervalSeconds", settings.Metrics.IntervalSeconds);
+        ValidateRemoteTuning(settings.RemoteTuning, errors);
+        if (!TunableSettings.LogLevels.Contains(settings.Logging.Level, StringComparer.OrdinalIgnoreCase))
         {
-            errors.Add(new SettingsError($"{EdgeStore.Memory.MemorySettings.SectionName}:{field}", reason));
-        }
-
-        try
-        {
-            _ = MaintenanceOptions.From(settings);
-        }
-        catch (MaintenanceSettingsException e)
-        {
-            errors.Add(new SettingsError(e.Field, e.Reason));
-        }
-
-        RemoteTuning.TuningSettingsValidator.Validate(settings, errors);
-        if (!Enum.TryParse<Microsoft.Extensions.Logging.LogLevel>(settings.Logging.Level, ignoreCase: true, out var level) || level == Microsoft.Extensions.Logging.LogLevel.None || !Enum.IsDefined(level) || settings.Logging.Level.Any(char.IsAsciiDigit))
-        {
-            errors.Add(new SettingsError("Logging:Level", $"must be Trace, Debug, Information, Warning, Error or Critical (got '{settings.Logging.Level}')"));
+            errors.Add(new SettingsError("Logging:Level", $"must be {string.Join(", ", TunableSettings.LogLevels.SkipLast(1))} or {TunableSettings.LogLevels[^1]} (got '{settings.Logging.Level}')"));
         }
     }
 
@@ -44,7 +39,7 @@ internal static class SettingsValidator
             errors.Add(new SettingsError("Mqtt:Host", "must not be empty"));
         }
 
-        Range(errors, "Mqtt:Port", mqtt.Port, 1, 65535);
+        new SettingRange(1, 65535).Check(errors, "Mqtt:Port", mqtt.Port);
         if (mqtt.ProtocolVersion is not (MqttSettings.MqttV311 or MqttSettings.MqttV500))
         {
             errors.Add(new SettingsError("Mqtt:ProtocolVersion", $"must be 4 (MQTT 3.1.1) or 5 (MQTT 5.0) (got {mqtt.ProtocolVersion})"));
@@ -55,13 +50,13 @@ internal static class SettingsValidator
             errors.Add(new SettingsError("Mqtt:ClientId", "must be at most 65535 bytes"));
         }
 
-        Range(errors, "Mqtt:KeepAliveSeconds", mqtt.KeepAliveSeconds, 0, 65535);
-        Range(errors, "Mqtt:SessionExpirySeconds", mqtt.SessionExpirySeconds, 86_400, uint.MaxValue);
-        Range(errors, "Mqtt:ReceiveMaximum", mqtt.ReceiveMaximum, 1, 65535);
-        Range(errors, "Mqtt:MaximumPacketSizeBytes", mqtt.MaximumPacketSizeBytes, 1024, 268_435_455);
-        Range(errors, "Mqtt:ConnectTimeoutSeconds", mqtt.ConnectTimeoutSeconds, 1, 300);
-        Range(errors, "Mqtt:ReconnectMinDelayMs", mqtt.ReconnectMinDelayMs, 10, 3_600_000);
-        Range(errors, "Mqtt:ReconnectMaxDelayMs", mqtt.ReconnectMaxDelayMs, 10, 3_600_000);
+        new SettingRange(0, 65535).Check(errors, "Mqtt:KeepAliveSeconds", mqtt.KeepAliveSeconds);
+        new SettingRange(86_400, uint.MaxValue).Check(errors, "Mqtt:SessionExpirySeconds", mqtt.SessionExpirySeconds);
+        new SettingRange(1, 65535).Check(errors, "Mqtt:ReceiveMaximum", mqtt.ReceiveMaximum);
+        new SettingRange(1024, 268_435_455).Check(errors, "Mqtt:MaximumPacketSizeBytes", mqtt.MaximumPacketSizeBytes);
+        new SettingRange(1, 300).Check(errors, "Mqtt:ConnectTimeoutSeconds", mqtt.ConnectTimeoutSeconds);
+        new SettingRange(10, 3_600_000).Check(errors, "Mqtt:ReconnectMinDelayMs", mqtt.ReconnectMinDelayMs);
+        new SettingRange(10, 3_600_000).Check(errors, "Mqtt:ReconnectMaxDelayMs", mqtt.ReconnectMaxDelayMs);
         if (mqtt.ReconnectMaxDelayMs < mqtt.ReconnectMinDelayMs)
         {
             errors.Add(new SettingsError("Mqtt:ReconnectMaxDelayMs", $"must be at least Mqtt:ReconnectMinDelayMs ({mqtt.ReconnectMinDelayMs}) (got {mqtt.ReconnectMaxDelayMs})"));
@@ -127,23 +122,23 @@ internal static class SettingsValidator
             errors.Add(new SettingsError("Storage:Durability", $"must be Normal or Full (got '{storage.Durability}')"));
         }
 
-        Range(errors, "Storage:CacheSizeMiB", storage.CacheSizeMiB, 1, 4096);
+        SettingRanges.CacheSizeMiB.Check(errors, "Storage:CacheSizeMiB", storage.CacheSizeMiB);
         if (storage.MmapSizeMiB is { } mmap)
         {
-            Range(errors, "Storage:MmapSizeMiB", mmap, 0, 1_048_576);
+            SettingRanges.MmapSizeMiB.Check(errors, "Storage:MmapSizeMiB", mmap);
         }
 
-        Range(errors, "Storage:BusyTimeoutMs", storage.BusyTimeoutMs, 0, 600_000);
-        Range(errors, "Storage:JournalSizeLimitMiB", storage.JournalSizeLimitMiB, 1, 65_536);
-        Range(errors, "Storage:WalAutocheckpointPages", storage.WalAutocheckpointPages, 0, 1_000_000);
-        Range(errors, "Storage:ReaderPoolSize", storage.ReaderPoolSize, 1, 64);
+        new SettingRange(0, 600_000).Check(errors, "Storage:BusyTimeoutMs", storage.BusyTimeoutMs);
+        new SettingRange(1, 65_536).Check(errors, "Storage:JournalSizeLimitMiB", storage.JournalSizeLimitMiB);
+        new SettingRange(0, 1_000_000).Check(errors, "Storage:WalAutocheckpointPages", storage.WalAutocheckpointPages);
+        new SettingRange(1, 64).Check(errors, "Storage:ReaderPoolSize", storage.ReaderPoolSize);
     }
 
     private static void ValidateIngest(IngestSettings ingest, List<SettingsError> errors)
     {
-        Range(errors, "Ingest:QueueCapacity", ingest.QueueCapacity, 1, 1_000_000);
-        Range(errors, "Ingest:MaxBatchRows", ingest.MaxBatchRows, 1, 100_000);
-        Range(errors, "Ingest:MaxBatchLatencyMs", ingest.MaxBatchLatencyMs, 1, 60_000);
+        new SettingRange(1, 1_000_000).Check(errors, "Ingest:QueueCapacity", ingest.QueueCapacity);
+        SettingRanges.MaxBatchRows.Check(errors, "Ingest:MaxBatchRows", ingest.MaxBatchRows);
+        SettingRanges.MaxBatchLatencyMs.Check(errors, "Ingest:MaxBatchLatencyMs", ingest.MaxBatchLatencyMs);
     }
 
     private static void ValidateDecoder(DecoderSettings decoder, List<SettingsError> errors)
@@ -167,12 +162,43 @@ internal static class SettingsValidator
         }
     }
 
-    private static void Range(List<SettingsError> errors, string path, long value, long min, long max)
+    private static void ValidateMemory(MemorySettings memory, List<SettingsError> errors)
     {
-        if (value < min || value > max)
+        new SettingRange(100, 60_000, "ms").Check(errors, "Memory:PollIntervalMs", memory.PollIntervalMs);
+        new SettingRange(0, 3600, "s").Check(errors, "Memory:StepDownHoldSeconds", memory.StepDownHoldSeconds);
+        new SettingRange(1, 86_400, "s").Check(errors, "Memory:CalmPeriodSeconds", memory.CalmPeriodSeconds);
+        new SettingRange(64, 1_048_576, "KiB").Check(errors, "Memory:CriticalCacheSizeKiB", memory.CriticalCacheSizeKiB);
+        new SettingRange(1, 99, "percent").Check(errors, "Memory:ElevatedMmapPercent", memory.ElevatedMmapPercent);
+        ThresholdPair(errors, "SomeStallPercent", memory.ElevatedSomeStallPercent, memory.CriticalSomeStallPercent, rising: true);
+        ThresholdPair(errors, "FullStallPercent", memory.ElevatedFullStallPercent, memory.CriticalFullStallPercent, rising: true);
+        ThresholdPair(errors, "CgroupUsagePercent", memory.ElevatedCgroupUsagePercent, memory.CriticalCgroupUsagePercent, rising: true);
+        ThresholdPair(errors, "AvailablePercent", memory.ElevatedAvailablePercent, memory.CriticalAvailablePercent, rising: false);
+        if (string.IsNullOrWhiteSpace(memory.FilesRoot) || !Path.IsPathRooted(memory.FilesRoot))
         {
-            errors.Add(new SettingsError(path, $"must be {min}..{max} (got {value})"));
+            errors.Add(new SettingsError("Memory:FilesRoot", $"must be an absolute path (got '{memory.FilesRoot}')"));
         }
+    }
+
+    /// <summary>Each threshold is a percentage; the Critical one must be the worse of the pair, or Elevated could never be reached.</summary>
+    private static void ThresholdPair(List<SettingsError> errors, string name, int elevated, int critical, bool rising)
+    {
+        var percent = new SettingRange(0, 100, "percent");
+        var before = errors.Count;
+        percent.Check(errors, $"Memory:Elevated{name}", elevated);
+        percent.Check(errors, $"Memory:Critical{name}", critical);
+        if (errors.Count == before && (rising ? critical < elevated : critical > elevated))
+        {
+            errors.Add(new SettingsError($"Memory:Critical{name}", $"must be {(rising ? "at least" : "at most")} Memory:Elevated{name} ({elevated}) (got {critical})"));
+        }
+    }
+
+    private static void ValidateRemoteTuning(RemoteTuningSettings tuning, List<SettingsError> errors)
+    {
+        new SettingRange(256, 1024 * 1024, "bytes").Check(errors, "RemoteTuning:MaxDocumentBytes", tuning.MaxDocumentBytes);
+        new SettingRange(1, 100, "documents").Check(errors, "RemoteTuning:RateBurst", tuning.RateBurst);
+        new SettingRange(10, 3_600_000, "ms").Check(errors, "RemoteTuning:RateIntervalMs", tuning.RateIntervalMs);
+        new SettingRange(1, 7 * 86_400, "s").Check(errors, "RemoteTuning:ProbationSeconds", tuning.ProbationSeconds);
+        new SettingRange(1, 86_400, "s").Check(errors, "RemoteTuning:RollbackAfterSeconds", tuning.RollbackAfterSeconds);
     }
 
     private static void ExistingFile(List<SettingsError> errors, string path, string? file)

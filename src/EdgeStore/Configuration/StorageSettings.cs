@@ -33,4 +33,8 @@ internal sealed class StorageSettings
 
     /// <summary>Disk guard: how often free space is checked (duration text); null = 5s.</summary>
     public string? DiskCheckInterval { get; set; }
+
+    /// <summary>The state directory: the database's own directory, where the run marker, the unclean-exit log, status.json and the tuning state live.</summary>
+    public static string StateDirectoryOf(string databasePath) =>
+        System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(databasePath)) ?? ".";
 }

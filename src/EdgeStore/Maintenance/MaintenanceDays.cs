@@ -78,6 +78,18 @@ internal sealed class MaintenanceDays
         return true;
     }
 
+    /// <summary>
+    /// The same days in a canonical spelling that keeps the operator's shape: `sat-mon` becomes `Sat-Mon`,
+    /// `mon, wed` becomes `Mon,Wed`. Only for text <see cref="TryParse"/> accepted.
+    /// </summary>
+    public static string Normalize(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return string.Join(',', text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(part =>
+            string.Join('-', part.Split('-', StringSplitOptions.TrimEntries).Select(word =>
+                word.Length == 0 ? word : char.ToUpperInvariant(word[0]) + word[1..].ToLowerInvariant()))));
+    }
+
     public override string ToString()
     {
         if (_mask == 0x7F)

@@ -1,5 +1,4 @@
-using System.Globalization;
-using Microsoft.Extensions.Configuration;
+using EdgeStore.Configuration;
 
 namespace EdgeStore.Maintenance;
 
@@ -58,186 +57,101 @@ internal sealed record MaintenanceOptions
     /// <summary>Storage-safe mode ends by itself once no unclean exit happened for this long.</summary>
     public TimeSpan SafeModeCalmPeriod { get; init; } = TimeSpan.FromHours(24);
 
-    /// <summary>The options from `edgestore run`'s bound settings (sections Maintenance, Retention, SafeMode and the Storage disk keys).</summary>
-    public static MaintenanceOptions From(EdgeStore.Configuration.EdgeStoreSettings settings)
+    /// <summary>
+    /// The options from validated settings (sections Maintenance, Retention, SafeMode and the Storage disk keys).
+    /// Throws when the settings were not validated by <see cref="SettingsLoader"/>: that is a programming error.
+    /// </summary>
+    public static MaintenanceOptions From(EdgeStoreSettings settings)
     {
-        ArgumentNullException.ThrowIfNull(settings);
-        return From(settings.Maintenance, settings.Retention, settings.SafeMode, settings.Storage.MinFreeBytes, settings.Storage.MinFreePercent, settings.Storage.DiskFullPolicy, settings.Storage.DiskCheckInterval);
+        var errors = new List<SettingsError>();
+        var options = Collect(settings, errors);
+        return errors.Count == 0
+            ? options
+            : throw new InvalidOperationException($"maintenance settings were not validated: {string.Join("; ", errors)}");
     }
 
     /// <summary>
-    /// Builds the options from the bound settings sections (for hosts that bind settings objects rather than pass
-    /// an IConfiguration); same validation and field names as <see cref="Read"/>.
+    /// Builds the options from the typed settings and adds every problem to <paramref name="errors"/> (this is the
+    /// maintenance part of <see cref="SettingsValidator"/>). Unset values take the defaults above.
     /// </summary>
-    public static MaintenanceOptions From(
-        MaintenanceSettings? maintenance,
-        RetentionSettings? retention,
-        SafeModeSettings? safeMode,
-        long? minFreeBytes = null,
-        int? minFreePercent = null,
-        string? diskFullPolicy = null,
-        string? diskCheckInterval = null)
+    public static MaintenanceOptions Collect(EdgeStoreSettings settings, List<SettingsError> errors)
     {
-        var keys = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
-        void Add(string key, object? value)
-        {
-            if (value is not null)
-            {
-                keys[key] = Convert.ToString(value, CultureInfo.InvariantCulture);
-            }
-        }
-
-        if (maintenance is not null)
-        {
-            for (var i = 0; i < maintenance.Windows.Count; i++)
-            {
-                Add($"Maintenance:Windows:{i}:Start", maintenance.Windows[i].Start);
-                Add($"Maintenance:Windows:{i}:Duration", maintenance.Windows[i].Duration);
-                Add($"Maintenance:Windows:{i}:Days", maintenance.Windows[i].Days);
-            }
-
-            Add("Maintenance:TimeZone", maintenance.TimeZone);
-            Add("Maintenance:RetentionChunkRows", maintenance.RetentionChunkRows);
-            Add("Maintenance:VacuumFreePagePercent", maintenance.VacuumFreePagePercent);
-            Add("Maintenance:VacuumFreeMiB", maintenance.VacuumFreeMiB);
-            Add("Maintenance:VacuumMinFreeKiB", maintenance.VacuumMinFreeKiB);
-            Add("Maintenance:WalHardLimitMiB", maintenance.WalHardLimitMiB);
-            Add("Maintenance:WalGuardInterval", maintenance.WalGuardInterval);
-            Add("Maintenance:OnDemandBudget", maintenance.OnDemandBudget);
-            Add("Maintenance:CheckpointRetryDelay", maintenance.CheckpointRetryDelay);
-        }
-
-        Add("Retention:MessagesDays", retention?.MessagesDays);
-        Add("Retention:QuarantineDays", retention?.QuarantineDays);
-        Add("SafeMode:UncleanExits", safeMode?.UncleanExits);
-        Add("SafeMode:Period", safeMode?.Period);
-        Add("SafeMode:CalmPeriod", safeMode?.CalmPeriod);
-        Add("Storage:MinFreeBytes", minFreeBytes);
-        Add("Storage:MinFreePercent", minFreePercent);
-        Add("Storage:DiskFullPolicy", diskFullPolicy);
-        Add("Storage:DiskCheckInterval", diskCheckInterval);
-        return Read(new ConfigurationBuilder().AddInMemoryCollection(keys).Build());
-    }
-
-    /// <summary>Reads and validates the settings; throws <see cref="MaintenanceSettingsException"/> naming the first bad field.</summary>
-    public static MaintenanceOptions Read(IConfiguration configuration)
-    {
-        ArgumentNullException.ThrowIfNull(configuration);
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(errors);
         var defaults = new MaintenanceOptions();
-        var windows = ReadWindows(configuration, defaults.Windows);
+        var maintenance = settings.Maintenance;
+        var retention = settings.Retention;
+        var safeMode = settings.SafeMode;
+        var storage = settings.Storage;
+
+        var windows = new List<MaintenanceWindow>(maintenance.Windows.Count);
+        SettingRanges.MaintenanceWindowCount.Check(errors, "Maintenance:Windows", maintenance.Windows.Count);
+        for (var i = 0; i < maintenance.Windows.Count; i++)
+        {
+            var entry = maintenance.Windows[i];
+            var path = $"Maintenance:Windows:{i}";
+            var window = MaintenanceWindow.TryCreate(entry.Start, entry.Duration, entry.Days, (field, reason) => errors.Add(new SettingsError($"{path}:{field}", reason)));
+            if (window is not null)
+            {
+                windows.Add(window);
+            }
+        }
+
         var timeZone = defaults.TimeZone;
-        var zoneId = configuration["Maintenance:TimeZone"];
-        if (!string.IsNullOrWhiteSpace(zoneId))
+        if (!string.IsNullOrWhiteSpace(maintenance.TimeZone))
         {
             try
             {
-                timeZone = TimeZoneInfo.FindSystemTimeZoneById(zoneId);
+                timeZone = TimeZoneInfo.FindSystemTimeZoneById(maintenance.TimeZone);
             }
             catch (TimeZoneNotFoundException)
             {
-                throw new MaintenanceSettingsException("Maintenance:TimeZone", $"\"{zoneId}\" is not a known time zone (use an IANA id such as Europe/Berlin)");
+                errors.Add(new SettingsError("Maintenance:TimeZone", $"is not a known time zone; use an IANA id such as Europe/Berlin (got '{maintenance.TimeZone}')"));
             }
         }
 
-        var policyText = configuration["Storage:DiskFullPolicy"];
         var policy = defaults.DiskFullPolicy;
-        if (!string.IsNullOrWhiteSpace(policyText) && !Enum.TryParse(policyText, ignoreCase: true, out policy))
+        if (!string.IsNullOrWhiteSpace(storage.DiskFullPolicy)
+            && (!Enum.TryParse(storage.DiskFullPolicy, ignoreCase: true, out policy) || !Enum.IsDefined(policy) || storage.DiskFullPolicy.Any(char.IsAsciiDigit)))
         {
-            throw new MaintenanceSettingsException("Storage:DiskFullPolicy", $"\"{policyText}\" is not StopAcks or DeleteOldest");
+            errors.Add(new SettingsError("Storage:DiskFullPolicy", $"must be StopAcks or DeleteOldest (got '{storage.DiskFullPolicy}')"));
+            policy = defaults.DiskFullPolicy;
         }
 
         return new MaintenanceOptions
         {
-            Windows = windows,
+            Windows = windows.Count > 0 ? windows : defaults.Windows,
             TimeZone = timeZone,
-            MessagesRetentionDays = Int(configuration, "Retention:MessagesDays", defaults.MessagesRetentionDays, 0, 36500),
-            QuarantineRetentionDays = Int(configuration, "Retention:QuarantineDays", defaults.QuarantineRetentionDays, 0, 36500),
-            RetentionChunkRows = Int(configuration, "Maintenance:RetentionChunkRows", defaults.RetentionChunkRows, 100, 1_000_000),
-            VacuumFreePageRatio = Int(configuration, "Maintenance:VacuumFreePagePercent", (int)(defaults.VacuumFreePageRatio * 100), 1, 100) / 100.0,
-            VacuumFreeBytes = Long(configuration, "Maintenance:VacuumFreeMiB", defaults.VacuumFreeBytes / (1024 * 1024), 1, 1L << 30) * 1024 * 1024,
-            VacuumMinFreeBytes = Long(configuration, "Maintenance:VacuumMinFreeKiB", defaults.VacuumMinFreeBytes / 1024, 0, 1L << 40) * 1024,
-            WalHardLimitBytes = Long(configuration, "Maintenance:WalHardLimitMiB", defaults.WalHardLimitBytes / (1024 * 1024), 1, 1L << 30) * 1024 * 1024,
-            WalGuardInterval = Duration(configuration, "Maintenance:WalGuardInterval", defaults.WalGuardInterval, TimeSpan.FromSeconds(1), TimeSpan.FromHours(1)),
-            OnDemandBudget = Duration(configuration, "Maintenance:OnDemandBudget", defaults.OnDemandBudget, TimeSpan.FromSeconds(10), TimeSpan.FromDays(1)),
-            CheckpointRetryDelay = Duration(configuration, "Maintenance:CheckpointRetryDelay", defaults.CheckpointRetryDelay, TimeSpan.Zero, TimeSpan.FromHours(1)),
-            MinFreeBytes = Long(configuration, "Storage:MinFreeBytes", defaults.MinFreeBytes, 0, long.MaxValue),
-            MinFreePercent = Int(configuration, "Storage:MinFreePercent", (int)defaults.MinFreePercent, 0, 50),
+            MessagesRetentionDays = (int)Whole(errors, "Retention:MessagesDays", retention.MessagesDays, defaults.MessagesRetentionDays, SettingRanges.RetentionDays),
+            QuarantineRetentionDays = (int)Whole(errors, "Retention:QuarantineDays", retention.QuarantineDays, defaults.QuarantineRetentionDays, SettingRanges.RetentionDays),
+            RetentionChunkRows = (int)Whole(errors, "Maintenance:RetentionChunkRows", maintenance.RetentionChunkRows, defaults.RetentionChunkRows, new(100, 1_000_000, "rows")),
+            VacuumFreePageRatio = Whole(errors, "Maintenance:VacuumFreePagePercent", maintenance.VacuumFreePagePercent, (long)(defaults.VacuumFreePageRatio * 100), new(1, 100, "percent")) / 100.0,
+            VacuumFreeBytes = Whole(errors, "Maintenance:VacuumFreeMiB", maintenance.VacuumFreeMiB, defaults.VacuumFreeBytes >> 20, new(1, 1L << 30, "MiB")) << 20,
+            VacuumMinFreeBytes = Whole(errors, "Maintenance:VacuumMinFreeKiB", maintenance.VacuumMinFreeKiB, defaults.VacuumMinFreeBytes >> 10, new(0, 1L << 40, "KiB")) << 10,
+            WalHardLimitBytes = Whole(errors, "Maintenance:WalHardLimitMiB", maintenance.WalHardLimitMiB, defaults.WalHardLimitBytes >> 20, new(1, 1L << 30, "MiB")) << 20,
+            WalGuardInterval = SettingRange.CheckDuration(errors, "Maintenance:WalGuardInterval", maintenance.WalGuardInterval, defaults.WalGuardInterval, TimeSpan.FromSeconds(1), TimeSpan.FromHours(1)),
+            OnDemandBudget = SettingRange.CheckDuration(errors, "Maintenance:OnDemandBudget", maintenance.OnDemandBudget, defaults.OnDemandBudget, TimeSpan.FromSeconds(10), TimeSpan.FromDays(1)),
+            CheckpointRetryDelay = SettingRange.CheckDuration(errors, "Maintenance:CheckpointRetryDelay", maintenance.CheckpointRetryDelay, defaults.CheckpointRetryDelay, TimeSpan.Zero, TimeSpan.FromHours(1)),
+            MinFreeBytes = Whole(errors, "Storage:MinFreeBytes", storage.MinFreeBytes, defaults.MinFreeBytes, new(0, long.MaxValue, "bytes")),
+            MinFreePercent = Whole(errors, "Storage:MinFreePercent", storage.MinFreePercent, (long)defaults.MinFreePercent, new(0, 50, "percent")),
             DiskFullPolicy = policy,
-            DiskCheckInterval = Duration(configuration, "Storage:DiskCheckInterval", defaults.DiskCheckInterval, TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(10)),
-            SafeModeUncleanExits = Int(configuration, "SafeMode:UncleanExits", defaults.SafeModeUncleanExits, 1, 1000),
-            SafeModePeriod = Duration(configuration, "SafeMode:Period", defaults.SafeModePeriod, TimeSpan.FromSeconds(1), TimeSpan.FromDays(365)),
-            SafeModeCalmPeriod = Duration(configuration, "SafeMode:CalmPeriod", defaults.SafeModeCalmPeriod, TimeSpan.FromSeconds(1), TimeSpan.FromDays(365)),
+            DiskCheckInterval = SettingRange.CheckDuration(errors, "Storage:DiskCheckInterval", storage.DiskCheckInterval, defaults.DiskCheckInterval, TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(10)),
+            SafeModeUncleanExits = (int)Whole(errors, "SafeMode:UncleanExits", safeMode.UncleanExits, defaults.SafeModeUncleanExits, new(1, 1000, "exits")),
+            SafeModePeriod = SettingRange.CheckDuration(errors, "SafeMode:Period", safeMode.Period, defaults.SafeModePeriod, TimeSpan.FromSeconds(1), TimeSpan.FromDays(365)),
+            SafeModeCalmPeriod = SettingRange.CheckDuration(errors, "SafeMode:CalmPeriod", safeMode.CalmPeriod, defaults.SafeModeCalmPeriod, TimeSpan.FromSeconds(1), TimeSpan.FromDays(365)),
         };
     }
 
-    private static List<MaintenanceWindow> ReadWindows(IConfiguration configuration, IReadOnlyList<MaintenanceWindow> defaults)
+    /// <summary>The configured value when it is in range, else (after adding the error) the default.</summary>
+    private static long Whole(List<SettingsError> errors, string path, long? value, long fallback, SettingRange range)
     {
-        var section = configuration.GetSection("Maintenance:Windows");
-        var children = section.GetChildren().ToList();
-        if (children.Count == 0)
-        {
-            return [.. defaults];
-        }
-
-        var windows = new List<MaintenanceWindow>(children.Count);
-        foreach (var child in children)
-        {
-            var field = $"Maintenance:Windows:{child.Key}";
-            var startText = child["Start"] ?? "02:00";
-            if (!TimeOnly.TryParseExact(startText.Trim(), ["H:mm", "HH:mm", "HH:mm:ss"], CultureInfo.InvariantCulture, DateTimeStyles.None, out var start))
-            {
-                throw new MaintenanceSettingsException(field + ":Start", $"\"{startText}\" is not a local time such as 02:00");
-            }
-
-            var durationText = child["Duration"] ?? "2h";
-            if (!SettingDuration.TryParse(durationText, out var duration) || duration <= TimeSpan.Zero || duration > MaintenanceWindow.MaxDuration)
-            {
-                throw new MaintenanceSettingsException(field + ":Duration", $"\"{durationText}\" is not a duration between 1s and 24h (e.g. 2h, 90m)");
-            }
-
-            if (!MaintenanceDays.TryParse(child["Days"] ?? "Mon-Sun", out var days, out var error))
-            {
-                throw new MaintenanceSettingsException(field + ":Days", error);
-            }
-
-            windows.Add(new MaintenanceWindow(start, duration, days));
-        }
-
-        return windows;
-    }
-
-    private static int Int(IConfiguration configuration, string key, int fallback, int min, int max) =>
-        (int)Long(configuration, key, fallback, min, max);
-
-    private static long Long(IConfiguration configuration, string key, long fallback, long min, long max)
-    {
-        var text = configuration[key];
-        if (string.IsNullOrWhiteSpace(text))
+        if (value is not { } given)
         {
             return fallback;
         }
 
-        if (!long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) || value < min || value > max)
-        {
-            throw new MaintenanceSettingsException(key, $"\"{text}\" is not a whole number between {min} and {max}");
-        }
-
-        return value;
-    }
-
-    private static TimeSpan Duration(IConfiguration configuration, string key, TimeSpan fallback, TimeSpan min, TimeSpan max)
-    {
-        var text = configuration[key];
-        if (string.IsNullOrWhiteSpace(text))
-        {
-            return fallback;
-        }
-
-        if (!SettingDuration.TryParse(text, out var value) || value < min || value > max)
-        {
-            throw new MaintenanceSettingsException(key, $"\"{text}\" is not a duration between {min} and {max} (e.g. 30s, 2h)");
-        }
-
-        return value;
+        var before = errors.Count;
+        range.Check(errors, path, given);
+        return errors.Count == before ? given : fallback;
     }
 }

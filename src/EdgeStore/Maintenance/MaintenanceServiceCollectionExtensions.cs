@@ -1,5 +1,5 @@
+using EdgeStore.Configuration;
 using EdgeStore.Health;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
@@ -10,17 +10,15 @@ namespace EdgeStore.Maintenance;
 internal static class MaintenanceServiceCollectionExtensions
 {
     /// <summary>
-    /// Reads and validates the settings now (throws <see cref="MaintenanceSettingsException"/> naming the
-    /// field). Register before the ingest service, so the run marker is written and safe mode decided
-    /// before the database opens. The ingest service then calls <see cref="MaintenanceAttachment.Attach(EdgeStore.Storage.TelemetryDatabase, EdgeStore.Storage.BatchWriter)"/>.
+    /// Maintenance for settings loaded and validated by <see cref="SettingsLoader"/> (database path resolved, mmap
+    /// capped). Register before the ingest service, so the run marker is written and safe mode decided before the
+    /// database opens. The ingest service then calls <see cref="MaintenanceAttachment.Attach(EdgeStore.Storage.TelemetryDatabase, EdgeStore.Storage.BatchWriter)"/>.
     /// </summary>
-    public static IServiceCollection AddMaintenance(this IServiceCollection services, IConfiguration configuration)
+    public static IServiceCollection AddMaintenance(this IServiceCollection services, EdgeStoreSettings settings)
     {
-        ArgumentNullException.ThrowIfNull(configuration);
-        var mmapCapBytes = long.TryParse(configuration["Storage:MmapSizeMiB"], System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var mib) && mib >= 0
-            ? mib * 1024 * 1024
-            : 256L * 1024 * 1024;
-        return services.AddMaintenance(MaintenanceOptions.Read(configuration), DatabaseLocation.Resolve(configuration), mmapCapBytes);
+        ArgumentNullException.ThrowIfNull(settings);
+        var databasePath = settings.Storage.Path ?? throw new InvalidOperationException("Storage:Path has no value; the settings were not loaded through SettingsLoader.");
+        return services.AddMaintenance(MaintenanceOptions.From(settings), databasePath, (settings.Storage.MmapSizeMiB ?? 0) * 1024L * 1024);
     }
 
     /// <summary>
@@ -35,7 +33,7 @@ internal static class MaintenanceServiceCollectionExtensions
         services.AddSingleton<MaintenanceAlarms>();
         services.TryAddSingleton<IDiskSpaceProbe, StatvfsDiskSpaceProbe>();
         services.AddSingleton(sp => StorageSafeMode.Start(
-            DatabaseLocation.StateDirectoryOf(databasePath), options, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger<StorageSafeMode>()));
+            StorageSettings.StateDirectoryOf(databasePath), options, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger<StorageSafeMode>()));
         services.TryAddSingleton<IMmapLimitSource>(sp => new ConfiguredMmapLimitSource(mmapCapBytes, sp.GetRequiredService<StorageSafeMode>()));
         services.AddSingleton(sp => new MaintenanceAttachment(
             sp.GetRequiredService<IMmapLimitSource>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>(), sp.GetService<DaemonStatus>()));

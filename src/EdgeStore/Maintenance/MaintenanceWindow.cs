@@ -1,3 +1,6 @@
+using System.Globalization;
+using EdgeStore.Configuration;
+
 namespace EdgeStore.Maintenance;
 
 /// <summary>
@@ -8,14 +11,19 @@ namespace EdgeStore.Maintenance;
 /// </summary>
 internal sealed class MaintenanceWindow
 {
+    /// <summary>The shortest window accepted, locally and remotely (the daemon tests run windows of a few seconds).</summary>
+    public static readonly TimeSpan MinDuration = TimeSpan.FromSeconds(1);
+
     /// <summary>The longest window accepted: one day, so two openings of one window never overlap.</summary>
     public static readonly TimeSpan MaxDuration = TimeSpan.FromDays(1);
 
+    private static readonly string[] StartFormats = ["H:mm", "HH:mm", "HH:mm:ss"];
+
     public MaintenanceWindow(TimeOnly start, TimeSpan duration, MaintenanceDays days)
     {
-        if (duration <= TimeSpan.Zero || duration > MaxDuration)
+        if (duration < MinDuration || duration > MaxDuration)
         {
-            throw new ArgumentOutOfRangeException(nameof(duration), duration, "a window lasts more than zero and at most 24 hours");
+            throw new ArgumentOutOfRangeException(nameof(duration), duration, "a window lasts 1 s to 24 hours");
         }
 
         Start = start;
@@ -47,6 +55,60 @@ internal sealed class MaintenanceWindow
     }
 
     public override string ToString() => $"{Start:HH\\:mm} for {Duration} on {Days}";
+
+    /// <summary>
+    /// The one rule for a window, for `Maintenance:Windows` and for remote desired documents alike: `start` a local
+    /// time (`02:00`, `2:00`, `02:00:30`), `duration` in the duration grammar of <see cref="DurationText"/> from 1 s to
+    /// 24 h (`2h`, `90m`, `1h30m`, `02:00:00`), `days` as <see cref="MaintenanceDays"/> reads them. Every problem is
+    /// reported through <paramref name="report"/> with the field ("Start", "Duration" or "Days") and the reason;
+    /// returns the window, or null when anything was wrong.
+    /// </summary>
+    public static MaintenanceWindow? TryCreate(string? start, string? duration, string? days, Action<string, string> report)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        var ok = true;
+        if (!TryParseStart(start, out var startTime))
+        {
+            report("Start", $"must be a local time HH:mm from 00:00 to 23:59, such as 02:00 (got '{Excerpt(start)}')");
+            ok = false;
+        }
+
+        if (!DurationText.TryParse(duration, out var length, allowClock: true) || length < MinDuration || length > MaxDuration)
+        {
+            report("Duration", $"must be a duration from 1s to 24h, such as 2h, 90m or 1h30m (got '{Excerpt(duration)}')");
+            ok = false;
+        }
+
+        MaintenanceDays? parsedDays = null;
+        if ((days?.Length ?? 0) > 64)
+        {
+            report("Days", $"must be day names and ranges such as Mon-Sun or Mon,Wed,Fri (got '{Excerpt(days)}')");
+            ok = false;
+        }
+        else if (!MaintenanceDays.TryParse(days, out var dayMask, out var error))
+        {
+            report("Days", error);
+            ok = false;
+        }
+        else
+        {
+            parsedDays = dayMask;
+        }
+
+        return ok ? new MaintenanceWindow(startTime, length, parsedDays!) : null;
+    }
+
+    /// <summary>`02:00`, or `02:00:30` when the start has seconds: the spelling remote tuning persists and reports.</summary>
+    public static string FormatStart(TimeOnly start) =>
+        start.ToString(start.Second == 0 ? "HH:mm" : "HH:mm:ss", CultureInfo.InvariantCulture);
+
+    private static bool TryParseStart(string? text, out TimeOnly start)
+    {
+        start = default;
+        return text is not null && TimeOnly.TryParseExact(text.Trim(), StartFormats, CultureInfo.InvariantCulture, DateTimeStyles.None, out start);
+    }
+
+    private static string Excerpt(string? text) => text is null ? string.Empty : text.Length <= 40 ? text : text[..40] + "...";
 
     private static DateTimeOffset ToUtc(DateTime wall, TimeZoneInfo timeZone)
     {

@@ -1,5 +1,5 @@
+using EdgeStore.Configuration;
 using EdgeStore.Health;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -7,40 +7,26 @@ using Microsoft.Extensions.Options;
 namespace EdgeStore.Memory;
 
 /// <summary>
-/// One call wires the memory capability: settings bound from section "Memory" and validated at start,
-/// the cgroup and effective RAM found once, the cap, the monitor and the governor (both hosted when
+/// One call wires the memory capability: the validated "Memory" settings, the cgroup and effective RAM found once, the cap, the monitor and the governor (both hosted when
 /// Memory:Enabled). After opening the database the host calls <see cref="MmapGovernor.AttachStorageAsync"/>
 /// and uses <see cref="MmapCap.Clamp"/> for the mmap size it opens with.
 /// </summary>
 internal static class MemoryGovernanceServiceCollectionExtensions
 {
-    public static IServiceCollection AddMemoryGovernance(this IServiceCollection services, IConfiguration configuration)
-    {
-        ArgumentNullException.ThrowIfNull(configuration);
-        services.AddOptions<MemorySettings>().Bind(configuration.GetSection(MemorySettings.SectionName)).ValidateOnStart();
-        var enabled = configuration.GetSection(MemorySettings.SectionName).GetValue(nameof(MemorySettings.Enabled), defaultValue: true);
-        return AddCore(services, enabled);
-    }
-
-    /// <summary>For a host that loads its settings itself (EdgeStoreSettings.Memory): the same wiring around that instance.</summary>
+    /// <summary>
+    /// The memory capability around <paramref name="settings"/>, which <see cref="SettingsLoader"/> has validated
+    /// (EdgeStoreSettings.Memory). A host that registered an <see cref="EffectiveMemory"/> first (the settings
+    /// loader's) gets the cap computed from it; otherwise the memory is read under `Memory:FilesRoot`.
+    /// </summary>
     public static IServiceCollection AddMemoryGovernance(this IServiceCollection services, MemorySettings settings)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        // Copied into the options pipeline (rather than registered as a ready IOptions) so validation still runs.
-        services.AddOptions<MemorySettings>().Configure(target =>
-        {
-            foreach (var property in typeof(MemorySettings).GetProperties().Where(p => p.CanWrite))
-            {
-                property.SetValue(target, property.GetValue(settings));
-            }
-        });
+        services.TryAddSingleton(Options.Create(settings));
         return AddCore(services, settings.Enabled);
     }
 
     private static IServiceCollection AddCore(IServiceCollection services, bool enabled)
     {
-        services.AddOptions<MemorySettings>().ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<MemorySettings>, MemorySettingsValidator>());
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<DaemonStatus>();
         services.TryAddSingleton(sp => new MemoryFiles(sp.GetRequiredService<IOptions<MemorySettings>>().Value.FilesRoot));

@@ -1,16 +1,17 @@
+using EdgeStore.Storage;
 using Microsoft.Extensions.Logging;
 
 namespace EdgeStore.Memory;
 
 /// <summary>
 /// The hard bound of C2 (docs/ARCHITECTURE.md): mmap_size never exceeds 25% of effective RAM, nor SQLite's own ceiling
-/// (SQLITE_MAX_MMAP_SIZE, 0x7fff0000 = 2147418112 bytes). Configured and remotely requested values go
+/// (<see cref="SqliteConnectionFactory.EngineMmapCeilingBytes"/>). The one computation of the cap: the settings
+/// loader (and so `edgestore config show`) and the daemon both use <see cref="Compute"/>. Configured and remotely requested values go
 /// through <see cref="Clamp"/>; a clamp is logged once per source and value, and the last one is kept for
 /// reporting. Nothing, local or remote, can raise the cap.
 /// </summary>
 internal sealed partial class MmapCap
 {
-    public const long SqliteMaxMmapSizeBytes = 2147418112;
     public const int PercentOfEffectiveMemory = 25;
 
     private readonly ILogger<MmapCap> _logger;
@@ -46,7 +47,7 @@ internal sealed partial class MmapCap
     public static long Compute(long effectiveMemoryBytes)
     {
         var quarter = Math.Max(0, effectiveMemoryBytes) / (100 / PercentOfEffectiveMemory);
-        return Math.Min(quarter, SqliteMaxMmapSizeBytes) / 4096 * 4096;
+        return Math.Min(quarter, SqliteConnectionFactory.EngineMmapCeilingBytes) / 4096 * 4096;
     }
 
     /// <summary>Clamps a requested mmap size into [0, cap]. <paramref name="source"/> names the setting, e.g. "Storage:MmapSizeMiB".</summary>
@@ -69,13 +70,13 @@ internal sealed partial class MmapCap
 
         if (firstTime)
         {
-            LogClamped(source, requestedBytes, applied, EffectiveMemory.EffectiveBytes, EffectiveMemory.Source);
+            LogClamped(source, requestedBytes, applied, EffectiveMemory.EffectiveBytes, EffectiveMemory.Source, SqliteConnectionFactory.EngineMmapCeilingBytes);
         }
 
         return result;
     }
 
     [LoggerMessage(EventId = 4101, Level = LogLevel.Warning,
-        Message = "{Source} asks for mmap {RequestedBytes} bytes; clamped to {AppliedBytes} bytes (25% of effective RAM {EffectiveMemoryBytes} bytes from {EffectiveMemorySource}, at most SQLite's 2147418112)")]
-    private partial void LogClamped(string source, long requestedBytes, long appliedBytes, long effectiveMemoryBytes, string effectiveMemorySource);
+        Message = "{Source} asks for mmap {RequestedBytes} bytes; clamped to {AppliedBytes} bytes (25% of effective RAM {EffectiveMemoryBytes} bytes from {EffectiveMemorySource}, at most SQLite's {EngineCeilingBytes})")]
+    private partial void LogClamped(string source, long requestedBytes, long appliedBytes, long effectiveMemoryBytes, string effectiveMemorySource, long engineCeilingBytes);
 }

@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using EdgeStore.Configuration;
 using EdgeStore.Health;
 using EdgeStore.Storage;
 using Microsoft.Extensions.Hosting;

@@ -1,4 +1,5 @@
 using System.Globalization;
+using EdgeStore.Configuration;
 
 namespace EdgeStore.Memory;
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using EdgeStore.Configuration;
 
 namespace EdgeStore.Query;
 
@@ -10,7 +11,7 @@ internal static class TimeArgument
 {
     public static bool TryParse(string text, DateTimeOffset now, out DateTimeOffset value)
     {
-        if (DurationText.TryParse(text, requireUnit: true, out var ago))
+        if (DurationText.TryParse(text, out var ago))
         {
             value = now - ago;
             return true;

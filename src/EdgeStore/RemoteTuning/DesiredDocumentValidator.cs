@@ -1,4 +1,3 @@
-using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using EdgeStore.Configuration;
@@ -19,12 +18,12 @@ internal static class DesiredDocumentValidator
 
     private static readonly JsonDocumentOptions ParseOptions = new() { MaxDepth = MaxDepth, AllowTrailingCommas = false, CommentHandling = JsonCommentHandling.Disallow };
 
-    // Sections and keys of the local configuration, for telling "not tunable" from "no such setting".
-    private static readonly Dictionary<string, (string Name, Dictionary<string, string> Keys)> KnownSections = typeof(EdgeStoreSettings)
-        .GetProperties(BindingFlags.Public | BindingFlags.Instance)
+    // Sections and keys of the local configuration (from the explicit settings schema), for telling "not tunable" from
+    // "no such setting".
+    private static readonly Dictionary<string, (string Name, Dictionary<string, string> Keys)> KnownSections = SettingsSchema.Root.Members
         .ToDictionary(
-            p => p.Name,
-            p => (CamelCase(p.Name), p.PropertyType.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(k => k.CanWrite).ToDictionary(k => k.Name, k => CamelCase(k.Name), StringComparer.OrdinalIgnoreCase)),
+            section => section.Key,
+            section => (CamelCase(section.Key), section.Value.Members.ToDictionary(k => k.Key, k => CamelCase(k.Key), StringComparer.OrdinalIgnoreCase)),
             StringComparer.OrdinalIgnoreCase);
 
     public static DesiredDocumentCheck Check(ReadOnlyMemory<byte> payload, int maxDocumentBytes)

@@ -3,8 +3,8 @@ using EdgeStore.Maintenance;
 namespace EdgeStore.RemoteTuning;
 
 /// <summary>
-/// Applies tuned maintenance windows and retention to the running scheduler, parsed by the maintenance settings'
-/// own parser (the values were validated against it already). Without a scheduler (maintenance not wired) the
+/// Applies tuned maintenance windows and retention to the running scheduler. Windows are built by the one window rule,
+/// <see cref="MaintenanceWindow.TryCreate"/>, which already accepted them when the document was checked. Without a scheduler (maintenance not wired) the
 /// values take effect at the next start, from the persisted document.
 /// </summary>
 internal sealed class MaintenanceTuningTarget(MaintenanceScheduler? scheduler) : ILiveTuningTarget
@@ -23,11 +23,11 @@ internal sealed class MaintenanceTuningTarget(MaintenanceScheduler? scheduler) :
             return ValueTask.CompletedTask;
         }
 
-        var settings = new MaintenanceSettings
-        {
-            Windows = [.. next.MaintenanceWindows.Select(w => new MaintenanceWindowSettings { Start = w.Start, Duration = w.Duration, Days = w.Days })],
-        };
-        var windows = MaintenanceOptions.From(settings, retention: null, safeMode: null).Windows;
+        // No window means the default one, as in the local configuration.
+        IReadOnlyList<MaintenanceWindow> windows = next.MaintenanceWindows.Count == 0
+            ? new MaintenanceOptions().Windows
+            : [.. next.MaintenanceWindows.Select(w => MaintenanceWindow.TryCreate(w.Start, w.Duration, w.Days, (field, reason) =>
+                throw new InvalidOperationException($"a tuned window was not validated: {field}: {reason}"))!)];
         scheduler.Reconfigure(windows, next.MessagesRetentionDays, next.QuarantineRetentionDays);
         return ValueTask.CompletedTask;
     }

@@ -35,7 +35,7 @@ internal static class RemoteTuningServiceCollectionExtensions
         var baseline = registered is null ? null : TunedValues.FromSettings(registered);
         if (registered is not null)
         {
-            RemoteTuningStartup.ApplyPersistedEarly(registered, baseline!);
+            RemoteTuningStartup.ApplyPersistedEarly(registered, baseline!, MmapCapOf(services, registered));
         }
 
         services.TryAddSingleton(sp =>
@@ -73,8 +73,8 @@ internal static class RemoteTuningServiceCollectionExtensions
             configuration.GetSection(nameof(EdgeStoreSettings.Metrics)).Bind(settings.Metrics);
 
             // The baseline is the local configuration alone: taken before any tuned value was written into the settings.
-            // The memory capability's cap counts the cgroup limit as well as MemTotal; without it, MemTotal alone.
-            var capBytes = sp.GetService<MmapCap>()?.CapBytes ?? SettingsLoader.MmapCapMiB(MachineFacts.Current()) * 1024L * 1024;
+            // The memory capability's cap when it is wired; else the same computation over the same effective memory.
+            var capBytes = sp.GetService<MmapCap>()?.CapBytes ?? MmapCapOf(services, settings);
             return new RemoteTuner(
                 baseline ?? TunedValues.FromSettings(settings),
                 sp.GetRequiredService<TuningStateFile>(),
@@ -102,4 +102,10 @@ internal static class RemoteTuningServiceCollectionExtensions
         services.AddHostedService<MetricsPublisher>();
         return services;
     }
+
+    /// <summary>The cap over the effective memory the host registered (the settings loader's), else this machine's.</summary>
+    private static long MmapCapOf(IServiceCollection services, EdgeStoreSettings settings) =>
+        services.LastOrDefault(d => d.ServiceType == typeof(EffectiveMemory))?.ImplementationInstance is EffectiveMemory memory
+            ? MmapCap.Compute(memory.EffectiveBytes)
+            : MachineFacts.Read(Path.IsPathRooted(settings.Memory.FilesRoot) ? settings.Memory.FilesRoot : "/").MmapCapBytes;
 }

@@ -27,7 +27,7 @@ internal sealed class RemoteTuningStartup(RemoteTuner tuner, EdgeStoreSettings s
     /// that cannot be read, or values that no longer pass, are left for <see cref="RemoteTuner.LoadAtStart"/> to
     /// report (and it decides again with the cgroup-aware cap).
     /// </summary>
-    public static void ApplyPersistedEarly(EdgeStoreSettings settings, TunedValues baseline)
+    public static void ApplyPersistedEarly(EdgeStoreSettings settings, TunedValues baseline, long mmapCapBytes)
     {
         ArgumentNullException.ThrowIfNull(settings);
         if (settings.Storage.Path is not { } path)
@@ -41,8 +41,7 @@ internal sealed class RemoteTuningStartup(RemoteTuner tuner, EdgeStoreSettings s
             if (state.Applied is { } applied)
             {
                 var overrides = TuningResolver.Revalidate(applied.Overrides, dropped: null);
-                var capBytes = SettingsLoader.MmapCapMiB(MachineFacts.Current()) * 1024L * 1024;
-                TuningResolver.Resolve(baseline, overrides, capBytes).Effective.WriteTo(settings);
+                TuningResolver.Resolve(baseline, overrides, mmapCapBytes).Effective.WriteTo(settings);
             }
         }
         catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)

@@ -1,4 +1,5 @@
 using System.Globalization;
+using EdgeStore.Configuration;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -14,16 +15,12 @@ internal sealed record TunableSetting(
     string Path,
     string SettingKey,
     TunableKind Kind,
-    long Min,
-    long Max,
-    string Unit,
+    SettingRange Range,
     IReadOnlyList<string> Choices,
     string Description,
     Func<TunedValues, JsonNode> Read,
     Func<TunedValues, JsonNode, TunedValues> Write)
 {
-    public const int MaxWindows = 8;
-
     /// <summary>
     /// Checks one value from a desired document. Returns the normalized value, or null after adding the reasons to
     /// <paramref name="errors"/>. Bounds here are the hard ones; mmap above the RAM cap is clamped later, not refused.
@@ -35,7 +32,7 @@ internal sealed record TunableSetting(
             case TunableKind.Integer:
                 if (value.ValueKind != JsonValueKind.Number)
                 {
-                    errors.Add(new TuningError(Path, TuningErrorCode.WrongType, $"must be a whole number of {Unit} (got {Describe(value)})"));
+                    errors.Add(new TuningError(Path, TuningErrorCode.WrongType, $"must be a whole number of {Range.Unit} (got {Describe(value)})"));
                     return null;
                 }
 
@@ -43,14 +40,14 @@ internal sealed record TunableSetting(
                 {
                     var isWhole = decimal.TryParse(value.GetRawText(), NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && decimal.Truncate(d) == d;
                     errors.Add(isWhole
-                        ? new TuningError(Path, TuningErrorCode.OutOfRange, $"must be {Min}..{Max} {Unit} (got {Truncate(value.GetRawText())})")
-                        : new TuningError(Path, TuningErrorCode.WrongType, $"must be a whole number of {Unit} (got {Truncate(value.GetRawText())})"));
+                        ? new TuningError(Path, TuningErrorCode.OutOfRange, $"must be {Range.Describe()} (got {Truncate(value.GetRawText())})")
+                        : new TuningError(Path, TuningErrorCode.WrongType, $"must be a whole number of {Range.Unit} (got {Truncate(value.GetRawText())})"));
                     return null;
                 }
 
-                if (number < Min || number > Max)
+                if (Range.Problem(number) is { } reason)
                 {
-                    errors.Add(new TuningError(Path, TuningErrorCode.OutOfRange, $"must be {Min}..{Max} {Unit} (got {number})"));
+                    errors.Add(new TuningError(Path, TuningErrorCode.OutOfRange, reason));
                     return null;
                 }
 
@@ -74,7 +71,7 @@ internal sealed record TunableSetting(
                 return JsonValue.Create(canonical);
 
             case TunableKind.Windows:
-                return MaintenanceWindowText.Check(Path, value, MaxWindows, errors);
+                return MaintenanceWindowText.Check(Path, value, Range, errors);
 
             default:
                 throw new InvalidOperationException($"unknown kind {Kind}");

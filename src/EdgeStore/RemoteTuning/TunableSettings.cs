@@ -1,9 +1,12 @@
+using EdgeStore.Configuration;
 using System.Text.Json.Nodes;
 
 namespace EdgeStore.RemoteTuning;
 
 /// <summary>
 /// The table of settings a desired document may change (docs/ARCHITECTURE.md, C4), with the hard bounds no document can pass.
+/// The ranges are <see cref="SettingRanges"/>, the ones the local configuration is validated against, so a value is
+/// valid in a desired document exactly when it is valid in edgestore.json (except the documented remote-only cache bound).
 /// The minimums are the ones that keep EdgeStore alive (a batch of at least one row, a cache of at least 1 MiB, a
 /// metrics interval of at least 5 s); mmap has a further, machine-dependent ceiling (25% of effective RAM) applied by
 /// clamping, see <see cref="TuningResolver"/>. Everything else (database path, broker address and credentials, node id,
@@ -15,26 +18,26 @@ internal static class TunableSettings
 
     public static readonly IReadOnlyList<TunableSetting> All =
     [
-        Integer("storage.mmapSizeMiB", "Storage:MmapSizeMiB", 0, 1_048_576, "MiB", "memory-map limit of every connection; clamped to 25% of effective RAM",
+        Integer("storage.mmapSizeMiB", "Storage:MmapSizeMiB", SettingRanges.MmapSizeMiB, "memory-map limit of every connection; clamped to 25% of effective RAM",
             v => v.MmapSizeMiB, (v, n) => v with { MmapSizeMiB = n }),
-        Integer("storage.cacheSizeMiB", "Storage:CacheSizeMiB", 1, 1024, "MiB", "page cache per connection",
+        Integer("storage.cacheSizeMiB", "Storage:CacheSizeMiB", SettingRanges.RemoteCacheSizeMiB, "page cache per connection",
             v => v.CacheSizeMiB, (v, n) => v with { CacheSizeMiB = n }),
         Choice("storage.durability", "Storage:Durability", ["Normal", "Full"], "synchronous=NORMAL (survives a crash) or FULL (survives power loss)",
             v => v.Durability, (v, s) => v with { Durability = s }),
-        Integer("ingest.maxBatchRows", "Ingest:MaxBatchRows", 1, 100_000, "rows", "rows per committed batch",
+        Integer("ingest.maxBatchRows", "Ingest:MaxBatchRows", SettingRanges.MaxBatchRows, "rows per committed batch",
             v => v.MaxBatchRows, (v, n) => v with { MaxBatchRows = n }),
-        Integer("ingest.maxBatchLatencyMs", "Ingest:MaxBatchLatencyMs", 1, 60_000, "ms", "longest wait of a row before its batch commits",
+        Integer("ingest.maxBatchLatencyMs", "Ingest:MaxBatchLatencyMs", SettingRanges.MaxBatchLatencyMs, "longest wait of a row before its batch commits",
             v => v.MaxBatchLatencyMs, (v, n) => v with { MaxBatchLatencyMs = n }),
-        new TunableSetting("maintenance.windows", "Maintenance:Windows", TunableKind.Windows, 0, TunableSetting.MaxWindows, "windows", [],
+        new TunableSetting("maintenance.windows", "Maintenance:Windows", TunableKind.Windows, SettingRanges.MaintenanceWindowCount, [],
             "when file-shrinking maintenance may run (local time)",
             v => MaintenanceWindowText.ToJson(v.MaintenanceWindows), (v, node) => v with { MaintenanceWindows = MaintenanceWindowText.ToWindows(node) }),
-        Integer("retention.messagesDays", "Retention:MessagesDays", 0, 36_500, "days", "messages older than this are deleted in a window; 0 keeps them",
+        Integer("retention.messagesDays", "Retention:MessagesDays", SettingRanges.RetentionDays, "messages older than this are deleted in a window; 0 keeps them",
             v => v.MessagesRetentionDays, (v, n) => v with { MessagesRetentionDays = n }),
-        Integer("retention.quarantineDays", "Retention:QuarantineDays", 0, 36_500, "days", "quarantined payloads older than this are deleted; 0 keeps them",
+        Integer("retention.quarantineDays", "Retention:QuarantineDays", SettingRanges.RetentionDays, "quarantined payloads older than this are deleted; 0 keeps them",
             v => v.QuarantineRetentionDays, (v, n) => v with { QuarantineRetentionDays = n }),
         Choice("logging.level", "Logging:Level", LogLevels, "lowest level written to the log",
             v => v.LogLevel, (v, s) => v with { LogLevel = s }),
-        Integer("metrics.intervalSeconds", "Metrics:IntervalSeconds", 5, 86_400, "s", "interval of edgestore/<node>/metrics",
+        Integer("metrics.intervalSeconds", "Metrics:IntervalSeconds", SettingRanges.MetricsIntervalSeconds, "interval of edgestore/<node>/metrics",
             v => v.MetricsIntervalSeconds, (v, n) => v with { MetricsIntervalSeconds = n }),
     ];
 
@@ -46,9 +49,9 @@ internal static class TunableSettings
     public static TunableSetting? FindBySettingKey(string settingKey) =>
         All.FirstOrDefault(s => string.Equals(s.SettingKey, settingKey, StringComparison.OrdinalIgnoreCase));
 
-    private static TunableSetting Integer(string path, string key, long min, long max, string unit, string description, Func<TunedValues, int> read, Func<TunedValues, int, TunedValues> write) =>
-        new(path, key, TunableKind.Integer, min, max, unit, [], description, v => JsonValue.Create(read(v)), (v, node) => write(v, checked((int)node.GetValue<long>())));
+    private static TunableSetting Integer(string path, string key, SettingRange range, string description, Func<TunedValues, int> read, Func<TunedValues, int, TunedValues> write) =>
+        new(path, key, TunableKind.Integer, range, [], description, v => JsonValue.Create(read(v)), (v, node) => write(v, checked((int)node.GetValue<long>())));
 
     private static TunableSetting Choice(string path, string key, IReadOnlyList<string> choices, string description, Func<TunedValues, string> read, Func<TunedValues, string, TunedValues> write) =>
-        new(path, key, TunableKind.Choice, 0, 0, string.Empty, choices, description, v => JsonValue.Create(read(v)), (v, node) => write(v, node.GetValue<string>()));
+        new(path, key, TunableKind.Choice, default, choices, description, v => JsonValue.Create(read(v)), (v, node) => write(v, node.GetValue<string>()));
 }

@@ -75,7 +75,7 @@ internal sealed record TunedValues
         settings.Storage.Durability = Durability;
         settings.Ingest.MaxBatchRows = MaxBatchRows;
         settings.Ingest.MaxBatchLatencyMs = MaxBatchLatencyMs;
-        settings.Maintenance.Windows = MaintenanceWindows.Select(w => new EdgeStore.Maintenance.MaintenanceWindowSettings { Start = w.Start, Duration = w.Duration, Days = w.Days }).ToList();
+        settings.Maintenance.Windows = MaintenanceWindows.Select(w => new MaintenanceWindowSettings { Start = w.Start, Duration = w.Duration, Days = w.Days }).ToList();
         settings.Retention.MessagesDays = MessagesRetentionDays;
         settings.Retention.QuarantineDays = QuarantineRetentionDays;
         settings.Logging.Level = LogLevel;

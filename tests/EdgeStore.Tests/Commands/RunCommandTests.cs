@@ -22,7 +22,7 @@ public sealed class RunCommandTests
             Assert.Equal(
                 [
                     "edgestore: invalid configuration: Mqtt:Port: must be 1..65535 (got 70000)",
-                    "edgestore: invalid configuration: Ingest:MaxBatchRows: must be 1..100000 (got 0)",
+                    "edgestore: invalid configuration: Ingest:MaxBatchRows: must be 1..100000 rows (got 0)",
                 ],
                 error.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd('\r')));
         }

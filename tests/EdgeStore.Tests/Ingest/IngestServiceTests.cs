@@ -126,7 +126,7 @@ public sealed class IngestServiceTests : IDisposable
             environment[name] = value;
         }
 
-        var result = new SettingsLoader(environment, new MachineFacts("test", null), Path.Combine(_directory, "none.json")).Load(null);
+        var result = new SettingsLoader(environment, new MachineFacts("test", 4L << 30), Path.Combine(_directory, "none.json")).Load(null);
         Assert.True(result.IsValid, string.Join("; ", result.Errors));
         return result.Settings!;
     }

@@ -1,6 +1,7 @@
+using EdgeStore.Configuration;
 using EdgeStore.Maintenance;
-using Microsoft.Extensions.Configuration;
 using EdgeStore.Testing;
+using EdgeStore.Tests.Configuration;
 
 namespace EdgeStore.Tests.Maintenance;
 
@@ -11,7 +12,7 @@ public sealed class MaintenanceScheduleTests
     private static MaintenanceWindow Window(string start, string duration, string days)
     {
         Assert.True(MaintenanceDays.TryParse(days, out var parsedDays, out var error), error);
-        Assert.True(SettingDuration.TryParse(duration, out var parsedDuration));
+        Assert.True(DurationText.TryParse(duration, out var parsedDuration, allowClock: true));
         return new MaintenanceWindow(TimeOnly.Parse(start, System.Globalization.CultureInfo.InvariantCulture), parsedDuration, parsedDays);
     }
 
@@ -154,60 +155,62 @@ public sealed class MaintenanceScheduleTests
     [Fact]
     public void Settings_are_read_with_defaults_and_bad_fields_are_named()
     {
-        var options = MaintenanceOptions.Read(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["Maintenance:Windows:0:Start"] = "23:30",
-            ["Maintenance:Windows:0:Duration"] = "1h30m",
-            ["Maintenance:Windows:0:Days"] = "Mon,Wed,Fri",
-            ["Maintenance:Windows:1:Start"] = "12:00",
-            ["Maintenance:TimeZone"] = "Europe/Berlin",
-            ["Retention:MessagesDays"] = "7",
-            ["Storage:DiskFullPolicy"] = "deleteoldest",
-        }).Build());
+        var options = MaintenanceOptions.From(LoadedSettings.Valid(
+            ("Maintenance:Windows:0:Start", "23:30"),
+            ("Maintenance:Windows:0:Duration", "1h30m"),
+            ("Maintenance:Windows:0:Days", "Mon,Wed,Fri"),
+            ("Maintenance:Windows:1:Start", "12:00"),
+            ("Maintenance:TimeZone", "Europe/Berlin"),
+            ("Maintenance:WalHardLimitMiB", "32"),
+            ("Retention:MessagesDays", "7"),
+            ("SafeMode:CalmPeriod", "12h"),
+            ("Storage:DiskFullPolicy", "deleteoldest")));
         Assert.Equal(2, options.Windows.Count);
         Assert.Equal(new TimeOnly(23, 30), options.Windows[0].Start);
         Assert.Equal(TimeSpan.FromMinutes(90), options.Windows[0].Duration);
         Assert.False(options.Windows[0].Days.Contains(DayOfWeek.Tuesday));
         Assert.Equal(TimeSpan.FromHours(2), options.Windows[1].Duration);
+        Assert.Equal(32L << 20, options.WalHardLimitBytes);
         Assert.Equal(7, options.MessagesRetentionDays);
         Assert.Equal(30, options.QuarantineRetentionDays);
+        Assert.Equal(TimeSpan.FromHours(12), options.SafeModeCalmPeriod);
         Assert.Equal(DiskFullPolicy.DeleteOldest, options.DiskFullPolicy);
         Assert.Equal("Europe/Berlin", options.TimeZone.Id);
-
-        static string FieldOf(string key, string value) =>
-            Assert.Throws<MaintenanceSettingsException>(() => MaintenanceOptions.Read(
-                new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { [key] = value }).Build())).Field;
-
-        Assert.Equal("Maintenance:Windows:0:Start", FieldOf("Maintenance:Windows:0:Start", "25:00"));
-        Assert.Equal("Maintenance:Windows:0:Duration", FieldOf("Maintenance:Windows:0:Duration", "30h"));
-        Assert.Equal("Maintenance:Windows:0:Days", FieldOf("Maintenance:Windows:0:Days", "Someday"));
-        Assert.Equal("Retention:MessagesDays", FieldOf("Retention:MessagesDays", "-1"));
-        Assert.Equal("Storage:DiskFullPolicy", FieldOf("Storage:DiskFullPolicy", "Panic"));
-        Assert.Equal("Maintenance:TimeZone", FieldOf("Maintenance:TimeZone", "Mars/Olympus"));
     }
 
     [Fact]
-    public void Options_from_bound_settings_match_the_configuration_keys()
+    public void Every_bad_maintenance_field_is_named_at_once()
     {
-        var options = MaintenanceOptions.From(
-            new MaintenanceSettings { Windows = [new MaintenanceWindowSettings { Start = "01:15", Duration = "45m", Days = "Sat,Sun" }], WalHardLimitMiB = 32 },
-            new RetentionSettings { MessagesDays = 14 },
-            new SafeModeSettings { UncleanExits = 5, CalmPeriod = "12h" },
-            minFreeBytes: 1000,
-            diskFullPolicy: "DeleteOldest");
-        Assert.Single(options.Windows);
-        Assert.Equal(new TimeOnly(1, 15), options.Windows[0].Start);
-        Assert.True(options.Windows[0].Days.Contains(DayOfWeek.Sunday));
-        Assert.False(options.Windows[0].Days.Contains(DayOfWeek.Monday));
-        Assert.Equal(32L << 20, options.WalHardLimitBytes);
-        Assert.Equal(14, options.MessagesRetentionDays);
-        Assert.Equal(5, options.SafeModeUncleanExits);
-        Assert.Equal(TimeSpan.FromHours(12), options.SafeModeCalmPeriod);
-        Assert.Equal(1000, options.MinFreeBytes);
-        Assert.Equal(DiskFullPolicy.DeleteOldest, options.DiskFullPolicy);
+        var errors = LoadedSettings.Errors(
+            ("Maintenance:Windows:0:Start", "25:00"),
+            ("Maintenance:Windows:0:Duration", "30h"),
+            ("Maintenance:Windows:0:Days", "Someday"),
+            ("Retention:MessagesDays", "-1"),
+            ("Storage:DiskFullPolicy", "Panic"),
+            ("Storage:DiskCheckInterval", "1ms"),
+            ("Maintenance:TimeZone", "Mars/Olympus"));
 
-        var bad = Assert.Throws<MaintenanceSettingsException>(() => MaintenanceOptions.From(
-            new MaintenanceSettings { Windows = [new MaintenanceWindowSettings { Days = "Caturday" }] }, null, null));
-        Assert.Equal("Maintenance:Windows:0:Days", bad.Field);
+        Assert.Equal(
+            [
+                "Maintenance:Windows:0:Start",
+                "Maintenance:Windows:0:Duration",
+                "Maintenance:Windows:0:Days",
+                "Maintenance:TimeZone",
+                "Storage:DiskFullPolicy",
+                "Retention:MessagesDays",
+                "Storage:DiskCheckInterval",
+            ],
+            errors.Select(e => e[..e.IndexOf(": ", StringComparison.Ordinal)]));
+        Assert.Contains("Retention:MessagesDays: must be 0..36500 days (got -1)", errors);
+        Assert.Contains("Storage:DiskCheckInterval: must be a duration from 100ms to 10m, such as 30s or 2h (got '1ms')", errors);
+    }
+
+    [Fact]
+    public void Unvalidated_settings_are_refused_rather_than_half_applied()
+    {
+        var settings = LoadedSettings.Valid();
+        settings.Maintenance.Windows = [new MaintenanceWindowSettings { Days = "Caturday" }];
+
+        Assert.Throws<InvalidOperationException>(() => MaintenanceOptions.From(settings));
     }
 }

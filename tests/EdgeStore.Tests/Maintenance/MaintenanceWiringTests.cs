@@ -1,6 +1,6 @@
 using EdgeStore.Health;
 using EdgeStore.Maintenance;
-using Microsoft.Extensions.Configuration;
+using EdgeStore.Tests.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
@@ -16,12 +16,7 @@ public sealed class MaintenanceWiringTests : IDisposable
     {
         var builder = new HostApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Services.AddSingleton<DaemonStatus>();
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["Storage:Path"] = Path.Combine(_directory, "edgestore.db"),
-            ["SafeMode:UncleanExits"] = "2",
-        }).Build();
-        builder.Services.AddMaintenance(configuration);
+        builder.Services.AddMaintenance(LoadedSettings.Valid(("Storage:Path", Path.Combine(_directory, "edgestore.db")), ("SafeMode:UncleanExits", "2")));
         return builder.Build();
     }
 

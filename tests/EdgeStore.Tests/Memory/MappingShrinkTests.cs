@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using EdgeStore.Configuration;
 using EdgeStore.Memory;
 using EdgeStore.Storage;
 using EdgeStore.Testing;

@@ -1,3 +1,4 @@
+using EdgeStore.Configuration;
 using EdgeStore.Memory;
 using EdgeStore.Testing;
 

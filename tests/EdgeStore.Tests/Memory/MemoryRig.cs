@@ -1,3 +1,4 @@
+using EdgeStore.Configuration;
 using EdgeStore.Health;
 using EdgeStore.Memory;
 using Microsoft.Extensions.Options;

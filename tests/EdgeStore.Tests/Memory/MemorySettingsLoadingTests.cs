@@ -27,8 +27,8 @@ public sealed class MemorySettingsLoadingTests
         var result = Load(("EDGESTORE__MEMORY__POLLINTERVALMS", "5"), ("EDGESTORE__MEMORY__CRITICALSOMESTALLPERCENT", "1"));
 
         Assert.False(result.IsValid);
-        Assert.Contains(result.Errors, e => e.Path == "Memory:PollIntervalMs" && e.Reason == "must be between 100 and 60000 ms (was 5)");
-        Assert.Contains(result.Errors, e => e.Path == "Memory:CriticalSomeStallPercent" && e.Reason.StartsWith("must be at least ElevatedSomeStallPercent", StringComparison.Ordinal));
+        Assert.Contains(result.Errors, e => e.Path == "Memory:PollIntervalMs" && e.Reason == "must be 100..60000 ms (got 5)");
+        Assert.Contains(result.Errors, e => e.Path == "Memory:CriticalSomeStallPercent" && e.Reason.StartsWith("must be at least Memory:ElevatedSomeStallPercent", StringComparison.Ordinal));
     }
 
     [Fact]

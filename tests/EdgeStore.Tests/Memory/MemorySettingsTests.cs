@@ -1,5 +1,6 @@
+using EdgeStore.Configuration;
 using EdgeStore.Memory;
-using Microsoft.Extensions.Configuration;
+using EdgeStore.Tests.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -12,29 +13,25 @@ public sealed class MemorySettingsTests
     [Fact]
     public void Defaults_are_valid()
     {
-        Assert.True(new MemorySettingsValidator().Validate(null, new MemorySettings()).Succeeded);
+        Assert.True(LoadedSettings.Load().IsValid);
     }
 
     [Theory]
-    [InlineData("PollIntervalMs", "50", "Memory:PollIntervalMs must be between 100 and 60000 ms (was 50)")]
-    [InlineData("ElevatedMmapPercent", "100", "Memory:ElevatedMmapPercent must be between 1 and 99 percent (was 100)")]
-    [InlineData("CriticalSomeStallPercent", "5", "Memory:CriticalSomeStallPercent must be at least ElevatedSomeStallPercent (10) (was 5)")]
-    [InlineData("CriticalAvailablePercent", "20", "Memory:CriticalAvailablePercent must be at most ElevatedAvailablePercent (15) (was 20)")]
-    [InlineData("FilesRoot", "relative/dir", "Memory:FilesRoot must be an absolute path (was 'relative/dir')")]
+    [InlineData("PollIntervalMs", "50", "Memory:PollIntervalMs: must be 100..60000 ms (got 50)")]
+    [InlineData("ElevatedMmapPercent", "100", "Memory:ElevatedMmapPercent: must be 1..99 percent (got 100)")]
+    [InlineData("CriticalSomeStallPercent", "5", "Memory:CriticalSomeStallPercent: must be at least Memory:ElevatedSomeStallPercent (10) (got 5)")]
+    [InlineData("CriticalAvailablePercent", "20", "Memory:CriticalAvailablePercent: must be at most Memory:ElevatedAvailablePercent (15) (got 20)")]
+    [InlineData("FilesRoot", "relative/dir", "Memory:FilesRoot: must be an absolute path (got 'relative/dir')")]
     public void Bad_values_name_the_field(string key, string value, string message)
     {
-        using var provider = Build(new Dictionary<string, string?> { ["Memory:" + key] = value });
-
-        var ex = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<MemorySettings>>().Value);
-
-        Assert.Contains(message, ex.Failures);
+        Assert.Equal([message], LoadedSettings.Errors(("Memory:" + key, value)));
     }
 
     [Fact]
-    public void Registration_binds_the_section_and_hosts_monitor_and_governor()
+    public void Registration_uses_the_settings_and_hosts_monitor_and_governor()
     {
         using var tree = FixtureTree.CopyOf("v2-only");
-        using var provider = Build(new Dictionary<string, string?> { ["Memory:FilesRoot"] = tree.Root, ["Memory:CalmPeriodSeconds"] = "5" });
+        using var provider = Build(new MemorySettings { FilesRoot = tree.Root, CalmPeriodSeconds = 5 });
 
         Assert.Equal(5, provider.GetRequiredService<IOptions<MemorySettings>>().Value.CalmPeriodSeconds);
         Assert.Equal(128L * 1024 * 1024, provider.GetRequiredService<MmapCap>().CapBytes);
@@ -46,31 +43,29 @@ public sealed class MemorySettingsTests
     [Fact]
     public void Disabled_registers_no_hosted_services()
     {
-        using var provider = Build(new Dictionary<string, string?> { ["Memory:Enabled"] = "false" });
+        using var provider = Build(new MemorySettings { Enabled = false });
 
         Assert.Empty(provider.GetServices<IHostedService>());
         Assert.NotNull(provider.GetRequiredService<MmapGovernor>());
     }
 
     [Fact]
-    public void Registration_from_a_settings_instance_validates_it()
+    public void A_registered_effective_memory_is_the_one_the_cap_is_computed_from()
     {
         var services = new ServiceCollection();
         services.AddLogging(b => b.ClearProviders());
-        services.AddMemoryGovernance(new MemorySettings { PollIntervalMs = 5 });
+        services.AddSingleton(new EffectiveMemory(8L << 30, 512L << 20));
+        services.AddMemoryGovernance(new MemorySettings { Enabled = false });
         using var provider = services.BuildServiceProvider();
 
-        var ex = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<MemorySettings>>().Value);
-
-        Assert.Contains("Memory:PollIntervalMs must be between 100 and 60000 ms (was 5)", ex.Failures);
+        Assert.Equal(128L << 20, provider.GetRequiredService<MmapCap>().CapBytes);
     }
 
-    private static ServiceProvider Build(Dictionary<string, string?> values)
+    private static ServiceProvider Build(MemorySettings settings)
     {
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
         var services = new ServiceCollection();
         services.AddLogging(b => b.ClearProviders());
-        services.AddMemoryGovernance(configuration);
+        services.AddMemoryGovernance(settings);
         return services.BuildServiceProvider();
     }
 }

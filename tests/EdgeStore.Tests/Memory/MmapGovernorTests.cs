@@ -1,3 +1,4 @@
+using EdgeStore.Configuration;
 using EdgeStore.Memory;
 using EdgeStore.Testing;
 
@@ -14,9 +15,9 @@ public sealed class MmapGovernorTests
     public void Cap_is_a_quarter_of_effective_ram_and_sqlite_ceiling()
     {
         Assert.Equal(128 * MiB, MmapCap.Compute(512 * MiB));
-        Assert.Equal(MmapCap.SqliteMaxMmapSizeBytes, MmapCap.Compute(24L * 1024 * MiB));
+        Assert.Equal(EdgeStore.Storage.SqliteConnectionFactory.EngineMmapCeilingBytes, MmapCap.Compute(24L * 1024 * MiB));
         Assert.Equal(0, MmapCap.Compute(0));
-        Assert.Equal(0, MmapCap.SqliteMaxMmapSizeBytes % 4096);
+        Assert.Equal(0, EdgeStore.Storage.SqliteConnectionFactory.EngineMmapCeilingBytes % 4096);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using EdgeStore.Configuration;
 using EdgeStore.Memory;
 
 namespace EdgeStore.Tests.Memory;

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using EdgeStore.Configuration;
 using EdgeStore.Memory;
 
 namespace EdgeStore.Tests.Memory;

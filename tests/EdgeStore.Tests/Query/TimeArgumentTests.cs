@@ -1,3 +1,4 @@
+using EdgeStore.Configuration;
 using EdgeStore.Query;
 
 namespace EdgeStore.Tests.Query;
@@ -16,9 +17,11 @@ public sealed class TimeArgumentTests
     [InlineData("1h30m", 5400)]
     [InlineData("1.5h", 5400)]
     [InlineData(" 10m ", 600)]
+    [InlineData("10M", 600)]
+    [InlineData("5min", 300)]
     public void Durations_with_units(string text, double expectedSeconds)
     {
-        Assert.True(DurationText.TryParse(text, requireUnit: true, out var duration));
+        Assert.True(DurationText.TryParse(text, out var duration));
         Assert.Equal(TimeSpan.FromSeconds(expectedSeconds), duration);
     }
 
@@ -29,18 +32,20 @@ public sealed class TimeArgumentTests
     [InlineData("10x")]
     [InlineData("10 m")]
     [InlineData("-5m")]
-    [InlineData("10M")]
+    [InlineData("10y")]
+    [InlineData("12:00")]
     public void Bad_durations_are_refused(string text)
     {
-        Assert.False(DurationText.TryParse(text, requireUnit: true, out _));
+        // "12:00" is a time of day on the command line, never a clock-style duration.
+        Assert.False(DurationText.TryParse(text, out _));
     }
 
     [Fact]
     public void A_bare_number_is_seconds_only_where_allowed()
     {
-        Assert.True(DurationText.TryParse("45", requireUnit: false, out var duration));
+        Assert.True(DurationText.TryParse("45", out var duration, allowBareSeconds: true));
         Assert.Equal(TimeSpan.FromSeconds(45), duration);
-        Assert.False(DurationText.TryParse("45", requireUnit: true, out _));
+        Assert.False(DurationText.TryParse("45", out _));
     }
 
     [Theory]

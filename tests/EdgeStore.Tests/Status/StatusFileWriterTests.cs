@@ -1,9 +1,10 @@
 using System.Text.Json;
+using EdgeStore.Configuration;
 using EdgeStore.Health;
 using EdgeStore.Maintenance;
 using EdgeStore.Memory;
 using EdgeStore.Status;
-using Microsoft.Extensions.Configuration;
+using EdgeStore.Tests.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using EdgeStore.Testing;
@@ -118,11 +119,7 @@ public sealed class StatusFileWriterTests : IDisposable
         var builder = new HostApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Services.AddSingleton<DaemonStatus>();
         builder.Services.AddMemoryGovernance(new MemorySettings { Enabled = false });
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["Storage:Path"] = DatabasePath,
-        }).Build();
-        builder.Services.AddMaintenance(configuration);
+        builder.Services.AddMaintenance(LoadedSettings.Valid(("Storage:Path", DatabasePath)));
         builder.Services.AddStatusFile(DatabasePath, TimeSpan.FromMilliseconds(100));
         return builder.Build();
     }

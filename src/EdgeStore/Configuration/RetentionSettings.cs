@@ -1,4 +1,4 @@
-namespace EdgeStore.Maintenance;
+namespace EdgeStore.Configuration;
 
 /// <summary>The `Retention` section's shape (days; 0 keeps forever). Parsed by <see cref="MaintenanceOptions.Read"/>.</summary>
 internal sealed class RetentionSettings

@@ -1,4 +1,4 @@
-namespace EdgeStore.Maintenance;
+namespace EdgeStore.Configuration;
 
 /// <summary>The `SafeMode` section's shape. Parsed by <see cref="MaintenanceOptions.Read"/>.</summary>
 internal sealed class SafeModeSettings

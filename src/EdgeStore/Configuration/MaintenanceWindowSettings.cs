@@ -1,4 +1,4 @@
-namespace EdgeStore.Maintenance;
+namespace EdgeStore.Configuration;
 
 /// <summary>One window as written in settings: { "Start": "02:00", "Duration": "2h", "Days": "Mon-Sun" }.</summary>
 internal sealed class MaintenanceWindowSettings

@@ -1,4 +1,4 @@
-namespace EdgeStore.Maintenance;
+namespace EdgeStore.Configuration;
 
 /// <summary>
 /// The `Maintenance` section's shape, for the settings schema that names unknown keys. Values are

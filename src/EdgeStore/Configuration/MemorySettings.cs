@@ -1,4 +1,4 @@
-namespace EdgeStore.Memory;
+namespace EdgeStore.Configuration;
 
 /// <summary>
 /// Section "Memory": how the pressure monitor polls and classifies, and how the mmap governor reacts.
