@@ -229,6 +229,7 @@ public sealed class BatchWriter : IAsyncDisposable
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct, _disposing.Token);
         var stopping = stop.Token;
+        _draining = false;
         try
         {
             while (!stopping.IsCancellationRequested)
