@@ -18,6 +18,9 @@ public sealed class BatchWriter : IAsyncDisposable
     /// <summary>The longest the loop goes without beating, idle or paused or waiting to retry.</summary>
     internal static readonly TimeSpan HeartbeatInterval = TimeSpan.FromMilliseconds(500);
 
+    /// <summary>How long the writer idles before it releases the held-back QoS 1 acknowledgement.</summary>
+    internal static readonly TimeSpan HeldAcknowledgementIdleRelease = TimeSpan.FromSeconds(1);
+
     private static readonly TimeSpan FirstRetryDelay = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(5);
 
@@ -48,6 +51,7 @@ public sealed class BatchWriter : IAsyncDisposable
     private long _nextSeq;
     private long _maxMatchedSeq;
     private SettleEntry? _held;
+    private long _lastCommitTimestamp;
 
     internal BatchWriter(SqliteConnectionFactory factory, StorageOptions options, ILogger logger, TimeProvider timeProvider, Action onDisposed)
     {
@@ -229,6 +233,7 @@ public sealed class BatchWriter : IAsyncDisposable
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct, _disposing.Token);
         var stopping = stop.Token;
+        _draining = false;
         try
         {
             while (!stopping.IsCancellationRequested)
@@ -237,7 +242,20 @@ public sealed class BatchWriter : IAsyncDisposable
                 var available = await WaitForInputAsync(input, stopping).ConfigureAwait(false);
                 if (available == false)
                 {
-                    return; // input completed and fully drained
+                    // Input completed and fully drained (a stop): acknowledge the held one too.
+                    if (await EnterBoundaryAsync(stopping).ConfigureAwait(false))
+                    {
+                        try
+                        {
+                            await ReleaseHeldAsync(onCommitted, CancellationToken.None).ConfigureAwait(false);
+                        }
+                        finally
+                        {
+                            _boundary.Release();
+                        }
+                    }
+
+                    return;
                 }
 
                 if (!await EnterBoundaryAsync(stopping).ConfigureAwait(false))
@@ -254,9 +272,18 @@ public sealed class BatchWriter : IAsyncDisposable
                         await CollectBatchAsync(input, stopping).ConfigureAwait(false);
                     }
 
-                    if (_batch.Count > 0 && !await CommitAndReportAsync(onCommitted, stopping).ConfigureAwait(false))
+                    if (_batch.Count > 0)
                     {
-                        return; // stopped while the disk refused the batch: nothing reported, nothing lost
+                        if (!await CommitAndReportAsync(onCommitted, stopping).ConfigureAwait(false))
+                        {
+                            return; // stopped while the disk refused the batch: nothing reported, nothing lost
+                        }
+
+                        _lastCommitTimestamp = _timeProvider.GetTimestamp();
+                    }
+                    else if (_held is not null && _timeProvider.GetElapsedTime(_lastCommitTimestamp) >= HeldAcknowledgementIdleRelease)
+                    {
+                        await ReleaseHeldAsync(onCommitted, stopping).ConfigureAwait(false);
                     }
                 }
                 finally
@@ -295,7 +322,13 @@ public sealed class BatchWriter : IAsyncDisposable
                     _batch.Add(record);
                 }
 
-                if (_batch.Count == 0 || !await CommitAndReportAsync(onCommitted, CancellationToken.None, retry: false).ConfigureAwait(false))
+                if (_batch.Count == 0)
+                {
+                    await ReleaseHeldAsync(onCommitted, CancellationToken.None).ConfigureAwait(false);
+                    return;
+                }
+
+                if (!await CommitAndReportAsync(onCommitted, CancellationToken.None, retry: false).ConfigureAwait(false))
                 {
                     return;
                 }
@@ -305,6 +338,24 @@ public sealed class BatchWriter : IAsyncDisposable
         {
             _boundary.Release();
         }
+    }
+
+    /// <summary>
+    /// Reports the held-back QoS 1 acknowledgement on its own (the writer idles, or stops). Settling it (see
+    /// <see cref="SettleAsync"/>) deletes every acknowledged QoS 1 record and the held one before its PUBACK may go out,
+    /// so no record is left that a message under a reused id could be mistaken for; at worst, a crash in the instant
+    /// between that commit and the PUBACK stores this one message twice.
+    /// </summary>
+    private async ValueTask ReleaseHeldAsync(Func<CommittedBatch, CancellationToken, ValueTask> onCommitted, CancellationToken ct)
+    {
+        if (_held is not { } held)
+        {
+            return;
+        }
+
+        _held = null;
+        var release = new CommittedBatch(this, [held.Tag], [held with { IsQos1Message = false, ReleasesHeld = true }], 0, 0, 0, 0, TimeSpan.Zero);
+        await onCommitted(release, ct).ConfigureAwait(false);
     }
 
     // true: records are available; false: input completed and empty; null: woke up for a beat or new limits.
@@ -609,14 +660,21 @@ public sealed class BatchWriter : IAsyncDisposable
     /// Settles a committed batch right before its acknowledgements go out (<see cref="CommittedBatch.SettleAsync"/>).
     /// The newest acknowledgeable QoS 1 message keeps its acknowledgement back (the held record) and every other one is
     /// marked acknowledged in one small commit before its PUBACK may leave; the previously held one is released with
-    /// them. So at every moment the newest QoS 1 record is unacknowledged, and the broker must resend it before any
-    /// message that could reuse an acknowledged id: that ordering is what <see cref="IsRedelivery"/> relies on. The
-    /// held acknowledgement waits at most until the next batch; a crash or a stop leaves it unacknowledged and the
-    /// broker redelivers it, recognised. Runs inside the report callback, where the loop holds the boundary, so the
+    /// them. So while acknowledged records exist, the newest QoS 1 record is unacknowledged, and the broker must resend
+    /// it before any message that could reuse an acknowledged id: that ordering is what <see cref="IsRedelivery"/>
+    /// relies on. The held acknowledgement waits until the next batch, or until the writer has idled for
+    /// <see cref="HeldAcknowledgementIdleRelease"/> or stops (<see cref="ReleaseHeldAsync"/>); a crash leaves it
+    /// unacknowledged and the broker redelivers it, recognised. Runs inside the report callback, where the loop holds the boundary, so the
     /// writer connection is this caller's. Transient failures are retried with backoff while running.
     /// </summary>
     internal async ValueTask<IReadOnlyList<long>> SettleAsync(CommittedBatch batch, Func<long, bool> willAcknowledge, CancellationToken ct)
     {
+        if (batch.Entries is [{ ReleasesHeld: true } release])
+        {
+            // A held tag whose connection is gone is dropped: its record stays unacknowledged and the broker redelivers it.
+            return willAcknowledge(release.Tag) && await ForgetAcknowledgedAsync(release, ct).ConfigureAwait(false) ? [release.Tag] : [];
+        }
+
         var acknowledge = new List<long>(batch.Entries.Length + 1);
         var qos1 = new List<SettleEntry>(batch.Entries.Length + 1);
         foreach (var entry in batch.Entries)
@@ -677,7 +735,24 @@ public sealed class BatchWriter : IAsyncDisposable
         return acknowledge;
     }
 
-    private async ValueTask<bool> MarkAckedAsync(List<SettleEntry> entries, CancellationToken ct)
+    private ValueTask<bool> ForgetAcknowledgedAsync(SettleEntry held, CancellationToken ct) =>
+        CommitLedgerChangeAsync(1, () =>
+        {
+            _statements.ForgetAcknowledged();
+            _statements.Forget(held.PacketId);
+        }, ct);
+
+    private ValueTask<bool> MarkAckedAsync(List<SettleEntry> entries, CancellationToken ct) =>
+        CommitLedgerChangeAsync(entries.Count, () =>
+        {
+            foreach (var entry in entries)
+            {
+                _statements.MarkAcked(entry.PacketId, entry.Seq);
+            }
+        }, ct);
+
+    // One small ledger transaction on the writer connection, retried with backoff on transient failures while running.
+    private async ValueTask<bool> CommitLedgerChangeAsync(int packetIds, Action change, CancellationToken ct)
     {
         var delay = FirstRetryDelay;
         for (var attempt = 1; ; attempt++)
@@ -685,11 +760,7 @@ public sealed class BatchWriter : IAsyncDisposable
             try
             {
                 _statements.Begin();
-                foreach (var entry in entries)
-                {
-                    _statements.MarkAcked(entry.PacketId, entry.Seq);
-                }
-
+                change();
                 _statements.Commit();
                 return true;
             }
@@ -697,7 +768,7 @@ public sealed class BatchWriter : IAsyncDisposable
             {
                 _statements.RollbackIfOpen();
                 Counters.AddCommitFailure();
-                StorageLog.SettleFailed(_logger, entries.Count, attempt, ex.SqliteErrorCode, delay, ex);
+                StorageLog.SettleFailed(_logger, packetIds, attempt, ex.SqliteErrorCode, delay, ex);
                 if (_draining || ct.IsCancellationRequested || !await DelayWithBeatsAsync(delay, ct).ConfigureAwait(false))
                 {
                     return false;

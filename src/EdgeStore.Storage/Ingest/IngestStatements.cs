@@ -25,6 +25,7 @@ internal sealed class IngestStatements : IDisposable
     private readonly sqlite3_stmt _forgetLedger;
     private readonly sqlite3_stmt _clearLedger;
     private readonly sqlite3_stmt _markAcked;
+    private readonly sqlite3_stmt _forgetAcknowledged;
 
     public IngestStatements(SqliteConnection connection)
     {
@@ -48,6 +49,7 @@ internal sealed class IngestStatements : IDisposable
         _forgetLedger = Prepare("DELETE FROM ack_ledger WHERE packet_id = ?1");
         _clearLedger = Prepare("DELETE FROM ack_ledger");
         _markAcked = Prepare("UPDATE ack_ledger SET acked = 1 WHERE packet_id = ?1 AND seq = ?2");
+        _forgetAcknowledged = Prepare("DELETE FROM ack_ledger WHERE qos = 1 AND acked = 1");
         _insertQuarantine = Prepare("INSERT INTO quarantine(topic, payload, reason, received_at_ms) VALUES(?1, ?2, ?3, ?4)");
     }
 
@@ -160,6 +162,9 @@ internal sealed class IngestStatements : IDisposable
 
     public void ForgetAll() => StepDone(_clearLedger);
 
+    /// <summary>Deletes every QoS 1 record whose PUBACK was released.</summary>
+    public void ForgetAcknowledged() => StepDone(_forgetAcknowledged);
+
     public void InsertQuarantine(in IngestRecord record)
     {
         raw.sqlite3_bind_text(_insertQuarantine, 1, record.Topic);
@@ -183,6 +188,7 @@ internal sealed class IngestStatements : IDisposable
         _forgetLedger.Dispose();
         _clearLedger.Dispose();
         _markAcked.Dispose();
+        _forgetAcknowledged.Dispose();
     }
 
     private static void BindNullable(sqlite3_stmt statement, int index, long? value)

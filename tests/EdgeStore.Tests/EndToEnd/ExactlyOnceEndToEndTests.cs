@@ -79,8 +79,11 @@ public sealed class ExactlyOnceEndToEndTests(ITestOutputHelper output)
         Assert.Equal(big[..quarantined.Payload.Length], quarantined.Payload);
         Assert.InRange(quarantined.Payload.Length, 1, 64 * 1024);
 
-        // Acknowledged: a restart gets nothing back from the broker, and the session carries on.
+        // Acknowledged: a restart gets nothing back from the broker, and the session carries on. MQTT 3.1.1 cannot
+        // announce EdgeStore's limits, which the daemon said once and counted.
         await DaemonScenario.StopCleanlyAsync(daemon);
+        Assert.Contains("which cannot announce EdgeStore's receive maximum", daemon.Output, StringComparison.Ordinal);
+        Assert.Contains("1 broker loss warnings", daemon.Output, StringComparison.Ordinal);
         daemon = await scenario.StartSubscribedDaemonAsync();
         await MosquittoPublish.MessageAsync(scenario.Broker.Port, "sensors/after/telemetry", "{\"seq\":11}");
         await scenario.Store.WaitForMessagesAsync(11, DaemonScenario.StartTimeout);
@@ -157,6 +160,26 @@ public sealed class ExactlyOnceEndToEndTests(ITestOutputHelper output)
         await DaemonScenario.StopCleanlyAsync(daemon);
         Assert.Matches("[1-9][0-9]* subscriptions refused", daemon.Output);
         Directory.Delete(directory, recursive: true);
+        scenario.MarkPassed();
+    }
+
+    [Fact]
+    public async Task A_broker_that_lost_the_session_is_reported_and_ingestion_goes_on()
+    {
+        // A stock broker keeps sessions in memory only: restarting it loses what it queued for EdgeStore.
+        await using var scenario = new DaemonScenario(output, "e2e-lost-session", MosquittoBroker.StartStock());
+        var daemon = await scenario.StartSubscribedDaemonAsync();
+        var mark = daemon.LineCount;
+
+        scenario.Broker.Restart();
+
+        var warning = await daemon.WaitForOutputAsync("has no session for client id e2e-lost-session", DaemonScenario.StartTimeout, mark);
+        Assert.Contains("docs/MOSQUITTO.md", warning, StringComparison.Ordinal);
+        await daemon.WaitForOutputAsync(DaemonScenario.SubscribedLine, DaemonScenario.StartTimeout, mark);
+        await MosquittoPublish.LinesAsync(scenario.Broker.Port, "sensors/a/telemetry", Enumerable.Range(1, 5).Select(i => $"{{\"seq\":{i}}}"));
+        Assert.Equal(5, await scenario.Store.WaitForMessagesAsync(5, DaemonScenario.StartTimeout));
+        await DaemonScenario.StopCleanlyAsync(daemon);
+        Assert.Contains("1 broker loss warnings", daemon.Output, StringComparison.Ordinal);
         scenario.MarkPassed();
     }
 }
