@@ -110,6 +110,9 @@ public sealed class BatchWriter : IAsyncDisposable
     /// <summary>True while a <see cref="PauseAsync"/> handle is held.</summary>
     public bool IsPaused => Volatile.Read(ref _activePause) is not null;
 
+    /// <summary>Test seam: false makes a stop leave the held-back acknowledgement unreleased, as kill -9 would.</summary>
+    internal bool ReleaseHeldOnStop { get; set; } = true;
+
     /// <summary>Test seam: called with the writer connection after a failed commit was rolled back, before the retry.</summary>
     internal Action<SqliteConnection, int>? AfterFailedCommit { get; set; }
 
@@ -243,7 +246,7 @@ public sealed class BatchWriter : IAsyncDisposable
                 if (available == false)
                 {
                     // Input completed and fully drained (a stop): acknowledge the held one too.
-                    if (await EnterBoundaryAsync(stopping).ConfigureAwait(false))
+                    if (ReleaseHeldOnStop && await EnterBoundaryAsync(stopping).ConfigureAwait(false))
                     {
                         try
                         {
@@ -324,7 +327,11 @@ public sealed class BatchWriter : IAsyncDisposable
 
                 if (_batch.Count == 0)
                 {
-                    await ReleaseHeldAsync(onCommitted, CancellationToken.None).ConfigureAwait(false);
+                    if (ReleaseHeldOnStop)
+                    {
+                        await ReleaseHeldAsync(onCommitted, CancellationToken.None).ConfigureAwait(false);
+                    }
+
                     return;
                 }
 

@@ -148,6 +148,7 @@ public sealed class BatchWriterTests : IAsyncLifetime
     {
         var database = await _storage.OpenAsync();
         var writer = database.CreateWriter();
+        writer.ReleaseHeldOnStop = false; // each run ends as kill -9 would: the held acknowledgement stays held
         var original = Qos1("sensors/a", "{\"temp\":1}", packetId: 42, tag: 1);
 
         // Committed, never settled nor acknowledged: what kill -9 right after COMMIT leaves behind.
@@ -167,6 +168,7 @@ public sealed class BatchWriterTests : IAsyncLifetime
     {
         var database = await _storage.OpenAsync();
         var writer = database.CreateWriter();
+        writer.ReleaseHeldOnStop = false; // each run ends as kill -9 would: the held acknowledgement stays held
         var settled = new List<IReadOnlyList<long>>();
 
         await WriteAndSettleAsync(writer, [Qos1("s/a", "1", 1, tag: 11), Qos1("s/a", "2", 2, tag: 12), Qos1("s/a", "3", 3, tag: 13)], _ => true, settled.Add);
@@ -183,6 +185,7 @@ public sealed class BatchWriterTests : IAsyncLifetime
     {
         var database = await _storage.OpenAsync();
         var writer = database.CreateWriter();
+        writer.ReleaseHeldOnStop = false; // each run ends as kill -9 would: the held acknowledgement stays held
         await WriteAndSettleAsync(writer, Enumerable.Range(1, 5).Select(i => Qos1("s/a", "same", (ushort)i, tag: i)), _ => true);
 
         // kill -9: the PUBACKs of 3 and 4 were marked acknowledged but never reached the broker, 5 was held back. The
@@ -199,6 +202,7 @@ public sealed class BatchWriterTests : IAsyncLifetime
     {
         var database = await _storage.OpenAsync();
         var writer = database.CreateWriter();
+        writer.ReleaseHeldOnStop = false; // each run ends as kill -9 would: the held acknowledgement stays held
         await WriteAndSettleAsync(writer, Enumerable.Range(1, 5).Select(i => Qos1("s/a", "same", (ushort)i, tag: i)), _ => true);
 
         // The broker had 1..4's PUBACKs, reused id 2 for a new reading and sent it; kill -9 before it was committed. It
@@ -213,6 +217,55 @@ public sealed class BatchWriterTests : IAsyncLifetime
         Assert.Equal(6, _storage.Scalar("SELECT count(*) FROM messages"));
         Assert.Equal((1, 1), (batches.Sum(b => b.Redeliveries), batches.Sum(b => b.Inserted)));
         Assert.Single(_storage.Logs.WithEventId(3020));
+    }
+
+    [Fact]
+    public async Task A_stop_releases_the_held_acknowledgement_after_deleting_every_acknowledged_record()
+    {
+        var database = await _storage.OpenAsync();
+        var writer = database.CreateWriter();
+        var settled = new List<IReadOnlyList<long>>();
+        var ledgerWhenReleased = -1L;
+
+        await WriteAndSettleAsync(writer, [Qos1("s/a", "1", 1, tag: 11), Qos1("s/a", "2", 2, tag: 12)], _ => true, result =>
+        {
+            settled.Add(result);
+            ledgerWhenReleased = _storage.Scalar("SELECT count(*) FROM ack_ledger");
+        });
+
+        Assert.Equal([[11L], [12L]], settled); // the batch, then the release at the stop
+        Assert.Equal(0, ledgerWhenReleased); // nothing left that a reused id could be mistaken for
+    }
+
+    [Fact]
+    public async Task An_idle_writer_releases_the_held_acknowledgement_after_a_second()
+    {
+        var time = new TrackingTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        var database = await _storage.OpenAsync(o => o.MaxBatchLatency = TimeSpan.Zero, time);
+        var writer = database.CreateWriter();
+        var channel = Channel.CreateUnbounded<IngestRecord>();
+        var settled = new List<IReadOnlyList<long>>();
+        var run = writer.RunAsync(channel.Reader, async (batch, ct) =>
+        {
+            var result = await batch.SettleAsync(_ => true, ct);
+            lock (settled)
+            {
+                settled.Add(result);
+            }
+        }, CancellationToken.None);
+
+        channel.Writer.TryWrite(Qos1("s/a", "1", 1, tag: 21));
+        channel.Writer.TryWrite(Qos1("s/a", "2", 2, tag: 22));
+        await Wait.UntilAsync(() => _storage.Scalar("SELECT count(*) FROM messages") == 2 && Count(settled) >= 1, Generous, "the batch settled");
+        Assert.Equal([(1L, 1L), (2L, 0L)], Ledger());
+
+        time.Advance(BatchWriter.HeldAcknowledgementIdleRelease + BatchWriter.HeartbeatInterval);
+        await Wait.UntilAsync(() => Count(settled) >= 2, Generous, "the held acknowledgement released");
+
+        Assert.Equal([22L], settled[1]);
+        Assert.Empty(Ledger());
+        channel.Writer.Complete();
+        await run.WaitAsync(Generous);
     }
 
     [Fact]
@@ -236,6 +289,7 @@ public sealed class BatchWriterTests : IAsyncLifetime
     {
         var database = await _storage.OpenAsync();
         var writer = database.CreateWriter();
+        writer.ReleaseHeldOnStop = false; // each run ends as kill -9 would: the held acknowledgement stays held
         var settled = new List<IReadOnlyList<long>>();
 
         await WriteAndSettleAsync(writer, [Qos1("s/a", "1", 1, tag: 10), Qos1("s/a", "2", 2, tag: 11), Qos1("s/a", "3", 3, tag: 12)], tag => tag != 11, settled.Add);
@@ -308,12 +362,16 @@ public sealed class BatchWriterTests : IAsyncLifetime
     {
         await using (var crashed = await TelemetryDatabase.OpenAsync(_storage.Options(), _storage.Logs, TimeProvider.System, CancellationToken.None))
         {
-            await TestStorage.WriteAllAsync(crashed.CreateWriter(), Enumerable.Range(1, 50).Select(i => Qos1("sensors/a", "same", (ushort)i, tag: i)));
+            var crashedWriter = crashed.CreateWriter();
+            crashedWriter.ReleaseHeldOnStop = false;
+            await TestStorage.WriteAllAsync(crashedWriter, Enumerable.Range(1, 50).Select(i => Qos1("sensors/a", "same", (ushort)i, tag: i)));
         }
 
         var database = await _storage.OpenAsync();
         var redelivered = Enumerable.Range(1, 50).Select(i => Qos1("sensors/a", "same", (ushort)i, tag: 100 + i) with { Redelivered = true });
-        var batches = await WriteAndSettleAsync(database.CreateWriter(), [IngestRecord.SessionResumed(), .. redelivered], _ => true);
+        var writer = database.CreateWriter();
+        writer.ReleaseHeldOnStop = false;
+        var batches = await WriteAndSettleAsync(writer, [IngestRecord.SessionResumed(), .. redelivered], _ => true);
 
         Assert.Equal(50, _storage.Scalar("SELECT count(*) FROM messages"));
         Assert.Equal(50, batches.Sum(b => b.Redeliveries));
@@ -636,5 +694,13 @@ public sealed class BatchWriterTests : IAsyncLifetime
             settled?.Invoke(acknowledgeable);
         }, CancellationToken.None).WaitAsync(Generous);
         return batches;
+    }
+
+    private static int Count(List<IReadOnlyList<long>> settled)
+    {
+        lock (settled)
+        {
+            return settled.Count;
+        }
     }
 }
