@@ -395,18 +395,20 @@ public sealed class MqttClient : IAsyncDisposable
             }
         }
 
-        connection.StartReceiving();
-        return connection;
-    }
-
-    private async Task<MqttConnectionClosed> ServeAsync(MqttConnection connection, CancellationToken stop)
-    {
+        // Counted before the first inbound packet can be delivered, so a consumer that sees a message of this
+        // connection also sees it counted.
         if (_connectedBefore)
         {
             Counters.AddReconnect();
         }
 
         _connectedBefore = true;
+        connection.StartReceiving();
+        return connection;
+    }
+
+    private async Task<MqttConnectionClosed> ServeAsync(MqttConnection connection, CancellationToken stop)
+    {
         MqttClientLog.Connected(_logger, _endpoint, connection.Version, _options.ClientId, connection.SessionPresent);
         if (await SubscribeConfiguredAsync(connection, stop).ConfigureAwait(false))
         {
