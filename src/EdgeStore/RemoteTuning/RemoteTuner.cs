@@ -53,8 +53,6 @@ internal sealed partial class RemoteTuner
         _resolution = TuningResolver.Resolve(baseline, new Dictionary<string, JsonNode>(), mmapCapBytes());
     }
 
-    public TunedValues Baseline => _baseline;
-
     public TunedValues Effective => _resolution.Effective;
 
     public TuningState State => _state;
