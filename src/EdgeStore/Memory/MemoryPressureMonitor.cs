@@ -130,3 +130,9 @@ internal sealed partial class MemoryPressureMonitor : BackgroundService
     [LoggerMessage(EventId = 4113, Level = LogLevel.Error, Message = "Memory pressure poll failed; the previous level stays in force")]
     private static partial void LogPollFailed(ILogger logger, Exception exception);
 }
+
+/// <summary>A change of the level in force (after hysteresis), with the signal that decided the new level.</summary>
+internal sealed record MemoryPressureChange(MemoryPressureLevel Previous, MemoryPressureLevel Current, string Reason, DateTimeOffset At);
+
+/// <summary>The latest poll: what was read and what it indicated before hysteresis (for status and metrics).</summary>
+internal sealed record MemoryPressureReading(MemorySample Sample, PressureAssessment Assessment);
