@@ -5,6 +5,7 @@ using EdgeStore.Configuration;
 using EdgeStore.Health;
 using EdgeStore.Memory;
 using EdgeStore.Storage;
+using EdgeStore.Storage.Maintenance;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -123,7 +124,7 @@ async Task<(long Queries, long Rows)> RunPhaseAsync(string name, SqliteConnectio
     var seconds = stopwatch.Elapsed.TotalSeconds;
     var (endAnon, endFile) = Rss();
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"{name,-22} {queries / seconds,8:0} queries/s ({(double)rowsRead / Math.Max(1, queries):0.0} rows each)  RssAnon {endAnon / MiB} MiB (peak {peakAnon / MiB})  RssFile {endFile / MiB} MiB (peak {peakFile / MiB})  db mappings: {FileMappings.Of(liveFiles, connections.DatabasePath)}"));
+        $"{name,-22} {queries / seconds,8:0} queries/s ({(double)rowsRead / Math.Max(1, queries):0.0} rows each)  RssAnon {endAnon / MiB} MiB (peak {peakAnon / MiB})  RssFile {endFile / MiB} MiB (peak {peakFile / MiB})  db mappings: {ProcessMappings.Of(connections.DatabasePath)}"));
     return (queries, rowsRead);
 }
 
@@ -229,7 +230,7 @@ async Task RunGovernedPhaseAsync(SqliteConnectionFactory connections, MmapCap mm
         var rate = (count - lastCount) / Math.Max(0.001, (now - lastAt).TotalSeconds);
         (lastCount, lastAt) = (count, now);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"  t={now.TotalSeconds,5:0.0}s {rate,6:0} q/s level {monitor.Level,-8} mmap {counters.MmapLimitBytes / MiB,5} MiB cache {counters.CacheSizeBytes / MiB} MiB  RssAnon {anon / MiB} MiB RssFile {file / MiB} MiB  mappings {FileMappings.Of(liveFiles, connections.DatabasePath)}"));
+            $"  t={now.TotalSeconds,5:0.0}s {rate,6:0} q/s level {monitor.Level,-8} mmap {counters.MmapLimitBytes / MiB,5} MiB cache {counters.CacheSizeBytes / MiB} MiB  RssAnon {anon / MiB} MiB RssFile {file / MiB} MiB  mappings {ProcessMappings.Of(connections.DatabasePath)}"));
     }
 
     var (queries, _) = await phase;

@@ -565,7 +565,7 @@ public sealed class MqttClient : IAsyncDisposable
         }
         catch (Exception exception) when (exception is not OutOfMemoryException)
         {
-            _logger.LogError(exception, "MQTT ConnectionChanged handler failed");
+            MqttClientLog.ConnectionChangedFailed(_logger, exception);
         }
     }
 }

@@ -46,4 +46,7 @@ internal static partial class MqttClientLog
 
     [LoggerMessage(14, LogLevel.Warning, "MQTT PUBLISH on '{Topic}' has a payload of {PayloadBytes} bytes, over the maximum packet size of {MaximumPacketSize} bytes; read through and delivered with its first {PrefixBytes} bytes")]
     public static partial void OversizeMessage(ILogger logger, string topic, long payloadBytes, uint maximumPacketSize, int prefixBytes);
+
+    [LoggerMessage(15, LogLevel.Error, "MQTT ConnectionChanged handler failed")]
+    public static partial void ConnectionChangedFailed(ILogger logger, Exception exception);
 }

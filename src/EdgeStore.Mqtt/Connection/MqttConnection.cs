@@ -772,3 +772,12 @@ internal sealed class MqttConnection : IAsyncDisposable
         }
     }
 }
+
+/// <summary>One item of the writer loop's queue. A struct so queuing an acknowledgement allocates nothing.</summary>
+internal readonly record struct Outgoing(
+    OutgoingKind Kind,
+    ushort PacketId = 0,
+    MqttQualityOfService Qos = MqttQualityOfService.AtMostOnce,
+    MqttPacket? Packet = null,
+    MqttApplicationMessage? Message = null,
+    TaskCompletionSource? Written = null);

@@ -245,3 +245,5 @@ internal sealed class IngestStatements : IDisposable
         new($"SQLite error {rc} during {operation}: {raw.sqlite3_errmsg(_db).utf8_to_string()}", rc, raw.sqlite3_extended_errcode(_db));
 }
 
+/// <summary>One row of <c>ack_ledger</c>: the QoS, the commit position and whether its QoS 1 PUBACK was released.</summary>
+internal readonly record struct LedgerRecord(byte Qos, long Seq, bool Acked);

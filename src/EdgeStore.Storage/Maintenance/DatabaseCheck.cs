@@ -2,14 +2,11 @@ using Microsoft.Data.Sqlite;
 
 namespace EdgeStore.Storage.Maintenance;
 
-/// <summary>quick_check / integrity_check, returning "ok" or the first problems SQLite reports.</summary>
+/// <summary>quick_check, returning "ok" or the first problems SQLite reports.</summary>
 public static class DatabaseCheck
 {
     public static Task<string> QuickCheckAsync(SqliteConnection connection, CancellationToken ct) =>
         RunAsync(connection, "PRAGMA quick_check(20)", ct);
-
-    public static Task<string> IntegrityCheckAsync(SqliteConnection connection, CancellationToken ct) =>
-        RunAsync(connection, "PRAGMA integrity_check(20)", ct);
 
     private static async Task<string> RunAsync(SqliteConnection connection, string sql, CancellationToken ct)
     {

@@ -173,3 +173,6 @@ public sealed class TelemetryReader
     private static DateTimeOffset? ToTimestamp(long unixMs) =>
         unixMs is >= -62135596800000 and <= 253402300799999 ? DateTimeOffset.FromUnixTimeMilliseconds(unixMs) : null;
 }
+
+/// <summary>One series: a topic EdgeStore has stored messages for.</summary>
+public sealed record SeriesInfo(long Id, string Topic);

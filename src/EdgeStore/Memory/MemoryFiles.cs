@@ -36,6 +36,4 @@ internal sealed class MemoryFiles
             return null;
         }
     }
-
-    public bool DirectoryExists(string systemPath) => Directory.Exists(Resolve(systemPath));
 }

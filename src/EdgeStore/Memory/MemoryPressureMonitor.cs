@@ -62,7 +62,7 @@ internal sealed partial class MemoryPressureMonitor : BackgroundService
         if (sources != _sourcesLogged)
         {
             _sourcesLogged = sources;
-            LogSources(sources);
+            LogSources(_logger, sources);
         }
 
         var before = Level;
@@ -78,11 +78,11 @@ internal sealed partial class MemoryPressureMonitor : BackgroundService
         var change = new MemoryPressureChange(before, after, reason, sample.TakenAt);
         if (after > before)
         {
-            LogRose(before, after, reason);
+            LogRose(_logger, before, after, reason);
         }
         else
         {
-            LogFell(before, after, reason);
+            LogFell(_logger, before, after, reason);
         }
 
         LevelChanged?.Invoke(change);
@@ -100,7 +100,7 @@ internal sealed partial class MemoryPressureMonitor : BackgroundService
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
-                LogPollFailed(ex);
+                LogPollFailed(_logger, ex);
             }
         }
         while (await WaitAsync(timer, stoppingToken));
@@ -119,14 +119,20 @@ internal sealed partial class MemoryPressureMonitor : BackgroundService
     }
 
     [LoggerMessage(EventId = 4110, Level = LogLevel.Information, Message = "Memory pressure sources: {Sources}")]
-    private partial void LogSources(string sources);
+    private static partial void LogSources(ILogger logger, string sources);
 
     [LoggerMessage(EventId = 4111, Level = LogLevel.Warning, Message = "Memory pressure rose from {Previous} to {Current}: {Reason}")]
-    private partial void LogRose(MemoryPressureLevel previous, MemoryPressureLevel current, string reason);
+    private static partial void LogRose(ILogger logger, MemoryPressureLevel previous, MemoryPressureLevel current, string reason);
 
     [LoggerMessage(EventId = 4112, Level = LogLevel.Information, Message = "Memory pressure fell from {Previous} to {Current}: {Reason}")]
-    private partial void LogFell(MemoryPressureLevel previous, MemoryPressureLevel current, string reason);
+    private static partial void LogFell(ILogger logger, MemoryPressureLevel previous, MemoryPressureLevel current, string reason);
 
     [LoggerMessage(EventId = 4113, Level = LogLevel.Error, Message = "Memory pressure poll failed; the previous level stays in force")]
-    private partial void LogPollFailed(Exception exception);
+    private static partial void LogPollFailed(ILogger logger, Exception exception);
 }
+
+/// <summary>A change of the level in force (after hysteresis), with the signal that decided the new level.</summary>
+internal sealed record MemoryPressureChange(MemoryPressureLevel Previous, MemoryPressureLevel Current, string Reason, DateTimeOffset At);
+
+/// <summary>The latest poll: what was read and what it indicated before hysteresis (for status and metrics).</summary>
+internal sealed record MemoryPressureReading(MemorySample Sample, PressureAssessment Assessment);

@@ -70,13 +70,13 @@ internal sealed partial class MmapCap
 
         if (firstTime)
         {
-            LogClamped(source, requestedBytes, applied, EffectiveMemory.EffectiveBytes, EffectiveMemory.Source, SqliteConnectionFactory.EngineMmapCeilingBytes);
+            LogClamped(_logger, source, requestedBytes, applied, EffectiveMemory.EffectiveBytes, EffectiveMemory.Source, SqliteConnectionFactory.EngineMmapCeilingBytes);
         }
 
         return result;
     }
 
-    [LoggerMessage(EventId = 4101, Level = LogLevel.Warning,
+    [LoggerMessage(EventId = 4124, Level = LogLevel.Warning,
         Message = "{Source} asks for mmap {RequestedBytes} bytes; clamped to {AppliedBytes} bytes (25% of effective RAM {EffectiveMemoryBytes} bytes from {EffectiveMemorySource}, at most SQLite's {EngineCeilingBytes})")]
-    private partial void LogClamped(string source, long requestedBytes, long appliedBytes, long effectiveMemoryBytes, string effectiveMemorySource, long engineCeilingBytes);
+    private static partial void LogClamped(ILogger logger, string source, long requestedBytes, long appliedBytes, long effectiveMemoryBytes, string effectiveMemorySource, long engineCeilingBytes);
 }

@@ -199,7 +199,7 @@ internal sealed partial class MmapGovernor : BackgroundService
             }
             catch (Exception ex)
             {
-                LogReconcileFailed(ex);
+                LogReconcileFailed(_logger, ex);
             }
 
             try
@@ -252,7 +252,7 @@ internal sealed partial class MmapGovernor : BackgroundService
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
                 Counters.RecordFailure();
-                LogApplyFailed(ex, wanted.MmapSizeBytes, wanted.CacheSizeBytes);
+                LogApplyFailed(_logger, ex, wanted.MmapSizeBytes, wanted.CacheSizeBytes);
                 return;
             }
         }
@@ -264,7 +264,7 @@ internal sealed partial class MmapGovernor : BackgroundService
         {
             if (outcome is not null)
             {
-                LogAttached(wanted.MmapSizeBytes, CeilingBytes, _cap.CapBytes, wanted.CacheSizeBytes, outcome.MmapSizeReadBackBytes ?? -1);
+                LogAttached(_logger, wanted.MmapSizeBytes, CeilingBytes, _cap.CapBytes, wanted.CacheSizeBytes, outcome.MmapSizeReadBackBytes ?? -1);
             }
 
             return;
@@ -277,22 +277,22 @@ internal sealed partial class MmapGovernor : BackgroundService
         Counters.RecordChange(recycled, released);
         // Lowering is what an operator watching a struggling gateway wants to see; climbing back is routine.
         var logLevel = wanted.MmapSizeBytes < oldMmap || wanted.CacheSizeBytes < previous.Value.CacheSizeBytes ? LogLevel.Warning : LogLevel.Information;
-        LogLimits(logLevel, level, oldMmap, wanted.MmapSizeBytes, previous.Value.CacheSizeBytes, wanted.CacheSizeBytes,
+        LogLimits(_logger, logLevel, level, oldMmap, wanted.MmapSizeBytes, previous.Value.CacheSizeBytes, wanted.CacheSizeBytes,
             wanted.ShrinkMemory, recycled, Math.Max(0, released), outcome?.MmapSizeReadBackBytes ?? -1);
     }
 
     [LoggerMessage(EventId = 4120,
         Message = "Memory limits set for {Level}: mmap {OldMmapBytes} -> {MmapBytes} bytes, cache {OldCacheBytes} -> {CacheBytes} bytes, shrink_memory {ShrinkMemory}, {ConnectionsRecycled} connections recycled, ~{BytesReleased} bytes released, read back {ReadBackMmapBytes}")]
-    private partial void LogLimits(LogLevel logLevel, MemoryPressureLevel level, long oldMmapBytes, long mmapBytes, long oldCacheBytes, long cacheBytes,
+    private static partial void LogLimits(ILogger logger, LogLevel logLevel, MemoryPressureLevel level, long oldMmapBytes, long mmapBytes, long oldCacheBytes, long cacheBytes,
         bool shrinkMemory, int connectionsRecycled, long bytesReleased, long readBackMmapBytes);
 
     [LoggerMessage(EventId = 4123, Level = LogLevel.Information,
         Message = "Memory governor attached to the database: mmap limit {MmapBytes} bytes (ceiling {CeilingBytes}, cap {CapBytes}), cache {CacheBytes} bytes, read back {ReadBackMmapBytes}")]
-    private partial void LogAttached(long mmapBytes, long ceilingBytes, long capBytes, long cacheBytes, long readBackMmapBytes);
+    private static partial void LogAttached(ILogger logger, long mmapBytes, long ceilingBytes, long capBytes, long cacheBytes, long readBackMmapBytes);
 
     [LoggerMessage(EventId = 4121, Level = LogLevel.Error, Message = "Applying memory limits (mmap {MmapBytes} bytes, cache {CacheBytes} bytes) failed; retrying at the next tick")]
-    private partial void LogApplyFailed(Exception exception, long mmapBytes, long cacheBytes);
+    private static partial void LogApplyFailed(ILogger logger, Exception exception, long mmapBytes, long cacheBytes);
 
     [LoggerMessage(EventId = 4122, Level = LogLevel.Error, Message = "Memory governor reconcile failed; retrying at the next tick")]
-    private partial void LogReconcileFailed(Exception exception);
+    private static partial void LogReconcileFailed(ILogger logger, Exception exception);
 }

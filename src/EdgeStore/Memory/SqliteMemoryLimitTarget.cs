@@ -1,4 +1,5 @@
 using EdgeStore.Storage;
+using EdgeStore.Storage.Maintenance;
 
 namespace EdgeStore.Memory;
 
@@ -24,7 +25,7 @@ internal sealed class SqliteMemoryLimitTarget : IMemoryLimitTarget
     {
         ct.ThrowIfCancellationRequested();
         var path = _connections.DatabasePath;
-        var before = FileMappings.Of(_files, path);
+        var before = ProcessMappings.Parse(_files.TryReadText(ProcessMappings.MapsPath), path);
 
         // Already in force (the database was opened at these limits): recycling the pool would buy nothing.
         var unchanged = !limits.ShrinkMemory && _connections.MmapSizeBytes == limits.MmapSizeBytes && _connections.CacheSizeBytes == limits.CacheSizeBytes;
@@ -33,7 +34,7 @@ internal sealed class SqliteMemoryLimitTarget : IMemoryLimitTarget
             _connections.SetMemoryLimits(limits.MmapSizeBytes, limits.CacheSizeBytes, limits.ShrinkMemory);
         }
 
-        var after = FileMappings.Of(_files, path);
+        var after = ProcessMappings.Parse(_files.TryReadText(ProcessMappings.MapsPath), path);
 
         // A fresh reader gets the new profile on open (with its own read-back and retry); reading it back
         // here confirms the limit new readers get. Closing it returns it to the pool at the new limit.

@@ -90,7 +90,7 @@ internal sealed partial class ControlConnection : IAsyncDisposable
     {
         if (!_client.IsConnected)
         {
-            LogNotPublished(topic, "not connected");
+            LogNotPublished(_logger, topic, "not connected");
             return false;
         }
 
@@ -101,7 +101,7 @@ internal sealed partial class ControlConnection : IAsyncDisposable
         }
         catch (MqttException e)
         {
-            LogNotPublished(topic, e.Message);
+            LogNotPublished(_logger, topic, e.Message);
             return false;
         }
     }
@@ -116,7 +116,7 @@ internal sealed partial class ControlConnection : IAsyncDisposable
         }
         catch (Exception e) when (e is MqttException or IOException or OperationCanceledException)
         {
-            LogNotPublished(Topics.State, e.Message);
+            LogNotPublished(_logger, Topics.State, e.Message);
         }
     }
 
@@ -129,5 +129,5 @@ internal sealed partial class ControlConnection : IAsyncDisposable
     }
 
     [LoggerMessage(EventId = 6101, Level = LogLevel.Debug, Message = "Control message to {Topic} not published: {Reason}")]
-    private partial void LogNotPublished(string topic, string reason);
+    private static partial void LogNotPublished(ILogger logger, string topic, string reason);
 }

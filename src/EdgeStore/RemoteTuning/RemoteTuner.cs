@@ -53,8 +53,6 @@ internal sealed partial class RemoteTuner
         _resolution = TuningResolver.Resolve(baseline, new Dictionary<string, JsonNode>(), mmapCapBytes());
     }
 
-    public TunedValues Baseline => _baseline;
-
     public TunedValues Effective => _resolution.Effective;
 
     public TuningState State => _state;
@@ -76,7 +74,7 @@ internal sealed partial class RemoteTuner
         catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
         {
             var aside = TrySetAside();
-            LogStateUnreadable(_file.Path, e.Message, aside ?? "(could not be renamed)");
+            LogStateUnreadable(_logger, _file.Path, e.Message, aside ?? "(could not be renamed)");
             state = TuningState.Empty;
         }
 
@@ -91,7 +89,7 @@ internal sealed partial class RemoteTuner
 
         if (applied is not null)
         {
-            LogRestored(applied.Version, applied.Overrides.Count, _file.Path, applied.Confirmed);
+            LogRestored(_logger, applied.Version, applied.Overrides.Count, _file.Path, applied.Confirmed);
         }
 
         return _resolution.Effective;
@@ -115,11 +113,11 @@ internal sealed partial class RemoteTuner
         {
             if (version == _state.HighestVersion)
             {
-                LogIgnoredRedelivery(version, _state.HighestVersion);
+                LogIgnoredRedelivery(_logger, version, _state.HighestVersion);
                 return null;
             }
 
-            LogIgnoredStale(version, _state.HighestVersion);
+            LogIgnoredStale(_logger, version, _state.HighestVersion);
             return Remember(Report(version, TuningState.StatusRejected,
                 [new TuningError("version", TuningErrorCode.StaleVersion, $"version {version} is not above {_state.HighestVersion}, the newest already processed; nothing changed")],
                 null));
@@ -127,7 +125,7 @@ internal sealed partial class RemoteTuner
 
         if (!check.IsValid)
         {
-            LogRejected(check.Version, check.Errors.Count, string.Join("; ", check.Errors.Take(5).Select(e => $"{e.Path} {e.Code}")));
+            LogRejected(_logger, check.Version, check.Errors.Count, string.Join("; ", check.Errors.Take(5).Select(e => $"{e.Path} {e.Code}")));
             if (check.Version is { } rejectedVersion)
             {
                 Persist(_state with { HighestVersion = rejectedVersion });
@@ -154,10 +152,10 @@ internal sealed partial class RemoteTuner
         StartProbation();
         foreach (var clamp in resolution.Clamped)
         {
-            LogClamped(clamp.Path, clamp.Requested, clamp.Applied, clamp.Reason);
+            LogClamped(_logger, clamp.Path, clamp.Requested, clamp.Applied, clamp.Reason);
         }
 
-        LogApplied(document.Version, string.Join(", ", document.Changes.Select(c => $"{c.Key}={c.Value?.ToJsonString() ?? "local"}")), _settings.ProbationSeconds);
+        LogApplied(_logger, document.Version, string.Join(", ", document.Changes.Select(c => $"{c.Key}={c.Value?.ToJsonString() ?? "local"}")), _settings.ProbationSeconds);
         return Remember(Report(document.Version, TuningState.StatusApplied, [], null));
     }
 
@@ -181,7 +179,7 @@ internal sealed partial class RemoteTuner
                 _probationStarted = null;
                 var confirmed = _state.Applied! with { Confirmed = true };
                 Persist(_state with { Applied = confirmed, LastGood = confirmed });
-                LogConfirmed(confirmed.Version, _settings.ProbationSeconds);
+                LogConfirmed(_logger, confirmed.Version, _settings.ProbationSeconds);
             }
 
             return null;
@@ -212,7 +210,7 @@ internal sealed partial class RemoteTuner
         _probationStarted = null;
         _unhealthySince = null;
         Persist(new TuningState(_state.HighestVersion, target, target, TuningState.StatusRolledBack, reason));
-        LogRolledBack(failedVersion, target?.Version ?? 0, reason);
+        LogRolledBack(_logger, failedVersion, target?.Version ?? 0, reason);
         return Remember(Report(failedVersion, TuningState.StatusRolledBack, [], reason));
     }
 
@@ -231,7 +229,7 @@ internal sealed partial class RemoteTuner
             }
             catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
             {
-                LogTargetFailed(e, target.Name);
+                LogTargetFailed(_logger, e, target.Name);
                 foreach (var undo in done.AsEnumerable().Reverse())
                 {
                     try
@@ -242,7 +240,7 @@ internal sealed partial class RemoteTuner
                     }
                     catch (Exception undoFailure) when (undoFailure is not OperationCanceledException || !ct.IsCancellationRequested)
                     {
-                        LogTargetFailed(undoFailure, undo.Name);
+                        LogTargetFailed(_logger, undoFailure, undo.Name);
                     }
                 }
 
@@ -269,7 +267,7 @@ internal sealed partial class RemoteTuner
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             // The change is in force; it is lost at the next restart, and the operator is told why.
-            LogPersistFailed(e, _file.Path);
+            LogPersistFailed(_logger, e, _file.Path);
         }
     }
 
@@ -293,7 +291,7 @@ internal sealed partial class RemoteTuner
     }
 
     private SortedDictionary<string, JsonNode> Revalidate(IReadOnlyDictionary<string, JsonNode> overrides) =>
-        TuningResolver.Revalidate(overrides, (path, value, reason) => LogDroppedOverride(path, value, reason));
+        TuningResolver.Revalidate(overrides, (path, value, reason) => LogDroppedOverride(_logger, path, value, reason));
 
     private string? TrySetAside()
     {
@@ -308,38 +306,38 @@ internal sealed partial class RemoteTuner
     }
 
     [LoggerMessage(EventId = 6001, Level = LogLevel.Information, Message = "Remote tuning version {Version} applied: {Changes}; watching broker and commits for {ProbationSeconds} s before trusting it")]
-    private partial void LogApplied(long version, string changes, int probationSeconds);
+    private static partial void LogApplied(ILogger logger, long version, string changes, int probationSeconds);
 
     [LoggerMessage(EventId = 6002, Level = LogLevel.Warning, Message = "Remote tuning document (version {Version}) rejected with {ErrorCount} errors, nothing changed: {Errors}")]
-    private partial void LogRejected(long? version, int errorCount, string errors);
+    private static partial void LogRejected(ILogger logger, long? version, int errorCount, string errors);
 
     [LoggerMessage(EventId = 6003, Level = LogLevel.Debug, Message = "Remote tuning version {Version} ignored: it is the version already processed ({Highest})")]
-    private partial void LogIgnoredRedelivery(long version, long highest);
+    private static partial void LogIgnoredRedelivery(ILogger logger, long version, long highest);
 
     [LoggerMessage(EventId = 6004, Level = LogLevel.Debug, Message = "Remote tuning version {Version} ignored: not above {Highest}, the newest already processed")]
-    private partial void LogIgnoredStale(long version, long highest);
+    private static partial void LogIgnoredStale(ILogger logger, long version, long highest);
 
     [LoggerMessage(EventId = 6005, Level = LogLevel.Warning, Message = "Remote tuning asked {Path} = {Requested}; applied {Applied}: {Reason}")]
-    private partial void LogClamped(string path, long requested, long applied, string reason);
+    private static partial void LogClamped(ILogger logger, string path, long requested, long applied, string reason);
 
     [LoggerMessage(EventId = 6006, Level = LogLevel.Error, Message = "Remote tuning version {FailedVersion} rolled back to version {RestoredVersion}: {Reason}")]
-    private partial void LogRolledBack(long failedVersion, long restoredVersion, string reason);
+    private static partial void LogRolledBack(ILogger logger, long failedVersion, long restoredVersion, string reason);
 
     [LoggerMessage(EventId = 6007, Level = LogLevel.Information, Message = "Remote tuning version {Version} confirmed: healthy for {ProbationSeconds} s; it is now what a later change rolls back to")]
-    private partial void LogConfirmed(long version, int probationSeconds);
+    private static partial void LogConfirmed(ILogger logger, long version, int probationSeconds);
 
     [LoggerMessage(EventId = 6008, Level = LogLevel.Error, Message = "Remote tuning: {Target} refused the change; undoing it on the others")]
-    private partial void LogTargetFailed(Exception exception, string target);
+    private static partial void LogTargetFailed(ILogger logger, Exception exception, string target);
 
     [LoggerMessage(EventId = 6009, Level = LogLevel.Error, Message = "Remote tuning state could not be written to {Path}; the change is in force until the next restart")]
-    private partial void LogPersistFailed(Exception exception, string path);
+    private static partial void LogPersistFailed(ILogger logger, Exception exception, string path);
 
     [LoggerMessage(EventId = 6010, Level = LogLevel.Warning, Message = "Remote tuning state {Path} is unreadable ({Reason}); set aside as {Aside}, the local configuration applies alone")]
-    private partial void LogStateUnreadable(string path, string reason, string aside);
+    private static partial void LogStateUnreadable(ILogger logger, string path, string reason, string aside);
 
     [LoggerMessage(EventId = 6011, Level = LogLevel.Warning, Message = "Remote tuning override {Path} = {Value} dropped at start: {Reason}")]
-    private partial void LogDroppedOverride(string path, string value, string reason);
+    private static partial void LogDroppedOverride(ILogger logger, string path, string value, string reason);
 
     [LoggerMessage(EventId = 6012, Level = LogLevel.Information, Message = "Remote tuning version {Version} ({Count} overrides) restored from {Path} before ingestion (confirmed: {Confirmed})")]
-    private partial void LogRestored(long version, int count, string path, bool confirmed);
+    private static partial void LogRestored(ILogger logger, long version, int count, string path, bool confirmed);
 }

@@ -4,7 +4,9 @@ using System.Text.Json.Nodes;
 using System.Threading.Channels;
 using EdgeStore.Configuration;
 using EdgeStore.Health;
+using EdgeStore.Maintenance;
 using EdgeStore.Mqtt;
+using EdgeStore.Status;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -14,7 +16,8 @@ namespace EdgeStore.RemoteTuning;
 /// Runs remote tuning over the control connection, in one loop so the tuner is never entered twice:
 /// announces `state` = online and the retained `config/reported` on every connect; takes desired documents (the newest
 /// supersedes any still waiting for the rate limit) and acknowledges each only once it is dealt with; runs
-/// `cmd/maintenance` one at a time; and about once a second gives the tuner EdgeStore's health for probation and rollback.
+/// `cmd/maintenance` one at a time through the maintenance scheduler (under the same mmap-0 protocol as a window; "unavailable"
+/// without maintenance); and about once a second gives the tuner EdgeStore's health for probation and rollback.
 /// </summary>
 internal sealed partial class RemoteTuningService : BackgroundService
 {
@@ -25,7 +28,7 @@ internal sealed partial class RemoteTuningService : BackgroundService
     private readonly RemoteTuner _tuner;
     private readonly EdgeStoreSettings _settings;
     private readonly DaemonStatus _status;
-    private readonly IMaintenanceCommand? _maintenance;
+    private readonly MaintenanceScheduler? _maintenance;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger<RemoteTuningService> _logger;
     private readonly DocumentRateLimit _rateLimit;
@@ -59,7 +62,7 @@ internal sealed partial class RemoteTuningService : BackgroundService
         DaemonStatus status,
         TimeProvider timeProvider,
         ILogger<RemoteTuningService> logger,
-        IMaintenanceCommand? maintenance = null)
+        MaintenanceScheduler? maintenance = null)
     {
         _control = control;
         _tuner = tuner;
@@ -99,14 +102,14 @@ internal sealed partial class RemoteTuningService : BackgroundService
             else if (!_inbound.Writer.TryWrite(message))
             {
                 _control.Acknowledge(message);
-                LogDropped(message.Topic);
+                LogDropped(_logger, message.Topic);
             }
 
             return ValueTask.CompletedTask;
         };
         _control.Connected += () => Volatile.Write(ref _announce, 1);
         await _control.StartAsync(stoppingToken);
-        LogStarted(_control.Topics.Prefix, _settings.RemoteTuning.Enabled);
+        LogStarted(_logger, _control.Topics.Prefix, _settings.RemoteTuning.Enabled);
 
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -122,7 +125,7 @@ internal sealed partial class RemoteTuningService : BackgroundService
             catch (Exception e) when (e is not OutOfMemoryException)
             {
                 // Remote tuning must never take the daemon down: log, pause a moment, carry on.
-                LogLoopFailed(e);
+                LogLoopFailed(_logger, e);
                 await Task.Delay(Tick, _timeProvider, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
             }
         }
@@ -203,7 +206,7 @@ internal sealed partial class RemoteTuningService : BackgroundService
     private void Supersede(MqttApplicationMessage older)
     {
         _control.Acknowledge(older);
-        LogSuperseded(Interlocked.Increment(ref _superseded));
+        LogSuperseded(_logger, Interlocked.Increment(ref _superseded));
     }
 
     /// <summary>Unhealthy: no broker, or messages waiting and no commit for longer than batching explains.</summary>
@@ -248,14 +251,14 @@ internal sealed partial class RemoteTuningService : BackgroundService
             return;
         }
 
-        LogMaintenanceRequested(id ?? "(none)");
+        LogMaintenanceRequested(_logger, id ?? "(none)");
         _maintenanceRun = Task.Run(
             async () =>
             {
                 JsonObject reply;
                 try
                 {
-                    reply = new JsonObject { ["status"] = "completed", ["result"] = await _maintenance.RunNowAsync(ct) };
+                    reply = new JsonObject { ["status"] = "completed", ["result"] = MaintenanceResultJson.From(await _maintenance.RunNowAsync(ct)) };
                 }
                 catch (Exception e) when (e is not OutOfMemoryException)
                 {
@@ -302,17 +305,17 @@ internal sealed partial class RemoteTuningService : BackgroundService
     }
 
     [LoggerMessage(EventId = 6201, Level = LogLevel.Information, Message = "Remote tuning listening under {Prefix} (desired documents and commands: {Enabled})")]
-    private partial void LogStarted(string prefix, bool enabled);
+    private static partial void LogStarted(ILogger logger, string prefix, bool enabled);
 
     [LoggerMessage(EventId = 6202, Level = LogLevel.Warning, Message = "A desired document was superseded by a newer one before the rate limit let it through ({Superseded} since start)")]
-    private partial void LogSuperseded(long superseded);
+    private static partial void LogSuperseded(ILogger logger, long superseded);
 
     [LoggerMessage(EventId = 6203, Level = LogLevel.Error, Message = "Remote tuning loop failed; continuing")]
-    private partial void LogLoopFailed(Exception exception);
+    private static partial void LogLoopFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(EventId = 6205, Level = LogLevel.Warning, Message = "Control message on {Topic} dropped: the broker sent more than the receive maximum allows and the queue is full")]
-    private partial void LogDropped(string topic);
+    private static partial void LogDropped(ILogger logger, string topic);
 
     [LoggerMessage(EventId = 6204, Level = LogLevel.Information, Message = "Maintenance requested over MQTT (id {Id})")]
-    private partial void LogMaintenanceRequested(string id);
+    private static partial void LogMaintenanceRequested(ILogger logger, string id);
 }

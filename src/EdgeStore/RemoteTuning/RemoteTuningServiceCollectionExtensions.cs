@@ -85,8 +85,6 @@ internal static class RemoteTuningServiceCollectionExtensions
                 sp.GetRequiredService<ILogger<RemoteTuner>>());
         });
         services.TryAddSingleton<ControlConnection>();
-        services.AddSingleton<IStatusContributor>(sp => new MemoryStatusContributor(sp.GetService<MemoryPressureMonitor>()));
-        services.AddSingleton<IStatusContributor>(sp => new MaintenanceStatusContributor(sp.GetService<MaintenanceScheduler>()));
 
         // First of all hosted services, wherever this call sits: the persisted tuning must be in the settings before
         // ingestion (or anything else) reads them.
@@ -98,7 +96,7 @@ internal static class RemoteTuningServiceCollectionExtensions
             sp.GetRequiredService<DaemonStatus>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<RemoteTuningService>>(),
-            sp.GetService<IMaintenanceCommand>() ?? (sp.GetService<MaintenanceScheduler>() is { } scheduler ? new SchedulerMaintenanceCommand(scheduler) : null)));
+            sp.GetService<MaintenanceScheduler>()));
         services.AddHostedService<MetricsPublisher>();
         return services;
     }

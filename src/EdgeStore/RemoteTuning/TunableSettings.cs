@@ -45,10 +45,6 @@ internal static class TunableSettings
     public static TunableSetting? Find(string path) =>
         All.FirstOrDefault(s => string.Equals(s.Path, path, StringComparison.OrdinalIgnoreCase));
 
-    /// <summary>The row whose local setting key is <paramref name="settingKey"/> (`Ingest:MaxBatchRows`), or null.</summary>
-    public static TunableSetting? FindBySettingKey(string settingKey) =>
-        All.FirstOrDefault(s => string.Equals(s.SettingKey, settingKey, StringComparison.OrdinalIgnoreCase));
-
     private static TunableSetting Integer(string path, string key, SettingRange range, string description, Func<TunedValues, int> read, Func<TunedValues, int, TunedValues> write) =>
         new(path, key, TunableKind.Integer, range, [], description, v => JsonValue.Create(read(v)), (v, node) => write(v, checked((int)node.GetValue<long>())));
 

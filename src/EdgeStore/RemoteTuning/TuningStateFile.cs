@@ -1,13 +1,13 @@
 using System.Globalization;
-using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using EdgeStore.StateFiles;
 
 namespace EdgeStore.RemoteTuning;
 
 /// <summary>
 /// The persisted <see cref="TuningState"/>: a small JSON file next to the database (`edgestore.tuning.json` in the
-/// state directory). Written atomically (temporary file, fsync, rename, fsync of the directory), so a power cut leaves
+/// state directory). Written through <see cref="AtomicFile"/> synced to disk, so a power cut leaves
 /// either the old or the new document, never half of one. A file that cannot be read is set aside (renamed
 /// `.corrupt`) and the local configuration applies alone: a damaged tuning file must never stop EdgeStore.
 /// </summary>
@@ -86,17 +86,7 @@ internal sealed class TuningStateFile
         };
         var bytes = JsonSerializer.SerializeToUtf8Bytes(root, ControlJson.Indented);
 
-        var directory = System.IO.Path.GetDirectoryName(Path)!;
-        Directory.CreateDirectory(directory);
-        var temporary = Path + ".tmp";
-        using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
-        {
-            stream.Write(bytes);
-            stream.Flush(flushToDisk: true);
-        }
-
-        File.Move(temporary, Path, overwrite: true);
-        SyncDirectory(directory);
+        AtomicFile.WriteAllBytes(Path, bytes, syncToDisk: true);
     }
 
     private static AppliedDocument? ReadDocument(JsonNode? node)
@@ -146,35 +136,4 @@ internal sealed class TuningStateFile
             ["confirmed"] = document.Confirmed,
         };
     }
-
-    // The rename is durable only once the directory entry is: fsync the directory (Linux; best effort elsewhere).
-    private static void SyncDirectory(string directory)
-    {
-        if (!OperatingSystem.IsLinux())
-        {
-            return;
-        }
-
-        var fd = Open(directory, 0 /* O_RDONLY */);
-        if (fd >= 0)
-        {
-            _ = Fsync(fd);
-            _ = Close(fd);
-        }
-    }
-
-    // DllImport rather than LibraryImport: the project does not allow unsafe code, and these signatures need no marshalling stubs.
-#pragma warning disable SYSLIB1054
-    [DllImport("libc", EntryPoint = "open")]
-    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
-    private static extern int Open([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags);
-
-    [DllImport("libc", EntryPoint = "fsync")]
-    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
-    private static extern int Fsync(int fd);
-
-    [DllImport("libc", EntryPoint = "close")]
-    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
-    private static extern int Close(int fd);
-#pragma warning restore SYSLIB1054
 }

@@ -90,7 +90,7 @@ internal sealed partial class TelemetrySimulator
         }
         catch (OperationCanceledException)
         {
-            LogDrainTimedOut(plan.MaxInFlight - inFlight.CurrentCount);
+            LogDrainTimedOut(_logger, plan.MaxInFlight - inFlight.CurrentCount);
         }
 
         return new SimulationResult(Interlocked.Read(ref _published), malformed, Interlocked.Read(ref _failed), _timeProvider.GetElapsedTime(started));
@@ -119,7 +119,7 @@ internal sealed partial class TelemetrySimulator
                 {
                     // The client may not have noticed the lost connection yet, so back off before waiting for the
                     // next one; otherwise every attempt could fail on the same dead connection within a millisecond.
-                    LogRetrying(topic, attempt, e.Message);
+                    LogRetrying(_logger, topic, attempt, e.Message);
                     await Task.Delay(RetryBackoff * attempt, _timeProvider, cancellationToken);
                     using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                     wait.CancelAfter(ReconnectWait);
@@ -132,7 +132,7 @@ internal sealed partial class TelemetrySimulator
             Interlocked.Increment(ref _failed);
             if (e is not OperationCanceledException)
             {
-                LogFailed(topic, e.Message);
+                LogFailed(_logger, topic, e.Message);
             }
         }
         finally
@@ -142,11 +142,11 @@ internal sealed partial class TelemetrySimulator
     }
 
     [LoggerMessage(EventId = 1101, Level = LogLevel.Debug, Message = "Publish to {Topic} failed (attempt {Attempt}): {Reason}; retrying once reconnected")]
-    private partial void LogRetrying(string topic, int attempt, string reason);
+    private static partial void LogRetrying(ILogger logger, string topic, int attempt, string reason);
 
     [LoggerMessage(EventId = 1102, Level = LogLevel.Warning, Message = "Gave up publishing to {Topic}: {Reason}")]
-    private partial void LogFailed(string topic, string reason);
+    private static partial void LogFailed(ILogger logger, string topic, string reason);
 
     [LoggerMessage(EventId = 1103, Level = LogLevel.Warning, Message = "{Outstanding} publishes still unacknowledged after the drain timeout")]
-    private partial void LogDrainTimedOut(int outstanding);
+    private static partial void LogDrainTimedOut(ILogger logger, int outstanding);
 }

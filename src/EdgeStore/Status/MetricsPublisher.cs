@@ -3,6 +3,8 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using EdgeStore.Configuration;
 using EdgeStore.Health;
+using EdgeStore.Maintenance;
+using EdgeStore.Memory;
 using EdgeStore.Mqtt;
 using EdgeStore.RemoteTuning;
 using Microsoft.Extensions.Hosting;
@@ -11,21 +13,21 @@ namespace EdgeStore.Status;
 
 /// <summary>
 /// Publishes `edgestore/&lt;node&gt;/metrics` every `Metrics:IntervalSeconds` (tunable live) on the control connection:
-/// rates and counts from <see cref="DaemonStatus"/>, file sizes of the database and its WAL (and the WAL's frames not yet
-/// checkpointed, estimated from its size), bytes written since start from /proc/self/io, the tuning version in force,
-/// and whatever the <see cref="IStatusContributor"/>s add. QoS 0 and not retained: a missed sample is replaced by the next.
+/// rates and counts from <see cref="DaemonStatus"/>, file sizes of the database and its WAL, the checkpoint lag the WAL
+/// guard last measured (as in status.json), bytes written since start from /proc/self/io, the tuning version in force,
+/// and, when those capabilities are part of the daemon (null otherwise), the memory pressure level and the last maintenance
+/// result. QoS 0 and not retained: a missed sample is replaced by the next.
 /// </summary>
 internal sealed class MetricsPublisher(
     ControlConnection control,
     RemoteTuner tuner,
     EdgeStoreSettings settings,
     DaemonStatus status,
-    IEnumerable<IStatusContributor> contributors,
-    TimeProvider timeProvider) : BackgroundService
+    TimeProvider timeProvider,
+    MemoryPressureMonitor? monitor = null,
+    MaintenanceScheduler? scheduler = null,
+    MaintenanceAlarms? alarms = null) : BackgroundService
 {
-    private const int PageSizeBytes = 4096;
-    private const int WalHeaderBytes = 32;
-    private const int WalFrameHeaderBytes = 24;
     private readonly long? _writeBytesAtStart = ProcessIo.ReadWriteBytes();
     private readonly long _startedAt = timeProvider.GetTimestamp();
     private long _lastRows;
@@ -62,20 +64,15 @@ internal sealed class MetricsPublisher(
             ["refusedSubscriptions"] = new JsonArray([.. status.RefusedSubscriptions.Select(f => JsonValue.Create(f))]),
             ["brokerLossWarnings"] = status.BrokerLossWarnings,
             ["mmapLimitBytes"] = status.MmapLimitBytes,
-            ["pressureLevel"] = null,
+            ["pressureLevel"] = monitor?.Level.ToString(),
             ["walBytes"] = walBytes,
-            ["checkpointLagFrames"] = walBytes is { } wal ? Math.Max(0, (wal - WalHeaderBytes) / (PageSizeBytes + WalFrameHeaderBytes)) : null,
+            ["checkpointLagFrames"] = alarms?.CheckpointLagFrames,
             ["databaseBytes"] = FileLength(database),
             ["bytesWrittenSinceStart"] = writeBytes is { } w && _writeBytesAtStart is { } s ? w - s : null,
-            ["lastMaintenance"] = null,
+            ["lastMaintenance"] = scheduler?.LastResult is { } result ? MaintenanceResultJson.From(result) : null,
             ["safeMode"] = status.SafeMode,
             ["tuningVersion"] = tuner.State.AppliedVersion,
         };
-        foreach (var contributor in contributors)
-        {
-            contributor.Contribute(metrics);
-        }
-
         return metrics;
     }
 

@@ -2,6 +2,7 @@ using System.Text.Json;
 using EdgeStore.Health;
 using EdgeStore.Maintenance;
 using EdgeStore.Memory;
+using EdgeStore.StateFiles;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -10,10 +11,8 @@ namespace EdgeStore.Status;
 
 /// <summary>
 /// Writes <c>status.json</c> in the state directory every few seconds and once more when the host has stopped (phase
-/// "stopped"), for `edgestore status` and any script that wants the daemon's numbers without a socket. Each write is a
-/// new file in the same directory renamed over the old one, so a reader sees either the previous or the next complete
-/// document, never a torn one. This file is not a database file: renaming is allowed here (docs/ARCHITECTURE.md, C3 keeps renames away
-/// from SQLite files only).
+/// "stopped"), for `edgestore status` and any script that wants the daemon's numbers without a socket. Each write goes
+/// through <see cref="AtomicFile"/>, so a reader sees either the previous or the next complete document, never a torn one.
 /// </summary>
 internal sealed partial class StatusFileWriter : BackgroundService
 {
@@ -49,25 +48,19 @@ internal sealed partial class StatusFileWriter : BackgroundService
         // Serialised: the periodic loop and the ApplicationStopped callback may meet at shutdown.
         lock (_writeGate)
         {
-            var directory = Path.GetDirectoryName(StatusPath) ?? ".";
-            var temporary = Path.Combine(directory, $".{StatusFile.FileName}.{_processId}.tmp");
             try
             {
-                Directory.CreateDirectory(directory);
-                using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
-                {
-                    using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+                // Flushed to the kernel, not fsynced: the file describes a live process, a power cut makes it stale
+                // anyway, and an fsync every few seconds would wear an SD card for nothing. The rename gives readers
+                // the all-or-nothing view.
+                AtomicFile.Write(
+                    StatusPath,
+                    stream =>
                     {
+                        using var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
                         WriteDocument(json, phaseOverride);
-                    }
-
-                    // Flushed to the kernel, not fsynced: the file describes a live process, a power cut makes it stale
-                    // anyway, and an fsync every few seconds would wear an SD card for nothing. rename(2) gives readers
-                    // the all-or-nothing view.
-                    stream.Flush();
-                }
-
-                File.Move(temporary, StatusPath, overwrite: true);
+                    },
+                    syncToDisk: false);
                 _failureLogged = false;
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -77,8 +70,6 @@ internal sealed partial class StatusFileWriter : BackgroundService
                     _failureLogged = true;
                     LogWriteFailed(_logger, StatusPath, e.Message);
                 }
-
-                TryDelete(temporary);
             }
         }
     }
@@ -271,18 +262,6 @@ internal sealed partial class StatusFileWriter : BackgroundService
         else
         {
             json.WriteNull(name);
-        }
-    }
-
-    private static void TryDelete(string path)
-    {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            // Best effort: the next write replaces it.
         }
     }
 

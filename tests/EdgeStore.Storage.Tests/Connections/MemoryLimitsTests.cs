@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using EdgeStore.Storage.Maintenance;
 using EdgeStore.Storage.Tests.Support;
 using Microsoft.Data.Sqlite;
 using EdgeStore.Testing;
@@ -25,17 +26,17 @@ public sealed class MemoryLimitsTests : IAsyncLifetime
         }
 
         // Idle in the pool, the reader keeps its mapping of the whole file.
-        Assert.Contains(ProcMaps.MappingSizes(_storage.DatabasePath), size => size > 4 * Mib);
+        Assert.Contains(ProcessMappings.Of(_storage.DatabasePath).SizesBytes, size => size > 4 * Mib);
 
         database.Connections.SetMemoryLimits(1 * Mib, 2 * Mib);
 
-        Assert.Empty(ProcMaps.MappingSizes(_storage.DatabasePath));
+        Assert.Empty(ProcessMappings.Of(_storage.DatabasePath).SizesBytes);
         using var fresh = database.Connections.OpenReader();
         var profile = SqliteConnectionFactory.ReadProfile(fresh);
         Assert.Equal(1 * Mib, profile.MmapSizeBytes);
         Assert.Equal(2 * Mib, profile.CacheSizeBytes);
         ScanEverything(fresh);
-        Assert.All(ProcMaps.MappingSizes(_storage.DatabasePath), size => Assert.True(size <= 1 * Mib, $"mapping of {size} bytes"));
+        Assert.All(ProcessMappings.Of(_storage.DatabasePath).SizesBytes, size => Assert.True(size <= 1 * Mib, $"mapping of {size} bytes"));
         Assert.Equal([new ConnectionMapping(SqliteConnectionRole.Reader, 1 * Mib)], database.Connections.LiveConnectionMappings());
     }
 
@@ -49,9 +50,9 @@ public sealed class MemoryLimitsTests : IAsyncLifetime
         database.Connections.SetMemoryLimits(0, 2 * Mib);
 
         Assert.Contains(new ConnectionMapping(SqliteConnectionRole.Reader, 64 * Mib), database.Connections.LiveConnectionMappings());
-        Assert.Contains(ProcMaps.MappingSizes(_storage.DatabasePath), size => size > 4 * Mib);
+        Assert.Contains(ProcessMappings.Of(_storage.DatabasePath).SizesBytes, size => size > 4 * Mib);
         busy.Dispose();
-        Assert.Empty(ProcMaps.MappingSizes(_storage.DatabasePath));
+        Assert.Empty(ProcessMappings.Of(_storage.DatabasePath).SizesBytes);
         Assert.Empty(database.Connections.LiveConnectionMappings());
     }
 
@@ -73,7 +74,7 @@ public sealed class MemoryLimitsTests : IAsyncLifetime
             ScanEverything(connection);
             return Task.CompletedTask;
         }, CancellationToken.None);
-        Assert.Contains(ProcMaps.MappingSizes(_storage.DatabasePath), size => size > 4 * Mib);
+        Assert.Contains(ProcessMappings.Of(_storage.DatabasePath).SizesBytes, size => size > 4 * Mib);
         Assert.Equal([new ConnectionMapping(SqliteConnectionRole.Writer, 64 * Mib)], database.Connections.LiveConnectionMappings());
 
         database.Connections.SetMemoryLimits(1 * Mib, 2 * Mib, shrinkMemory: true);
@@ -90,7 +91,7 @@ public sealed class MemoryLimitsTests : IAsyncLifetime
         }, CancellationToken.None);
         Assert.Equal(1 * Mib, profile!.MmapSizeBytes);
         Assert.Equal(2 * Mib, profile.CacheSizeBytes);
-        var mappings = ProcMaps.MappingSizes(_storage.DatabasePath);
+        var mappings = ProcessMappings.Of(_storage.DatabasePath).SizesBytes;
         Assert.NotEmpty(mappings);
         Assert.All(mappings, size => Assert.True(size <= 1 * Mib, $"mapping of {size} bytes"));
         Assert.Contains("mmap 1048576 bytes", _storage.Logs.WithEventId(3006)[^1].Message, StringComparison.Ordinal);
@@ -138,7 +139,7 @@ public sealed class MemoryLimitsTests : IAsyncLifetime
 
         Assert.Equal(0, readBack);
         Assert.Equal([new ConnectionMapping(SqliteConnectionRole.Writer, 0)], database.Connections.LiveConnectionMappings());
-        Assert.Empty(ProcMaps.MappingSizes(_storage.DatabasePath));
+        Assert.Empty(ProcessMappings.Of(_storage.DatabasePath).SizesBytes);
 
         await pause.DisposeAsync();
         await Wait.UntilAsync(() => database.Connections.LiveConnectionMappings().SequenceEqual(writerAt64), TestStorage.Patience, "the writer restored mmap 64 MiB");

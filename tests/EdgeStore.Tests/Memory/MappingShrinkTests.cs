@@ -2,6 +2,7 @@ using System.Threading.Channels;
 using EdgeStore.Configuration;
 using EdgeStore.Memory;
 using EdgeStore.Storage;
+using EdgeStore.Storage.Maintenance;
 using EdgeStore.Testing;
 using EdgeStore.Tests.EndToEnd;
 using Microsoft.Data.Sqlite;
@@ -82,7 +83,7 @@ public sealed class MappingShrinkTests : IAsyncLifetime
             Scan(inUse);
         }
         await WriteRowsAsync(50); // the writer has read pages too
-        var before = FileMappings.Of(LiveFiles, DatabasePath);
+        var before = ProcessMappings.Of(DatabasePath);
         Assert.True(before.Count >= 4, $"expected writer + 3 readers mapped, saw {before}");
         Assert.True(before.LargestBytes > 32 * MiB, $"expected mappings above 32 MiB before, saw {before}");
 
@@ -113,7 +114,7 @@ public sealed class MappingShrinkTests : IAsyncLifetime
         using (var reader = _database.Connections.OpenReader())
         {
             Scan(reader);
-            Assert.Equal(0, FileMappings.Of(LiveFiles, DatabasePath).Count);
+            Assert.Equal(0, ProcessMappings.Of(DatabasePath).Count);
         }
 
         // Calm: back to Normal, one step per 60 s.
@@ -132,7 +133,7 @@ public sealed class MappingShrinkTests : IAsyncLifetime
         using (var reader = _database.Connections.OpenReader())
         {
             Scan(reader);
-            var grown = FileMappings.Of(LiveFiles, DatabasePath);
+            var grown = ProcessMappings.Of(DatabasePath);
             Assert.True(grown.LargestBytes > 32 * MiB && grown.LargestBytes <= 64 * MiB, $"a reader maps the file beyond 32 MiB again: {grown}");
         }
 
@@ -145,8 +146,8 @@ public sealed class MappingShrinkTests : IAsyncLifetime
         Assert.Equal(64 * MiB, rig.Status.MmapLimitBytes);
     }
 
-    private Task<FileMappings> WaitForMappingsAsync(Func<FileMappings, bool> condition, string what) =>
-        Wait.ForAsync(() => FileMappings.Of(LiveFiles, DatabasePath), condition, TimeSpan.FromSeconds(60), $"{what} (/proc/self/maps for {DatabasePath})");
+    private Task<ProcessMappings> WaitForMappingsAsync(Func<ProcessMappings, bool> condition, string what) =>
+        Wait.ForAsync(() => ProcessMappings.Of(DatabasePath), condition, TimeSpan.FromSeconds(60), $"{what} (/proc/self/maps for {DatabasePath})");
 
     private static Task WaitUntilAsync(Func<bool> condition, string what) => Wait.UntilAsync(condition, TimeSpan.FromSeconds(60), what);
 
