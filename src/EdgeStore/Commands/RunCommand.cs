@@ -182,7 +182,7 @@ internal static class RunCommand
         services.AddRemoteTuning(builder.Configuration);
 
         // The window hands back what the memory governor wants (0 in storage-safe mode); replaces AddMaintenance's default.
-        services.AddSingleton<IMmapLimitSource>(sp => new GovernorMmapLimitSource(sp.GetRequiredService<MmapGovernor>(), sp.GetRequiredService<StorageSafeMode>()));
+        services.AddSingleton(sp => MmapRestoreLimit.FromGovernor(sp.GetRequiredService<MmapGovernor>(), sp.GetRequiredService<StorageSafeMode>()));
 
         // 6. Run marker, disk guard, WAL guard and the window scheduler: after ingestion, so they stop before it drains.
         //    Storage-safe mode (and the run marker) is decided when StorageSafeMode is first resolved, which is when the

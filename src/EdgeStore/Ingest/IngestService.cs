@@ -59,7 +59,7 @@ internal sealed partial class IngestService : IHostedService, IAsyncDisposable
     private bool _expectSession;
     private int _warnedV311;
     private volatile Exception? _fault;
-    private readonly IAckGate? _ackGate;
+    private readonly DiskGuard? _diskGuard;
     private readonly CancellationTokenSource _ackGateRelease = new();
 
     public IngestService(
@@ -70,10 +70,10 @@ internal sealed partial class IngestService : IHostedService, IAsyncDisposable
         TimeProvider timeProvider,
         IHostApplicationLifetime lifetime,
         TelemetryStore store,
-        IAckGate? ackGate = null)
+        DiskGuard? diskGuard = null)
     {
         _store = store;
-        _ackGate = ackGate;
+        _diskGuard = diskGuard;
         _settings = settings;
         _status = status;
         _heartbeat = heartbeat;
@@ -363,7 +363,7 @@ internal sealed partial class IngestService : IHostedService, IAsyncDisposable
 
     private ValueTask OnCommittedAsync(CommittedBatch batch, CancellationToken cancellationToken)
     {
-        if (_ackGate is { AcksAllowed: false } gate)
+        if (_diskGuard is { AcksAllowed: false } gate)
         {
             return AcknowledgeWhenAllowedAsync(gate, batch, cancellationToken);
         }
@@ -373,7 +373,7 @@ internal sealed partial class IngestService : IHostedService, IAsyncDisposable
 
     // Disk low (C5): the batch is committed but not acknowledged until the gate opens; holding here also holds the
     // writer, so the bounded queue fills and the socket stops being read. At shutdown it is left unacknowledged.
-    private async ValueTask AcknowledgeWhenAllowedAsync(IAckGate gate, CommittedBatch batch, CancellationToken cancellationToken)
+    private async ValueTask AcknowledgeWhenAllowedAsync(DiskGuard gate, CommittedBatch batch, CancellationToken cancellationToken)
     {
         try
         {

@@ -6,13 +6,13 @@ using Microsoft.Extensions.Logging;
 
 namespace EdgeStore.Maintenance;
 
-/// <summary>Registers maintenance, the WAL guard, the disk guard (as <see cref="IAckGate"/>) and storage-safe mode.</summary>
+/// <summary>Registers maintenance, the WAL guard, the disk guard and storage-safe mode.</summary>
 internal static class MaintenanceServiceCollectionExtensions
 {
     /// <summary>
     /// Maintenance for settings loaded and validated by <see cref="SettingsLoader"/> (database path resolved, mmap
-    /// capped). Register before the ingest service, so the run marker is written and safe mode decided before the
-    /// database opens. The ingest service then calls <see cref="MaintenanceAttachment.Attach(EdgeStore.Storage.TelemetryDatabase, EdgeStore.Storage.BatchWriter)"/>.
+    /// capped). Storage-safe mode is decided, and the run marker written, when <see cref="StorageSafeMode"/> is first
+    /// resolved, before the database opens. The start-up service then calls <see cref="MaintenanceAttachment.Attach(EdgeStore.Storage.TelemetryDatabase, EdgeStore.Storage.BatchWriter)"/>.
     /// </summary>
     public static IServiceCollection AddMaintenance(this IServiceCollection services, EdgeStoreSettings settings)
     {
@@ -23,8 +23,8 @@ internal static class MaintenanceServiceCollectionExtensions
 
     /// <summary>
     /// The same, from options already built (<see cref="MaintenanceOptions.From"/>), the resolved database path
-    /// and the capped mmap limit the default <see cref="IMmapLimitSource"/> hands back after a window (register
-    /// the memory governor's own <see cref="IMmapLimitSource"/> first to replace it).
+    /// and the capped mmap limit a window hands back by default (<see cref="MmapRestoreLimit.Fixed"/>; register
+    /// <see cref="MmapRestoreLimit.FromGovernor"/> first to hand back what the memory governor wants instead).
     /// </summary>
     public static IServiceCollection AddMaintenance(this IServiceCollection services, MaintenanceOptions options, string databasePath, long mmapCapBytes)
     {
@@ -34,14 +34,12 @@ internal static class MaintenanceServiceCollectionExtensions
         services.TryAddSingleton<IDiskSpaceProbe, StatvfsDiskSpaceProbe>();
         services.AddSingleton(sp => StorageSafeMode.Start(
             StorageSettings.StateDirectoryOf(databasePath), options, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger<StorageSafeMode>()));
-        services.TryAddSingleton<IMmapLimitSource>(sp => new ConfiguredMmapLimitSource(mmapCapBytes, sp.GetRequiredService<StorageSafeMode>()));
+        services.TryAddSingleton<MmapRestoreLimit>(sp => MmapRestoreLimit.Fixed(mmapCapBytes, sp.GetRequiredService<StorageSafeMode>()));
         services.AddSingleton(sp => new MaintenanceAttachment(
-            sp.GetRequiredService<IMmapLimitSource>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>(), sp.GetService<DaemonStatus>()));
-        services.AddSingleton<IMaintenanceActivity>(sp => sp.GetRequiredService<MaintenanceAttachment>());
+            sp.GetRequiredService<MmapRestoreLimit>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>(), sp.GetService<DaemonStatus>()));
         services.AddSingleton(sp => new DiskGuard(
             databasePath, options, sp.GetRequiredService<IDiskSpaceProbe>(), sp.GetRequiredService<MaintenanceAlarms>(),
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<DiskGuard>>(), sp.GetRequiredService<MaintenanceAttachment>()));
-        services.AddSingleton<IAckGate>(sp => sp.GetRequiredService<DiskGuard>());
         services.AddSingleton(sp => new MaintenanceScheduler(
             sp.GetRequiredService<MaintenanceAttachment>(), options, sp.GetRequiredService<IDiskSpaceProbe>(), sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<StorageSafeMode>(), sp.GetService<DaemonStatus>()));

@@ -26,12 +26,12 @@ public sealed class MaintenanceWiringTests : IDisposable
         var marker = RunMarker.PathIn(_directory);
         using (var host = BuildHost())
         {
-            Assert.NotNull(host.Services.GetRequiredService<IAckGate>());
-            Assert.NotNull(host.Services.GetRequiredService<IMaintenanceActivity>());
+            Assert.NotNull(host.Services.GetRequiredService<DiskGuard>());
+            Assert.NotNull(host.Services.GetRequiredService<MaintenanceAttachment>());
             Assert.NotNull(host.Services.GetRequiredService<MaintenanceScheduler>());
             await host.StartAsync();
             Assert.True(File.Exists(marker));
-            Assert.True(host.Services.GetRequiredService<IAckGate>().AcksAllowed);
+            Assert.True(host.Services.GetRequiredService<DiskGuard>().AcksAllowed);
             await host.StopAsync();
         }
 
@@ -50,7 +50,7 @@ public sealed class MaintenanceWiringTests : IDisposable
         var status = third.Services.GetRequiredService<DaemonStatus>();
         Assert.True(status.SafeMode);
         Assert.Contains("storage-safe mode", status.ToStatusLine(), StringComparison.Ordinal);
-        Assert.Equal(0, third.Services.GetRequiredService<IMmapLimitSource>().CurrentLimitBytes);
+        Assert.Equal(0, third.Services.GetRequiredService<MmapRestoreLimit>().CurrentLimitBytes);
         Assert.Equal(0, third.Services.GetRequiredService<StorageSafeMode>().CapMmap(256L << 20));
         await third.StopAsync();
     }
