@@ -5,6 +5,7 @@ using EdgeStore.Ingest;
 using EdgeStore.Maintenance;
 using EdgeStore.Memory;
 using EdgeStore.RemoteTuning;
+using EdgeStore.Safety;
 using EdgeStore.Status;
 using EdgeStore.Store;
 using EdgeStore.Storage;
@@ -178,15 +179,17 @@ internal static class RunCommand
         services.AddMemoryGovernance(settings.Memory);
 
         // 5. Remote tuning's control connection and the metrics publisher. While registering, the persisted tuning is
-        //    also written into the settings, so AddMaintenance(settings) below reads the tuned windows and retention.
+        //    also written into the settings, so AddSafetyNets and AddMaintenance below read the tuned windows and retention.
         services.AddRemoteTuning(builder.Configuration);
 
         // The window hands back what the memory governor wants (0 in storage-safe mode); replaces AddMaintenance's default.
         services.AddSingleton(sp => MmapRestoreLimit.FromGovernor(sp.GetRequiredService<MmapGovernor>(), sp.GetRequiredService<StorageSafeMode>()));
 
-        // 6. Run marker, disk guard, WAL guard and the window scheduler: after ingestion, so they stop before it drains.
-        //    Storage-safe mode (and the run marker) is decided when StorageSafeMode is first resolved, which is when the
-        //    host resolves the hosted services, before any of them starts: under the database lock RunAsync holds.
+        // 6. The safety nets (run marker, disk guard, WAL guard), then the window scheduler: after ingestion, so they
+        //    stop before it drains. Storage-safe mode (and the run marker) is decided when StorageSafeMode is first
+        //    resolved, which is when the host resolves the hosted services, before any of them starts: under the
+        //    database lock RunAsync holds.
+        services.AddSafetyNets(settings);
         services.AddMaintenance(settings);
 
         // 7. The status file, then systemd's STATUS=, watchdog and timeout extension.

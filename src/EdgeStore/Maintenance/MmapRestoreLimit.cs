@@ -1,4 +1,5 @@
 using EdgeStore.Memory;
+using EdgeStore.Safety;
 
 namespace EdgeStore.Maintenance;
 

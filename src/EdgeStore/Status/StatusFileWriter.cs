@@ -2,6 +2,7 @@ using System.Text.Json;
 using EdgeStore.Health;
 using EdgeStore.Maintenance;
 using EdgeStore.Memory;
+using EdgeStore.Safety;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;

@@ -3,6 +3,7 @@ using EdgeStore.Health;
 using EdgeStore.Ingest;
 using EdgeStore.Maintenance;
 using EdgeStore.Memory;
+using EdgeStore.Safety;
 using EdgeStore.Storage;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;

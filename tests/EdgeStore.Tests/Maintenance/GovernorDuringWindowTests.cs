@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using EdgeStore.Maintenance;
 using EdgeStore.Memory;
+using EdgeStore.Safety;
 using EdgeStore.Storage.Maintenance;
 using Microsoft.Extensions.Logging.Abstractions;
 using EdgeStore.Testing;

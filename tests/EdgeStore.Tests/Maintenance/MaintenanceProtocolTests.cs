@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using EdgeStore.Maintenance;
+using EdgeStore.Safety;
 using EdgeStore.Storage.Maintenance;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;

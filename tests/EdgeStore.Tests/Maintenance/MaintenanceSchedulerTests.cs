@@ -1,6 +1,7 @@
 using System.Globalization;
 using EdgeStore.Maintenance;
 using EdgeStore.RemoteTuning;
+using EdgeStore.Safety;
 using EdgeStore.Storage.Maintenance;
 using Microsoft.Extensions.Logging.Abstractions;
 using EdgeStore.Testing;

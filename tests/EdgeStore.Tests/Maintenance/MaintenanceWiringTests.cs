@@ -1,5 +1,6 @@
 using EdgeStore.Health;
 using EdgeStore.Maintenance;
+using EdgeStore.Safety;
 using EdgeStore.Tests.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -16,7 +17,9 @@ public sealed class MaintenanceWiringTests : IDisposable
     {
         var builder = new HostApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Services.AddSingleton<DaemonStatus>();
-        builder.Services.AddMaintenance(LoadedSettings.Valid(("Storage:Path", Path.Combine(_directory, "edgestore.db")), ("SafeMode:UncleanExits", "2")));
+        var settings = LoadedSettings.Valid(("Storage:Path", Path.Combine(_directory, "edgestore.db")), ("SafeMode:UncleanExits", "2"));
+        builder.Services.AddSafetyNets(settings);
+        builder.Services.AddMaintenance(settings);
         return builder.Build();
     }
 

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Threading.Channels;
 using EdgeStore.Maintenance;
+using EdgeStore.Safety;
 using EdgeStore.Storage;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;

@@ -1,7 +1,9 @@
 using EdgeStore.Maintenance;
+using EdgeStore.Safety;
+using EdgeStore.Tests.Maintenance;
 using Microsoft.Extensions.Logging.Abstractions;
 
-namespace EdgeStore.Tests.Maintenance;
+namespace EdgeStore.Tests.Safety;
 
 public sealed class DiskGuardTests
 {

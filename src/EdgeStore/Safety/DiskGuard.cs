@@ -1,7 +1,8 @@
+using EdgeStore.Maintenance;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace EdgeStore.Maintenance;
+namespace EdgeStore.Safety;
 
 /// <summary>
 /// Watches free space on the database's filesystem (C5). Below the threshold it stops
