@@ -5,7 +5,9 @@ using EdgeStore.Ingest;
 using EdgeStore.Maintenance;
 using EdgeStore.Memory;
 using EdgeStore.RemoteTuning;
+using EdgeStore.Safety;
 using EdgeStore.Status;
+using EdgeStore.Store;
 using EdgeStore.Storage;
 using EdgeStore.Systemd;
 using Microsoft.Extensions.Configuration;
@@ -44,7 +46,9 @@ internal static class RunCommand
         }
 
         // One daemon per database, decided before anything touches it: a second instance neither opens the database
-        // nor writes the run marker, so it is not counted as an unclean exit of the first.
+        // nor writes the run marker, so it is not counted as an unclean exit of the first. Taken here, before the host is
+        // built, and not in StoreStartup: StorageSafeMode writes the run marker when the host resolves its hosted
+        // services, which is before any of them starts.
         var databasePath = loaded.Settings!.Storage.Path!;
         DatabaseLock? databaseLock;
         int? holder;
@@ -138,28 +142,59 @@ internal static class RunCommand
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<DaemonStatus>();
         builder.Services.AddSingleton<IngestHeartbeat>();
-        builder.Services.AddSingleton<IngestService>();
-        builder.Services.AddHostedService(services => services.GetRequiredService<IngestService>());
         if (effectiveMemory is not null)
         {
             builder.Services.AddSingleton(effectiveMemory);
         }
 
-        builder.Services.AddMemoryGovernance(settings.Memory);
-
-        // Before maintenance: the persisted remote tuning (windows, retention, mmap) is written into the settings here,
-        // and AddMaintenance(settings) below must read the tuned values.
-        builder.Services.AddRemoteTuning(builder.Configuration);
-
-        // The window hands back what the memory governor wants (0 in storage-safe mode).
-        builder.Services.AddSingleton<IMmapLimitSource>(services => new GovernorMmapLimitSource(services.GetRequiredService<MmapGovernor>(), services.GetRequiredService<StorageSafeMode>()));
-
-        // After ingestion, so maintenance stops first on shutdown; safe mode is decided when IngestService resolves it.
-        builder.Services.AddMaintenance(settings);
-
-        builder.Services.AddStatusFile(settings.Storage.Path!);
-        builder.AddSystemdIntegration();
+        AddDaemonServices(builder, settings);
         return builder;
+    }
+
+    /// <summary>
+    /// The daemon's hosted services, in the order the host starts them; it stops them in the reverse order. This is the
+    /// one place that order is decided: each capability's Add… method appends its own hosted services (none inserts
+    /// itself elsewhere), so the order of the calls below is the start order.
+    /// </summary>
+    private static void AddDaemonServices(HostApplicationBuilder builder, EdgeStoreSettings settings)
+    {
+        var services = builder.Services;
+        services.AddSingleton<TelemetryStore>();
+        services.AddSingleton<StoreStartup>();
+        services.AddSingleton<IngestService>();
+
+        // 1. The persisted remote tuning goes into the settings before anything reads them (mmap, durability, batches).
+        services.AddHostedService<RemoteTuningStartup>();
+
+        // 2. The store: storage-safe mode applied, database opened and migrated, memory governor and maintenance
+        //    attached, writer created. Every StartAsync runs before ApplicationStarted, on which SystemdLifetime sends
+        //    READY=1, so READY=1 means "database open and migrated" (C6).
+        services.AddHostedService(sp => sp.GetRequiredService<StoreStartup>());
+
+        // 3. Ingestion: MQTT client → decoder → bounded channel → the store's writer → acks. It starts once the store is
+        //    open, and stops after everything registered below, so maintenance and the guards are quiet while it drains.
+        services.AddHostedService(sp => sp.GetRequiredService<IngestService>());
+
+        // 4. The memory pressure monitor and the governor's loop (when Memory:Enabled).
+        services.AddMemoryGovernance(settings.Memory);
+
+        // 5. Remote tuning's control connection and the metrics publisher. While registering, the persisted tuning is
+        //    also written into the settings, so AddSafetyNets and AddMaintenance below read the tuned windows and retention.
+        services.AddRemoteTuning(builder.Configuration);
+
+        // The window hands back what the memory governor wants (0 in storage-safe mode); replaces AddMaintenance's default.
+        services.AddSingleton(sp => MmapRestoreLimit.FromGovernor(sp.GetRequiredService<MmapGovernor>(), sp.GetRequiredService<StorageSafeMode>()));
+
+        // 6. The safety nets (run marker, disk guard, WAL guard), then the window scheduler: after ingestion, so they
+        //    stop before it drains. Storage-safe mode (and the run marker) is decided when StorageSafeMode is first
+        //    resolved, which is when the host resolves the hosted services, before any of them starts: under the
+        //    database lock RunAsync holds.
+        services.AddSafetyNets(settings);
+        services.AddMaintenance(settings);
+
+        // 7. The status file, then systemd's STATUS=, watchdog and timeout extension.
+        services.AddStatusFile(settings.Storage.Path!);
+        builder.AddSystemdIntegration();
     }
 
     /// <summary>The one place log output is set up: console lines with UTC timestamps, at the configured level.</summary>

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using EdgeStore.Configuration;
-using EdgeStore.Maintenance;
+using EdgeStore.Safety;
 
 namespace EdgeStore.Commands;
 

@@ -2,10 +2,10 @@ using System.Threading.Channels;
 using EdgeStore.Configuration;
 using EdgeStore.Decoding;
 using EdgeStore.Health;
-using EdgeStore.Maintenance;
-using EdgeStore.Memory;
 using EdgeStore.Mqtt;
+using EdgeStore.Safety;
 using EdgeStore.Storage;
+using EdgeStore.Store;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -14,8 +14,8 @@ namespace EdgeStore.Ingest;
 /// <summary>
 /// EdgeStore's main job: broker → MqttClient → decoder → bounded channel → BatchWriter → COMMIT → acknowledgements.
 /// <list type="bullet">
-/// <item>StartAsync opens and migrates the database before anything else, so the host's ApplicationStarted (and the
-/// systemd READY=1 sent on it) means "database open and migrated".</item>
+/// <item>It does not open the database: <see cref="StoreStartup"/> has opened and migrated it, attached the memory
+/// governor and maintenance, and created the writer before this service starts; this one runs the writer's loop.</item>
 /// <item>The channel is bounded and the MQTT receive loop awaits the write into it: when the writer falls behind, the
 /// socket stops being read and the broker queues (docs/ARCHITECTURE.md, C2: TCP back-pressure).</item>
 /// <item>Acknowledgements are released only for the ack tags a committed batch reports (docs/ARCHITECTURE.md, C1).</item>
@@ -44,10 +44,7 @@ internal sealed partial class IngestService : IHostedService, IAsyncDisposable
     // storing (and so without acknowledging) what they hold; the broker redelivers it to the persistent session.
     private readonly TaskCompletionSource _releaseParked = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private readonly MmapCap _mmapCap;
-    private readonly MmapGovernor _mmapGovernor;
-    private readonly MemoryFiles _memoryFiles;
-    private TelemetryDatabase? _database;
+    private readonly TelemetryStore _store;
     private BatchWriter? _writer;
     private Channel<IngestRecord>? _channel;
     private MqttClient? _client;
@@ -62,9 +59,7 @@ internal sealed partial class IngestService : IHostedService, IAsyncDisposable
     private bool _expectSession;
     private int _warnedV311;
     private volatile Exception? _fault;
-    private readonly StorageSafeMode? _safeMode;
-    private readonly MaintenanceAttachment? _maintenance;
-    private readonly IAckGate? _ackGate;
+    private readonly DiskGuard? _diskGuard;
     private readonly CancellationTokenSource _ackGateRelease = new();
 
     public IngestService(
@@ -74,19 +69,11 @@ internal sealed partial class IngestService : IHostedService, IAsyncDisposable
         ILoggerFactory loggerFactory,
         TimeProvider timeProvider,
         IHostApplicationLifetime lifetime,
-        MmapCap mmapCap,
-        MmapGovernor mmapGovernor,
-        StorageSafeMode? safeMode = null,
-        MaintenanceAttachment? maintenance = null,
-        IAckGate? ackGate = null,
-        MemoryFiles? memoryFiles = null)
+        TelemetryStore store,
+        DiskGuard? diskGuard = null)
     {
-        _mmapCap = mmapCap;
-        _mmapGovernor = mmapGovernor;
-        _safeMode = safeMode;
-        _maintenance = maintenance;
-        _ackGate = ackGate;
-        _memoryFiles = memoryFiles ?? new MemoryFiles();
+        _store = store;
+        _diskGuard = diskGuard;
         _settings = settings;
         _status = status;
         _heartbeat = heartbeat;
@@ -100,49 +87,19 @@ internal sealed partial class IngestService : IHostedService, IAsyncDisposable
     /// <summary>Why ingestion stopped on its own (the writer failed), or null. A non-null fault makes `edgestore run` exit 1.</summary>
     public Exception? Fault => _fault;
 
-    /// <summary>The open database once StartAsync has run (remote tuning changes its connection limits live).</summary>
-    internal TelemetryDatabase? Database => _database;
-
-    /// <summary>The batch writer once StartAsync has run (remote tuning changes its batch size and latency live).</summary>
-    internal BatchWriter? Writer => _writer;
-
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        _status.Phase = "opening database";
-        var storageOptions = IngestOptions.ForStorage(_settings.Storage, _settings.Ingest);
-
-        // The mmap cap counts EdgeStore's cgroup limit as well as MemTotal (docs/ARCHITECTURE.md, C2); from here on the memory
-        // governor owns the limits of every connection and lowers them under pressure.
-        storageOptions.MmapSizeBytes = _mmapCap.Clamp(storageOptions.MmapSizeBytes, "Storage:MmapSizeMiB").AppliedBytes;
-
-        if (_safeMode is not null)
+        if (_store.Database is not { } database || _store.Writer is not { } writer)
         {
-            // Storage-safe mode (C3): after repeated unclean exits, no mapping at all.
-            storageOptions.MmapSizeBytes = _safeMode.CapMmap(storageOptions.MmapSizeBytes);
+            throw new InvalidOperationException("The telemetry store is not open: StoreStartup opens it before ingestion starts.");
         }
-
-        _database = await TelemetryDatabase.OpenAsync(storageOptions, _loggerFactory, _timeProvider, cancellationToken);
-        if (_maintenance is not null)
-        {
-            // Governor pushes go through the maintenance window lock: a window keeps mmap at 0 until it hands back.
-            var connections = _database.Connections;
-            var target = new MaintenanceAwareMemoryLimitTarget(new SqliteMemoryLimitTarget(connections, _memoryFiles), _maintenance);
-            await _mmapGovernor.AttachStorageAsync(target, connections.MmapSizeBytes, connections.CacheSizeBytes, cancellationToken);
-        }
-        else
-        {
-            await _mmapGovernor.AttachStorageAsync(_database.Connections, cancellationToken);
-        }
-        _status.MmapLimitBytes = storageOptions.MmapSizeBytes;
-        LogDatabaseOpened(storageOptions.Path, _database.SchemaVersion, storageOptions.Durability, storageOptions.MmapSizeBytes / (1024 * 1024));
 
         // A database that already holds series was written under this client id's session: the first connection
         // is expected to find that session at the broker, and a broker that lost it lost what it queued for us.
-        _expectSession = (await _database.Reader.ListSeriesAsync(cancellationToken)).Count > 0;
+        _expectSession = (await database.Reader.ListSeriesAsync(cancellationToken)).Count > 0;
 
-        _writer = _database.CreateWriter();
+        _writer = writer;
         _writer.Heartbeat = _heartbeat.WriterBeat;
-        _maintenance?.Attach(_database, _writer);
         _channel = Channel.CreateBounded<IngestRecord>(new BoundedChannelOptions(_settings.Ingest.QueueCapacity)
         {
             FullMode = BoundedChannelFullMode.Wait,
@@ -213,22 +170,12 @@ internal sealed partial class IngestService : IHostedService, IAsyncDisposable
         LogStopped(_status.RowsStored, _status.Acknowledged, _status.Quarantined, _status.OversizeQuarantined, _status.Redeliveries, _status.SubscriptionsRefused, _status.BrokerLossWarnings);
     }
 
+    /// <summary>Closes the MQTT client; the writer and the database belong to the <see cref="TelemetryStore"/>.</summary>
     public async ValueTask DisposeAsync()
     {
-        _maintenance?.Detach();
         if (_client is not null)
         {
             await _client.DisposeAsync();
-        }
-
-        if (_writer is not null)
-        {
-            await _writer.DisposeAsync();
-        }
-
-        if (_database is not null)
-        {
-            await _database.DisposeAsync();
         }
 
         _writerStop.Dispose();
@@ -416,7 +363,7 @@ internal sealed partial class IngestService : IHostedService, IAsyncDisposable
 
     private ValueTask OnCommittedAsync(CommittedBatch batch, CancellationToken cancellationToken)
     {
-        if (_ackGate is { AcksAllowed: false } gate)
+        if (_diskGuard is { AcksAllowed: false } gate)
         {
             return AcknowledgeWhenAllowedAsync(gate, batch, cancellationToken);
         }
@@ -426,7 +373,7 @@ internal sealed partial class IngestService : IHostedService, IAsyncDisposable
 
     // Disk low (C5): the batch is committed but not acknowledged until the gate opens; holding here also holds the
     // writer, so the bounded queue fills and the socket stops being read. At shutdown it is left unacknowledged.
-    private async ValueTask AcknowledgeWhenAllowedAsync(IAckGate gate, CommittedBatch batch, CancellationToken cancellationToken)
+    private async ValueTask AcknowledgeWhenAllowedAsync(DiskGuard gate, CommittedBatch batch, CancellationToken cancellationToken)
     {
         try
         {
@@ -521,9 +468,6 @@ internal sealed partial class IngestService : IHostedService, IAsyncDisposable
             _status.RefusedSubscriptions = client.RefusedSubscriptions;
         }
     }
-
-    [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Database {Path} open (schema version {SchemaVersion}, durability {Durability}, mmap limit {MmapMiB} MiB)")]
-    private partial void LogDatabaseOpened(string path, int schemaVersion, DurabilityLevel durability, long mmapMiB);
 
     [LoggerMessage(EventId = 1002, Level = LogLevel.Information, Message = "Ingesting from {Host}:{Port} as {ClientId} (queue {QueueCapacity}, batches of up to {MaxBatchRows} rows or {MaxBatchLatencyMs} ms)")]
     private partial void LogStarted(string host, int port, string clientId, int queueCapacity, int maxBatchRows, int maxBatchLatencyMs);

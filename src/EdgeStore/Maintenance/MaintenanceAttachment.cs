@@ -6,20 +6,20 @@ using Microsoft.Extensions.Logging;
 namespace EdgeStore.Maintenance;
 
 /// <summary>
-/// Where the ingest service hands the open database and its batch writer to maintenance (they are
+/// Where the start-up service hands the open database and its batch writer to maintenance (they are
 /// opened asynchronously at start, after DI is built). Until attached, the scheduler and the WAL
 /// guard wait; the disk guard's DeleteOldest does nothing. Also what the memory governor asks
-/// (<see cref="IMaintenanceActivity"/>) before it raises mmap_size.
+/// (<see cref="HoldsMmapAtZero"/>, <see cref="ApplyLimitsAsync"/>) before it raises mmap_size.
 /// </summary>
-internal sealed class MaintenanceAttachment : IMaintenanceActivity, IOldestDataEraser
+internal sealed class MaintenanceAttachment
 {
-    private readonly IMmapLimitSource _limitSource;
+    private readonly MmapRestoreLimit _limitSource;
     private readonly TimeProvider _timeProvider;
     private readonly ILoggerFactory _loggerFactory;
     private readonly DaemonStatus? _status;
     private TaskCompletionSource<MaintenanceCoordinator> _attached = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public MaintenanceAttachment(IMmapLimitSource limitSource, TimeProvider timeProvider, ILoggerFactory loggerFactory, DaemonStatus? status = null)
+    public MaintenanceAttachment(MmapRestoreLimit limitSource, TimeProvider timeProvider, ILoggerFactory loggerFactory, DaemonStatus? status = null)
     {
         _limitSource = limitSource;
         _timeProvider = timeProvider;
@@ -37,7 +37,7 @@ internal sealed class MaintenanceAttachment : IMaintenanceActivity, IOldestDataE
         return Coordinator is { } coordinator ? coordinator.ApplyLimitsAsync(apply, ct) : apply(false);
     }
 
-    /// <summary>Called by the ingest service once the database is open and its writer created.</summary>
+    /// <summary>Called by the start-up service once the database is open and its writer created.</summary>
     public void Attach(TelemetryDatabase database, BatchWriter writer) => Attach(new TelemetryMaintenanceDatabase(database, writer));
 
     public void Attach(IMaintenanceDatabase database)

@@ -10,9 +10,9 @@ namespace EdgeStore.Maintenance;
 internal sealed class MaintenanceAwareMemoryLimitTarget : IMemoryLimitTarget
 {
     private readonly IMemoryLimitTarget _inner;
-    private readonly IMaintenanceActivity _maintenance;
+    private readonly MaintenanceAttachment _maintenance;
 
-    public MaintenanceAwareMemoryLimitTarget(IMemoryLimitTarget inner, IMaintenanceActivity maintenance)
+    public MaintenanceAwareMemoryLimitTarget(IMemoryLimitTarget inner, MaintenanceAttachment maintenance)
     {
         _inner = inner;
         _maintenance = maintenance;

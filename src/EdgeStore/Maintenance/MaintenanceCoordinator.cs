@@ -12,11 +12,11 @@ namespace EdgeStore.Maintenance;
 /// before they run. Leaving: the limit the memory governor allows is restored on the writer and for
 /// new opens, the pool is cleared so readers reopen with it, and the writer resumes. One pass at a time.
 /// </summary>
-internal sealed partial class MaintenanceCoordinator : IMaintenanceActivity
+internal sealed partial class MaintenanceCoordinator
 {
     private static readonly TimeSpan DrainPoll = TimeSpan.FromMilliseconds(50);
     private readonly IMaintenanceDatabase _database;
-    private readonly IMmapLimitSource _limitSource;
+    private readonly MmapRestoreLimit _limitSource;
     private readonly DaemonStatus? _status;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
@@ -24,7 +24,7 @@ internal sealed partial class MaintenanceCoordinator : IMaintenanceActivity
     private readonly SemaphoreSlim _limitsLock = new(1, 1);
     private int _holdsMmapAtZero;
 
-    public MaintenanceCoordinator(IMaintenanceDatabase database, IMmapLimitSource limitSource, TimeProvider timeProvider, ILogger<MaintenanceCoordinator> logger, DaemonStatus? status = null)
+    public MaintenanceCoordinator(IMaintenanceDatabase database, MmapRestoreLimit limitSource, TimeProvider timeProvider, ILogger<MaintenanceCoordinator> logger, DaemonStatus? status = null)
     {
         _database = database;
         _limitSource = limitSource;

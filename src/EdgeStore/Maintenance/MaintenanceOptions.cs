@@ -1,4 +1,5 @@
 using EdgeStore.Configuration;
+using EdgeStore.Safety;
 
 namespace EdgeStore.Maintenance;
 

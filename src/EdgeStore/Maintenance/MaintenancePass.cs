@@ -1,3 +1,4 @@
+using EdgeStore.Safety;
 using EdgeStore.Storage.Maintenance;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;

@@ -1,4 +1,5 @@
 using EdgeStore.Health;
+using EdgeStore.Safety;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 

@@ -1,57 +1,37 @@
 using EdgeStore.Configuration;
 using EdgeStore.Health;
+using EdgeStore.Safety;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 
 namespace EdgeStore.Maintenance;
 
-/// <summary>Registers maintenance, the WAL guard, the disk guard (as <see cref="IAckGate"/>) and storage-safe mode.</summary>
+/// <summary>Registers the window work: the maintenance attachment, the limit a window hands back and the scheduler.</summary>
 internal static class MaintenanceServiceCollectionExtensions
 {
     /// <summary>
     /// Maintenance for settings loaded and validated by <see cref="SettingsLoader"/> (database path resolved, mmap
-    /// capped). Register before the ingest service, so the run marker is written and safe mode decided before the
-    /// database opens. The ingest service then calls <see cref="MaintenanceAttachment.Attach(EdgeStore.Storage.TelemetryDatabase, EdgeStore.Storage.BatchWriter)"/>.
+    /// capped), beside <see cref="SafetyNetServiceCollectionExtensions.AddSafetyNets"/>, which registers the
+    /// <see cref="StorageSafeMode"/> and disk-space probe the scheduler uses. A window hands back the configured cap
+    /// (<see cref="MmapRestoreLimit.Fixed"/>) unless <see cref="MmapRestoreLimit.FromGovernor"/> was registered first.
+    /// The start-up service calls <see cref="MaintenanceAttachment.Attach(EdgeStore.Storage.TelemetryDatabase, EdgeStore.Storage.BatchWriter)"/>.
     /// </summary>
     public static IServiceCollection AddMaintenance(this IServiceCollection services, EdgeStoreSettings settings)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        var databasePath = settings.Storage.Path ?? throw new InvalidOperationException("Storage:Path has no value; the settings were not loaded through SettingsLoader.");
-        return services.AddMaintenance(MaintenanceOptions.From(settings), databasePath, (settings.Storage.MmapSizeMiB ?? 0) * 1024L * 1024);
-    }
+        var mmapCapBytes = (settings.Storage.MmapSizeMiB ?? 0) * 1024L * 1024;
 
-    /// <summary>
-    /// The same, from options already built (<see cref="MaintenanceOptions.From"/>), the resolved database path
-    /// and the capped mmap limit the default <see cref="IMmapLimitSource"/> hands back after a window (register
-    /// the memory governor's own <see cref="IMmapLimitSource"/> first to replace it).
-    /// </summary>
-    public static IServiceCollection AddMaintenance(this IServiceCollection services, MaintenanceOptions options, string databasePath, long mmapCapBytes)
-    {
+        // One options instance for the safety nets and the window work, whichever registers first.
+        services.TryAddSingleton(MaintenanceOptions.From(settings));
         services.TryAddSingleton(TimeProvider.System);
-        services.AddSingleton(options);
-        services.AddSingleton<MaintenanceAlarms>();
-        services.TryAddSingleton<IDiskSpaceProbe, StatvfsDiskSpaceProbe>();
-        services.AddSingleton(sp => StorageSafeMode.Start(
-            StorageSettings.StateDirectoryOf(databasePath), options, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger<StorageSafeMode>()));
-        services.TryAddSingleton<IMmapLimitSource>(sp => new ConfiguredMmapLimitSource(mmapCapBytes, sp.GetRequiredService<StorageSafeMode>()));
+        services.TryAddSingleton(sp => MmapRestoreLimit.Fixed(mmapCapBytes, sp.GetRequiredService<StorageSafeMode>()));
         services.AddSingleton(sp => new MaintenanceAttachment(
-            sp.GetRequiredService<IMmapLimitSource>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>(), sp.GetService<DaemonStatus>()));
-        services.AddSingleton<IMaintenanceActivity>(sp => sp.GetRequiredService<MaintenanceAttachment>());
-        services.AddSingleton(sp => new DiskGuard(
-            databasePath, options, sp.GetRequiredService<IDiskSpaceProbe>(), sp.GetRequiredService<MaintenanceAlarms>(),
-            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<DiskGuard>>(), sp.GetRequiredService<MaintenanceAttachment>()));
-        services.AddSingleton<IAckGate>(sp => sp.GetRequiredService<DiskGuard>());
+            sp.GetRequiredService<MmapRestoreLimit>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>(), sp.GetService<DaemonStatus>()));
         services.AddSingleton(sp => new MaintenanceScheduler(
-            sp.GetRequiredService<MaintenanceAttachment>(), options, sp.GetRequiredService<IDiskSpaceProbe>(), sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<MaintenanceAttachment>(), sp.GetRequiredService<MaintenanceOptions>(), sp.GetRequiredService<IDiskSpaceProbe>(), sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<StorageSafeMode>(), sp.GetService<DaemonStatus>()));
-        services.AddSingleton(sp => new WalGuard(
-            sp.GetRequiredService<MaintenanceAttachment>(), options, sp.GetRequiredService<MaintenanceAlarms>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<WalGuard>>()));
 
-        services.AddHostedService(sp => new RunMarkerService(
-            sp.GetRequiredService<StorageSafeMode>(), sp.GetRequiredService<Microsoft.Extensions.Hosting.IHostApplicationLifetime>(), sp.GetService<DaemonStatus>()));
-        services.AddHostedService(sp => sp.GetRequiredService<DiskGuard>());
-        services.AddHostedService(sp => sp.GetRequiredService<WalGuard>());
         services.AddHostedService(sp => sp.GetRequiredService<MaintenanceScheduler>());
         return services;
     }

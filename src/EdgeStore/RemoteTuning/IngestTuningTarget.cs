@@ -1,6 +1,6 @@
 using EdgeStore.Health;
-using EdgeStore.Ingest;
 using EdgeStore.Storage;
+using EdgeStore.Store;
 
 namespace EdgeStore.RemoteTuning;
 
@@ -8,10 +8,10 @@ namespace EdgeStore.RemoteTuning;
 /// Applies the storage and ingest tunables to the running pipeline: batch size and latency on the writer (from its
 /// next batch), the memory map and cache on every connection through the connection factory (the writer re-applies
 /// them at its next batch boundary, idle readers are recycled), and the durability level on the writer connection at
-/// a batch boundary. Before ingestion has started there is nothing to change: the settings it starts from already
-/// hold the tuned values.
+/// a batch boundary. Before the store is open there is nothing to change: the settings it opens with already hold the
+/// tuned values.
 /// </summary>
-internal sealed class IngestTuningTarget(IngestService ingest, DaemonStatus status) : ILiveTuningTarget
+internal sealed class IngestTuningTarget(TelemetryStore store, DaemonStatus status) : ILiveTuningTarget
 {
     public string Name => "storage";
 
@@ -25,8 +25,8 @@ internal sealed class IngestTuningTarget(IngestService ingest, DaemonStatus stat
     {
         ArgumentNullException.ThrowIfNull(previous);
         ArgumentNullException.ThrowIfNull(next);
-        var writer = ingest.Writer;
-        var database = ingest.Database;
+        var writer = store.Writer;
+        var database = store.Database;
         if (writer is null || database is null)
         {
             return;

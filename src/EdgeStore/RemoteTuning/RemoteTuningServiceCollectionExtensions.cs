@@ -1,9 +1,9 @@
 using EdgeStore.Configuration;
 using EdgeStore.Health;
-using EdgeStore.Ingest;
 using EdgeStore.Maintenance;
 using EdgeStore.Memory;
 using EdgeStore.Status;
+using EdgeStore.Store;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -15,7 +15,9 @@ namespace EdgeStore.RemoteTuning;
 
 /// <summary>
 /// One call wires remote tuning, state and metrics: `builder.Services.AddRemoteTuning(configuration)` after the
-/// settings, DaemonStatus and IngestService are registered. It needs the <see cref="EdgeStoreSettings"/> singleton
+/// settings and DaemonStatus are registered. <see cref="RemoteTuningStartup"/>, which must start before every other
+/// hosted service, is not registered here: the daemon's one ordered list of hosted services
+/// (RunCommand.AddDaemonServices) registers it first. It needs the <see cref="EdgeStoreSettings"/> singleton
 /// (the loaded file + environment); <paramref name="configuration"/> may add or override the `RemoteTuning` and
 /// `Metrics` sections (an empty configuration changes nothing).
 /// </summary>
@@ -48,7 +50,7 @@ internal static class RemoteTuningServiceCollectionExtensions
 
         services.TryAddSingleton(sp => TuningStateFile.ForDatabase(sp.GetRequiredService<EdgeStoreSettings>().Storage.Path
             ?? throw new InvalidOperationException("Storage:Path has no value; the settings were not loaded through SettingsLoader.")));
-        services.TryAddSingleton(sp => new IngestTuningTarget(sp.GetRequiredService<IngestService>(), sp.GetRequiredService<DaemonStatus>())
+        services.TryAddSingleton(sp => new IngestTuningTarget(sp.GetRequiredService<TelemetryStore>(), sp.GetRequiredService<DaemonStatus>())
         {
             // With memory governance wired, the governor owns every connection's limits: tuning moves its ceiling and
             // normal cache size, and pressure can still hold them lower.
@@ -86,9 +88,6 @@ internal static class RemoteTuningServiceCollectionExtensions
         });
         services.TryAddSingleton<ControlConnection>();
 
-        // First of all hosted services, wherever this call sits: the persisted tuning must be in the settings before
-        // ingestion (or anything else) reads them.
-        services.Insert(0, ServiceDescriptor.Singleton<IHostedService, RemoteTuningStartup>());
         services.AddHostedService(sp => new RemoteTuningService(
             sp.GetRequiredService<ControlConnection>(),
             sp.GetRequiredService<RemoteTuner>(),

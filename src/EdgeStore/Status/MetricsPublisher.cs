@@ -7,6 +7,7 @@ using EdgeStore.Maintenance;
 using EdgeStore.Memory;
 using EdgeStore.Mqtt;
 using EdgeStore.RemoteTuning;
+using EdgeStore.Safety;
 using Microsoft.Extensions.Hosting;
 
 namespace EdgeStore.Status;

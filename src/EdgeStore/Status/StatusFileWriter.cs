@@ -2,6 +2,7 @@ using System.Text.Json;
 using EdgeStore.Health;
 using EdgeStore.Maintenance;
 using EdgeStore.Memory;
+using EdgeStore.Safety;
 using EdgeStore.StateFiles;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;

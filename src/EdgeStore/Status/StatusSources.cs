@@ -1,6 +1,7 @@
 using EdgeStore.Health;
 using EdgeStore.Maintenance;
 using EdgeStore.Memory;
+using EdgeStore.Safety;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace EdgeStore.Status;

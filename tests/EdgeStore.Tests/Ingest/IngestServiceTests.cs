@@ -4,11 +4,15 @@ using System.Text;
 using EdgeStore.Commands;
 using EdgeStore.Configuration;
 using EdgeStore.Health;
+using EdgeStore.Ingest;
 using EdgeStore.Mqtt;
+using EdgeStore.Store;
 using EdgeStore.Testing;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Hosting.Internal;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace EdgeStore.Tests.Ingest;
 
@@ -106,6 +110,45 @@ public sealed class IngestServiceTests : IDisposable
         await host.StopAsync(CancellationToken.None);
         Assert.Equal("stopped", status.Phase);
         Assert.False(status.BrokerConnected);
+    }
+
+    [Fact]
+    public async Task Ingestion_writes_through_a_store_opened_before_it_and_opens_none_of_its_own()
+    {
+        var settings = Settings();
+        await using var store = new TelemetryStore();
+        var database = await store.OpenAsync(IngestOptions.ForStorage(settings.Storage, settings.Ingest), NullLoggerFactory.Instance, TimeProvider.System, CancellationToken.None);
+        var writer = store.CreateWriter();
+        var status = new DaemonStatus();
+        var lifetime = new ApplicationLifetime(NullLogger<ApplicationLifetime>.Instance);
+        await using var ingest = new IngestService(settings, status, new IngestHeartbeat(TimeProvider.System), NullLoggerFactory.Instance, TimeProvider.System, lifetime, store);
+
+        await ingest.StartAsync(CancellationToken.None);
+        await WaitUntilAsync(() => status.BrokerConnected);
+        await using (var publisher = await ConnectPublisherAsync())
+        {
+            await publisher.PublishAsync("sensors/a/raw", Encoding.UTF8.GetBytes("21.5"), MqttQualityOfService.AtLeastOnce, false, CancellationToken.None);
+            await WaitUntilAsync(() => status.Acknowledged >= 1);
+        }
+
+        await ingest.StopAsync(CancellationToken.None);
+
+        Assert.Same(database, store.Database);
+        Assert.Same(writer, store.Writer);
+        Assert.Equal(1, RowCount());
+    }
+
+    [Fact]
+    public async Task Ingestion_does_not_start_on_a_store_nobody_opened()
+    {
+        await using var store = new TelemetryStore();
+        var lifetime = new ApplicationLifetime(NullLogger<ApplicationLifetime>.Instance);
+        await using var ingest = new IngestService(Settings(), new DaemonStatus(), new IngestHeartbeat(TimeProvider.System), NullLoggerFactory.Instance, TimeProvider.System, lifetime, store);
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() => ingest.StartAsync(CancellationToken.None));
+
+        Assert.Null(store.Database);
+        Assert.False(File.Exists(DatabasePath));
     }
 
     private EdgeStoreSettings Settings(params (string Name, string Value)[] extra)

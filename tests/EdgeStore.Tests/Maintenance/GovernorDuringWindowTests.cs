@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using EdgeStore.Maintenance;
 using EdgeStore.Memory;
+using EdgeStore.Safety;
 using EdgeStore.Storage.Maintenance;
 using Microsoft.Extensions.Logging.Abstractions;
 using EdgeStore.Testing;
@@ -24,7 +25,7 @@ public sealed class GovernorDuringWindowTests : IDisposable
         await store.WriteAsync(2000, now, 1024, CancellationToken.None);
         await store.WaitAcknowledgedAsync(TimeSpan.FromMinutes(2));
 
-        var attachment = new MaintenanceAttachment(new ConfiguredMmapLimitSource(MmapBytes), TimeProvider.System, NullLoggerFactory.Instance);
+        var attachment = new MaintenanceAttachment(MmapRestoreLimit.Fixed(MmapBytes), TimeProvider.System, NullLoggerFactory.Instance);
         attachment.Attach(store.MaintenanceView());
         var target = new MaintenanceAwareMemoryLimitTarget(new SqliteMemoryLimitTarget(store.Database.Connections, new MemoryFiles()), attachment);
 

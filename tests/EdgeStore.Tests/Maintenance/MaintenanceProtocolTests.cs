@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using EdgeStore.Maintenance;
+using EdgeStore.Safety;
 using EdgeStore.Storage.Maintenance;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
@@ -16,7 +17,7 @@ public sealed class MaintenanceProtocolTests : IDisposable
 
     internal static MaintenancePass NewPass(IMaintenanceDatabase database, MaintenanceOptions options, long restoreBytes, Action<string>? observer = null, bool forceVacuum = true)
     {
-        var coordinator = new MaintenanceCoordinator(database, new ConfiguredMmapLimitSource(restoreBytes), TimeProvider.System, NullLogger<MaintenanceCoordinator>.Instance);
+        var coordinator = new MaintenanceCoordinator(database, MmapRestoreLimit.Fixed(restoreBytes), TimeProvider.System, NullLogger<MaintenanceCoordinator>.Instance);
         return new MaintenancePass(coordinator, options, new StatvfsDiskSpaceProbe(), TimeProvider.System, NullLogger<MaintenancePass>.Instance)
         {
             ForceVacuum = forceVacuum,
@@ -155,7 +156,7 @@ public sealed class MaintenanceProtocolTests : IDisposable
         // The window's clock: each deleted chunk takes "ten minutes", and the window has twenty-five left.
         var clock = new FakeTimeProvider(now);
         var database = new ChunkTimedDatabase(store.MaintenanceView(), clock, TimeSpan.FromMinutes(10));
-        var coordinator = new MaintenanceCoordinator(database, new ConfiguredMmapLimitSource(MmapBytes), TimeProvider.System, NullLogger<MaintenanceCoordinator>.Instance);
+        var coordinator = new MaintenanceCoordinator(database, MmapRestoreLimit.Fixed(MmapBytes), TimeProvider.System, NullLogger<MaintenanceCoordinator>.Instance);
         var options = new MaintenanceOptions { MessagesRetentionDays = 30, RetentionChunkRows = 1000 };
         var pass = new MaintenancePass(coordinator, options, new StatvfsDiskSpaceProbe(), clock, NullLogger<MaintenancePass>.Instance);
 

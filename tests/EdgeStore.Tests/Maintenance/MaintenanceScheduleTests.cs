@@ -1,5 +1,6 @@
 using EdgeStore.Configuration;
 using EdgeStore.Maintenance;
+using EdgeStore.Safety;
 using EdgeStore.Testing;
 using EdgeStore.Tests.Configuration;
 

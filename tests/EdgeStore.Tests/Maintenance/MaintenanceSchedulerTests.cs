@@ -1,6 +1,7 @@
 using System.Globalization;
 using EdgeStore.Maintenance;
 using EdgeStore.RemoteTuning;
+using EdgeStore.Safety;
 using EdgeStore.Storage.Maintenance;
 using Microsoft.Extensions.Logging.Abstractions;
 using EdgeStore.Testing;
@@ -33,7 +34,7 @@ public sealed class MaintenanceSchedulerTests : IDisposable
             TimeZone = TimeZoneInfo.Utc,
             MessagesRetentionDays = 7,
         };
-        var attachment = new MaintenanceAttachment(new ConfiguredMmapLimitSource(32L << 20), TimeProvider.System, NullLoggerFactory.Instance);
+        var attachment = new MaintenanceAttachment(MmapRestoreLimit.Fixed(32L << 20), TimeProvider.System, NullLoggerFactory.Instance);
         using var scheduler = new MaintenanceScheduler(attachment, options, new StatvfsDiskSpaceProbe(), TimeProvider.System, NullLoggerFactory.Instance);
         await scheduler.StartAsync(CancellationToken.None);
         attachment.Attach(store.MaintenanceView());
@@ -77,7 +78,7 @@ public sealed class MaintenanceSchedulerTests : IDisposable
             Assert.True(walBefore > 1L << 20, $"WAL is {walBefore} bytes");
 
             var alarms = new MaintenanceAlarms();
-            var attachment = new MaintenanceAttachment(new ConfiguredMmapLimitSource(32L << 20), TimeProvider.System, NullLoggerFactory.Instance);
+            var attachment = new MaintenanceAttachment(MmapRestoreLimit.Fixed(32L << 20), TimeProvider.System, NullLoggerFactory.Instance);
             attachment.Attach(store.MaintenanceView());
             using var guard = new WalGuard(attachment, new MaintenanceOptions { WalHardLimitBytes = 1L << 20 }, alarms, TimeProvider.System, NullLogger<WalGuard>.Instance);
             var outcome = await guard.CheckOnceAsync(CancellationToken.None);
@@ -114,7 +115,7 @@ public sealed class MaintenanceSchedulerTests : IDisposable
             TimeZone = TimeZoneInfo.Utc,
             MessagesRetentionDays = 0,
         };
-        var attachment = new MaintenanceAttachment(new ConfiguredMmapLimitSource(32L << 20), TimeProvider.System, NullLoggerFactory.Instance);
+        var attachment = new MaintenanceAttachment(MmapRestoreLimit.Fixed(32L << 20), TimeProvider.System, NullLoggerFactory.Instance);
         using var scheduler = new MaintenanceScheduler(attachment, options, new StatvfsDiskSpaceProbe(), TimeProvider.System, NullLoggerFactory.Instance);
         await scheduler.StartAsync(CancellationToken.None);
         attachment.Attach(store.MaintenanceView());

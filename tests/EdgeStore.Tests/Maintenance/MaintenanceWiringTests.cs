@@ -1,5 +1,6 @@
 using EdgeStore.Health;
 using EdgeStore.Maintenance;
+using EdgeStore.Safety;
 using EdgeStore.Tests.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -16,7 +17,9 @@ public sealed class MaintenanceWiringTests : IDisposable
     {
         var builder = new HostApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Services.AddSingleton<DaemonStatus>();
-        builder.Services.AddMaintenance(LoadedSettings.Valid(("Storage:Path", Path.Combine(_directory, "edgestore.db")), ("SafeMode:UncleanExits", "2")));
+        var settings = LoadedSettings.Valid(("Storage:Path", Path.Combine(_directory, "edgestore.db")), ("SafeMode:UncleanExits", "2"));
+        builder.Services.AddSafetyNets(settings);
+        builder.Services.AddMaintenance(settings);
         return builder.Build();
     }
 
@@ -26,12 +29,12 @@ public sealed class MaintenanceWiringTests : IDisposable
         var marker = RunMarker.PathIn(_directory);
         using (var host = BuildHost())
         {
-            Assert.NotNull(host.Services.GetRequiredService<IAckGate>());
-            Assert.NotNull(host.Services.GetRequiredService<IMaintenanceActivity>());
+            Assert.NotNull(host.Services.GetRequiredService<DiskGuard>());
+            Assert.NotNull(host.Services.GetRequiredService<MaintenanceAttachment>());
             Assert.NotNull(host.Services.GetRequiredService<MaintenanceScheduler>());
             await host.StartAsync();
             Assert.True(File.Exists(marker));
-            Assert.True(host.Services.GetRequiredService<IAckGate>().AcksAllowed);
+            Assert.True(host.Services.GetRequiredService<DiskGuard>().AcksAllowed);
             await host.StopAsync();
         }
 
@@ -50,7 +53,7 @@ public sealed class MaintenanceWiringTests : IDisposable
         var status = third.Services.GetRequiredService<DaemonStatus>();
         Assert.True(status.SafeMode);
         Assert.Contains("storage-safe mode", status.ToStatusLine(), StringComparison.Ordinal);
-        Assert.Equal(0, third.Services.GetRequiredService<IMmapLimitSource>().CurrentLimitBytes);
+        Assert.Equal(0, third.Services.GetRequiredService<MmapRestoreLimit>().CurrentLimitBytes);
         Assert.Equal(0, third.Services.GetRequiredService<StorageSafeMode>().CapMmap(256L << 20));
         await third.StopAsync();
     }

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Threading.Channels;
 using EdgeStore.Maintenance;
+using EdgeStore.Safety;
 using EdgeStore.Storage;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
@@ -18,11 +19,11 @@ internal sealed class StoreUnderLoad : IAsyncDisposable
 {
     private readonly Channel<IngestRecord> _input = Channel.CreateBounded<IngestRecord>(new BoundedChannelOptions(5000) { FullMode = BoundedChannelFullMode.Wait });
     private readonly CancellationTokenSource _stop = new();
-    private readonly IAckGate? _gate;
+    private readonly DiskGuard? _gate;
     private Task _writerTask = Task.CompletedTask;
     private long _nextTag;
 
-    private StoreUnderLoad(TelemetryDatabase database, BatchWriter writer, IAckGate? gate)
+    private StoreUnderLoad(TelemetryDatabase database, BatchWriter writer, DiskGuard? gate)
     {
         Database = database;
         Writer = writer;
@@ -46,7 +47,7 @@ internal sealed class StoreUnderLoad : IAsyncDisposable
     /// <summary>The writer loop; faulted when the writer stopped on an error.</summary>
     public Task WriterTask => _writerTask;
 
-    public static async Task<StoreUnderLoad> StartAsync(string path, long mmapBytes, IAckGate? gate = null, ILoggerFactory? loggerFactory = null, int maxBatchRows = 500)
+    public static async Task<StoreUnderLoad> StartAsync(string path, long mmapBytes, DiskGuard? gate = null, ILoggerFactory? loggerFactory = null, int maxBatchRows = 500)
     {
         var options = new StorageOptions { Path = path, MmapSizeBytes = mmapBytes, MaxBatchRows = maxBatchRows, MaxBatchLatency = TimeSpan.FromMilliseconds(10) };
         var database = await TelemetryDatabase.OpenAsync(options, loggerFactory ?? NullLoggerFactory.Instance, TimeProvider.System, CancellationToken.None);

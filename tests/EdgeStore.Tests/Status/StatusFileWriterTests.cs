@@ -3,6 +3,7 @@ using EdgeStore.Configuration;
 using EdgeStore.Health;
 using EdgeStore.Maintenance;
 using EdgeStore.Memory;
+using EdgeStore.Safety;
 using EdgeStore.Status;
 using EdgeStore.Tests.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -119,7 +120,9 @@ public sealed class StatusFileWriterTests : IDisposable
         var builder = new HostApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Services.AddSingleton<DaemonStatus>();
         builder.Services.AddMemoryGovernance(new MemorySettings { Enabled = false });
-        builder.Services.AddMaintenance(LoadedSettings.Valid(("Storage:Path", DatabasePath)));
+        var settings = LoadedSettings.Valid(("Storage:Path", DatabasePath));
+        builder.Services.AddSafetyNets(settings);
+        builder.Services.AddMaintenance(settings);
         builder.Services.AddStatusFile(DatabasePath, TimeSpan.FromMilliseconds(100));
         return builder.Build();
     }

@@ -1,4 +1,4 @@
-namespace EdgeStore.Maintenance;
+namespace EdgeStore.Safety;
 
 /// <summary>What EdgeStore does when the database's filesystem runs low on space.</summary>
 internal enum DiskFullPolicy

@@ -1,4 +1,4 @@
-namespace EdgeStore.Maintenance;
+namespace EdgeStore.Safety;
 
 /// <summary>Space on one filesystem, as seen by an unprivileged process (f_bavail).</summary>
 internal readonly record struct DiskSpace(long AvailableBytes, long TotalBytes, string? MountPoint = null)

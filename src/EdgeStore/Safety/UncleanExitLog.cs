@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace EdgeStore.Maintenance;
+namespace EdgeStore.Safety;
 
 /// <summary>
 /// The small JSON file next to the database that remembers unclean exits and when storage-safe mode

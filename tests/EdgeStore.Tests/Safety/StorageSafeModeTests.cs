@@ -1,9 +1,10 @@
 using System.Text.Json;
 using EdgeStore.Maintenance;
+using EdgeStore.Safety;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 
-namespace EdgeStore.Tests.Maintenance;
+namespace EdgeStore.Tests.Safety;
 
 public sealed class StorageSafeModeTests : IDisposable
 {

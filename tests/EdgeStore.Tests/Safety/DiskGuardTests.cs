@@ -1,7 +1,9 @@
 using EdgeStore.Maintenance;
+using EdgeStore.Safety;
+using EdgeStore.Tests.Maintenance;
 using Microsoft.Extensions.Logging.Abstractions;
 
-namespace EdgeStore.Tests.Maintenance;
+namespace EdgeStore.Tests.Safety;
 
 public sealed class DiskGuardTests
 {
@@ -94,7 +96,7 @@ public sealed class DiskGuardTests
             await using var store = await StoreUnderLoad.StartAsync(Path.Combine(directory, "edgestore.db"), 0);
             await store.WriteAsync(3000, DateTimeOffset.UtcNow, 256, CancellationToken.None);
             await store.WaitAcknowledgedAsync(TimeSpan.FromMinutes(1));
-            var attachment = new MaintenanceAttachment(new ConfiguredMmapLimitSource(0), TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance);
+            var attachment = new MaintenanceAttachment(MmapRestoreLimit.Fixed(0), TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance);
             Assert.Equal(0, await attachment.DeleteOldestAsync(1L << 40, 1000, CancellationToken.None)); // not attached: nothing
             attachment.Attach(store.MaintenanceView());
 

@@ -1,6 +1,7 @@
+using EdgeStore.Maintenance;
 using Microsoft.Extensions.Logging;
 
-namespace EdgeStore.Maintenance;
+namespace EdgeStore.Safety;
 
 /// <summary>
 /// Storage-safe mode (docs/ARCHITECTURE.md, C3): after <see cref="MaintenanceOptions.SafeModeUncleanExits"/> unclean

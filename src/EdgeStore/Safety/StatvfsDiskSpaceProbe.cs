@@ -1,4 +1,4 @@
-namespace EdgeStore.Maintenance;
+namespace EdgeStore.Safety;
 
 /// <summary>
 /// Reads free space with statvfs through DriveInfo, which on Linux accepts any path on the

@@ -1,9 +1,10 @@
+using EdgeStore.Maintenance;
 using EdgeStore.Storage.Maintenance;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace EdgeStore.Maintenance;
+namespace EdgeStore.Safety;
 
 /// <summary>
 /// Outside windows only PASSIVE checkpoints run (autocheckpoint). This guard stats the -wal file

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace EdgeStore.Maintenance;
+namespace EdgeStore.Safety;
 
 /// <summary>
 /// The file that says "EdgeStore is running" in the state directory. Created at start, removed on

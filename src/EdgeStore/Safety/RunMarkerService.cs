@@ -1,7 +1,7 @@
 using EdgeStore.Health;
 using Microsoft.Extensions.Hosting;
 
-namespace EdgeStore.Maintenance;
+namespace EdgeStore.Safety;
 
 /// <summary>
 /// Makes sure the run marker is written at start (resolving <see cref="StorageSafeMode"/> does it),

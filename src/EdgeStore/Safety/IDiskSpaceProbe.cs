@@ -1,4 +1,4 @@
-namespace EdgeStore.Maintenance;
+namespace EdgeStore.Safety;
 
 /// <summary>Free and total bytes of the filesystem holding a path (statvfs).</summary>
 internal interface IDiskSpaceProbe

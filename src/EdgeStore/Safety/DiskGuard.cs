@@ -1,7 +1,8 @@
+using EdgeStore.Maintenance;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace EdgeStore.Maintenance;
+namespace EdgeStore.Safety;
 
 /// <summary>
 /// Watches free space on the database's filesystem (C5). Below the threshold it stops
@@ -11,7 +12,7 @@ namespace EdgeStore.Maintenance;
 /// SQLITE_FULL from the writer closes the gate at once. It reopens by itself once free space is
 /// back above the threshold plus a quarter (hysteresis, so it does not flap).
 /// </summary>
-internal sealed partial class DiskGuard : BackgroundService, IAckGate
+internal sealed partial class DiskGuard : BackgroundService
 {
     private readonly string _databasePath;
     private readonly MaintenanceOptions _options;
@@ -19,7 +20,7 @@ internal sealed partial class DiskGuard : BackgroundService, IAckGate
     private readonly MaintenanceAlarms _alarms;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
-    private readonly IOldestDataEraser? _eraser;
+    private readonly MaintenanceAttachment? _eraser;
     private readonly object _gate = new();
     private TaskCompletionSource _reopened = NewSignal();
     private bool _acksAllowed = true;
@@ -31,7 +32,7 @@ internal sealed partial class DiskGuard : BackgroundService, IAckGate
         MaintenanceAlarms alarms,
         TimeProvider timeProvider,
         ILogger<DiskGuard> logger,
-        IOldestDataEraser? eraser = null)
+        MaintenanceAttachment? eraser = null)
     {
         _databasePath = databasePath;
         _options = options;
@@ -42,6 +43,10 @@ internal sealed partial class DiskGuard : BackgroundService, IAckGate
         _eraser = eraser;
     }
 
+    /// <summary>
+    /// What the ingest path consults before it acknowledges committed messages. While acks are not allowed the broker
+    /// keeps the backlog (unacknowledged QoS 1/2 messages are redelivered), so a full disk loses nothing.
+    /// </summary>
     public bool AcksAllowed
     {
         get
@@ -55,6 +60,10 @@ internal sealed partial class DiskGuard : BackgroundService, IAckGate
 
     public DiskSpace? LastMeasured { get; private set; }
 
+    /// <summary>
+    /// Completes once acks are allowed again. Awaiting it in the writer's commit callback also stops the writer, which
+    /// fills the bounded queue and stops the socket reads.
+    /// </summary>
     public Task WaitUntilAllowedAsync(CancellationToken ct)
     {
         Task reopened;

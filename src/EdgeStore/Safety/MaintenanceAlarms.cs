@@ -1,4 +1,4 @@
-namespace EdgeStore.Maintenance;
+namespace EdgeStore.Safety;
 
 /// <summary>
 /// The alarms maintenance raises, for the status line and the metrics publisher: low disk (acks

@@ -1,11 +1,13 @@
 using System.Diagnostics;
 using EdgeStore.Maintenance;
+using EdgeStore.Safety;
 using EdgeStore.Testing;
 using EdgeStore.Tests.EndToEnd;
+using EdgeStore.Tests.Maintenance;
 using Microsoft.Extensions.Logging.Abstractions;
 using Xunit.Abstractions;
 
-namespace EdgeStore.Tests.Maintenance;
+namespace EdgeStore.Tests.Safety;
 
 /// <summary>
 /// Disk full for real: the database on an 16 MiB tmpfs the test mounts (as root). Acks stop when space
