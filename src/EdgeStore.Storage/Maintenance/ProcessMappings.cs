@@ -49,8 +49,6 @@ public sealed class ProcessMappings
         return Parse(maps, Path.GetFullPath(path));
     }
 
-    /// <summary>Number of mapped regions backed by <paramref name="path"/> (0 when /proc is absent).</summary>
-    public static int CountMappingsOf(string path) => Of(path).Count;
 
     /// <summary>
     /// Parses maps text, "start-end perms offset dev inode   path", keeping the lines whose path is exactly

@@ -1,4 +1,4 @@
-using EdgeStore.Health;
+using EdgeStore.Status;
 using EdgeStore.Storage.Maintenance;
 using Microsoft.Extensions.Logging;
 
@@ -108,7 +108,7 @@ internal sealed partial class MaintenanceCoordinator
             return false;
         }
 
-        var mappings = ProcessMappings.CountMappingsOf(_database.DatabasePath);
+        var mappings = ProcessMappings.Of(_database.DatabasePath).Count;
         if (mappings > 0)
         {
             reason = $"/proc/self/maps still holds {mappings} mappings of {_database.DatabasePath}";

@@ -210,7 +210,7 @@ public sealed partial class DaemonMaintenanceTests(ITestOutputHelper output) : I
         Assert.Contains(0, readerExits);
         Assert.Equal("ok", StoreUnderLoad.IntegrityCheck(DatabasePath));
         Assert.Equal(published, CountRows());
-        Assert.Equal(0, ProcessMappings.CountMappingsOf(DatabasePath));
+        Assert.Equal(0, ProcessMappings.Of(DatabasePath).Count);
     }
 
     [GeneratedRegex(@"published (\d+) messages")]

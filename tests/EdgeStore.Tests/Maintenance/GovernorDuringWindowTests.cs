@@ -69,7 +69,7 @@ public sealed class GovernorDuringWindowTests : IDisposable
             {
                 store.ScanWithPooledReader();
                 Thread.Sleep(1);
-                if (Volatile.Read(ref inShrinkingStep) != 0 && (database.LiveConnectionMmapBytes().Any(b => b != 0) || ProcessMappings.CountMappingsOf(path) > 0))
+                if (Volatile.Read(ref inShrinkingStep) != 0 && (database.LiveConnectionMmapBytes().Any(b => b != 0) || ProcessMappings.Of(path).Count > 0))
                 {
                     violations.Enqueue("mapped during a shrinking step");
                 }

@@ -54,7 +54,7 @@ public sealed class MaintenanceProtocolTests : IDisposable
                 }
             }
         })).ToArray();
-        await Wait.UntilAsync(() => ProcessMappings.CountMappingsOf(path) > 0, TimeSpan.FromSeconds(5), "readers with mmap on map the database file before maintenance");
+        await Wait.UntilAsync(() => ProcessMappings.Of(path).Count > 0, TimeSpan.FromSeconds(5), "readers with mmap on map the database file before maintenance");
 
         // During the shrinking steps a sampler looks at every connection and at /proc/self/maps, continuously.
         var inShrinkingStep = 0;
@@ -75,7 +75,7 @@ public sealed class MaintenanceProtocolTests : IDisposable
                         violations.Enqueue("connection with mmap > 0: " + string.Join(",", live));
                     }
 
-                    var mapped = ProcessMappings.CountMappingsOf(path);
+                    var mapped = ProcessMappings.Of(path).Count;
                     if (mapped > 0)
                     {
                         violations.Enqueue($"{mapped} mappings of the db in /proc/self/maps");
@@ -92,7 +92,7 @@ public sealed class MaintenanceProtocolTests : IDisposable
             if (step.EndsWith("-start", StringComparison.Ordinal))
             {
                 // Checked synchronously too, at the very start of each step.
-                if (database.LiveConnectionMmapBytes().Any(bytes => bytes != 0) || ProcessMappings.CountMappingsOf(path) > 0)
+                if (database.LiveConnectionMmapBytes().Any(bytes => bytes != 0) || ProcessMappings.Of(path).Count > 0)
                 {
                     violations.Enqueue("mapped at " + step);
                 }
