@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Text;
+using EdgeStore.StateFiles;
 
 namespace EdgeStore.Safety;
 
@@ -19,9 +21,8 @@ internal static class RunMarker
         Directory.CreateDirectory(stateDirectory);
         var path = PathIn(stateDirectory);
         var existed = File.Exists(path);
-        var temporary = path + ".tmp";
-        File.WriteAllText(temporary, string.Create(CultureInfo.InvariantCulture, $"pid={Environment.ProcessId}\nstarted={startedAt:O}\n"));
-        File.Move(temporary, path, overwrite: true);
+        // Synced: the marker exists to be found after a power cut.
+        AtomicFile.WriteAllBytes(path, Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"pid={Environment.ProcessId}\nstarted={startedAt:O}\n")), syncToDisk: true);
         return existed;
     }
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using EdgeStore.StateFiles;
 
 namespace EdgeStore.Safety;
 
@@ -52,13 +53,6 @@ internal sealed class UncleanExitLog
             UncleanExits.RemoveRange(0, UncleanExits.Count - MaxEntries);
         }
 
-        var temporary = path + ".tmp";
-        using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
-        {
-            JsonSerializer.Serialize(stream, this, JsonOptions);
-            stream.Flush(flushToDisk: true);
-        }
-
-        File.Move(temporary, path, overwrite: true);
+        AtomicFile.Write(path, stream => JsonSerializer.Serialize(stream, this, JsonOptions), syncToDisk: true);
     }
 }
