@@ -1,6 +1,5 @@
 using System.CommandLine;
 using EdgeStore.Configuration;
-using EdgeStore.Health;
 using EdgeStore.Ingest;
 using EdgeStore.Maintenance;
 using EdgeStore.Memory;

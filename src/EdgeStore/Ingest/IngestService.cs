@@ -1,7 +1,7 @@
 using System.Threading.Channels;
 using EdgeStore.Configuration;
 using EdgeStore.Decoding;
-using EdgeStore.Health;
+using EdgeStore.Status;
 using EdgeStore.Mqtt;
 using EdgeStore.Safety;
 using EdgeStore.Storage;
@@ -121,7 +121,7 @@ internal sealed partial class IngestService : IHostedService, IAsyncDisposable
         _beatTask = Task.Run(() => BeatAsync(_beatStop.Token), CancellationToken.None);
 
         _status.Phase = "running";
-        LogStarted(clientOptions.Host, clientOptions.Port, clientOptions.ClientId, _settings.Ingest.QueueCapacity, _settings.Ingest.MaxBatchRows, _settings.Ingest.MaxBatchLatencyMs);
+        LogStarted(_logger, clientOptions.Host, clientOptions.Port, clientOptions.ClientId, _settings.Ingest.QueueCapacity, _settings.Ingest.MaxBatchRows, _settings.Ingest.MaxBatchLatencyMs);
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
@@ -132,7 +132,7 @@ internal sealed partial class IngestService : IHostedService, IAsyncDisposable
         }
 
         _status.Phase = "stopping";
-        LogStopping(Interlocked.Read(ref _backlog));
+        LogStopping(_logger, Interlocked.Read(ref _backlog));
 
         // 1. Take no more messages: handlers that arrive from now on park, so the receive loop stops reading.
         //    A batch held at a closed ack gate (disk low) is left unacknowledged: the broker redelivers it.
@@ -155,7 +155,7 @@ internal sealed partial class IngestService : IHostedService, IAsyncDisposable
         }
         catch (Exception e) when (e is MqttException or OperationCanceledException or IOException)
         {
-            LogClientStopFailed(e);
+            LogClientStopFailed(_logger, e);
         }
         finally
         {
@@ -167,7 +167,7 @@ internal sealed partial class IngestService : IHostedService, IAsyncDisposable
         PublishClientState();
         _status.BrokerConnected = false;
         _status.Phase = "stopped";
-        LogStopped(_status.RowsStored, _status.Acknowledged, _status.Quarantined, _status.OversizeQuarantined, _status.Redeliveries, _status.SubscriptionsRefused, _status.BrokerLossWarnings);
+        LogStopped(_logger, _status.RowsStored, _status.Acknowledged, _status.Quarantined, _status.OversizeQuarantined, _status.Redeliveries, _status.SubscriptionsRefused, _status.BrokerLossWarnings);
     }
 
     /// <summary>Closes the MQTT client; the writer and the database belong to the <see cref="TelemetryStore"/>.</summary>
@@ -198,7 +198,7 @@ internal sealed partial class IngestService : IHostedService, IAsyncDisposable
             // Nothing more can be committed, so nothing more may be acknowledged: stop the daemon (exit 1) and let
             // systemd restart it; the broker redelivers everything unacknowledged to the persistent session.
             _fault = e;
-            LogWriterFailed(e);
+            LogWriterFailed(_logger, e);
             _lifetime.StopApplication();
         }
         catch (OperationCanceledException)
@@ -216,7 +216,7 @@ internal sealed partial class IngestService : IHostedService, IAsyncDisposable
             var seen = Interlocked.Increment(ref _quarantinedSeen);
             if (seen <= QuarantineWarningsInFull || seen % QuarantineWarningEvery == 0)
             {
-                LogQuarantined(message.Topic, decoded.QuarantineReason, seen);
+                LogQuarantined(_logger, message.Topic, decoded.QuarantineReason, seen);
             }
         }
 
@@ -259,13 +259,13 @@ internal sealed partial class IngestService : IHostedService, IAsyncDisposable
         if (accepted.ProtocolVersion == MqttProtocolVersion.V311 && Interlocked.Exchange(ref _warnedV311, 1) == 0)
         {
             _status.AddBrokerLossWarning();
-            LogMqtt311LossLikely();
+            LogMqtt311LossLikely(_logger);
         }
 
         if (!accepted.SessionPresent && _expectSession)
         {
             _status.AddBrokerLossWarning();
-            LogSessionLost(_settings.Mqtt.ClientId!);
+            LogSessionLost(_logger, _settings.Mqtt.ClientId!);
         }
 
         await EnqueueAsync(accepted.SessionPresent ? IngestRecord.SessionResumed() : IngestRecord.NewSession(), cancellationToken);
@@ -414,7 +414,7 @@ internal sealed partial class IngestService : IHostedService, IAsyncDisposable
         _status.Backlog = Math.Max(0, Interlocked.Add(ref _backlog, -batch.Records));
         _status.AddStored(batch.Inserted, batch.Quarantined, acknowledgeable.Count);
         _status.AddRedeliveries(batch.Redeliveries);
-        LogCommitted(batch.Inserted, batch.Redeliveries, batch.Quarantined, batch.CommitDuration.TotalMilliseconds, acknowledgeable.Count);
+        LogCommitted(_logger, batch.Inserted, batch.Redeliveries, batch.Quarantined, batch.CommitDuration.TotalMilliseconds, acknowledgeable.Count);
     }
 
     private void OnConnectionChanged(MqttConnectionEvent change)
@@ -423,11 +423,11 @@ internal sealed partial class IngestService : IHostedService, IAsyncDisposable
         if (change.Connected)
         {
             var filters = string.Join(", ", _settings.Mqtt.Subscriptions.Select(s => $"{s.Filter} (QoS {s.Qos})"));
-            LogSubscribed(filters, change.SessionPresent);
+            LogSubscribed(_logger, filters, change.SessionPresent);
         }
         else if (Volatile.Read(ref _accepting) == 1)
         {
-            LogDisconnected(change.Reason ?? "connection closed", Interlocked.Read(ref _backlog));
+            LogDisconnected(_logger, change.Reason ?? "connection closed", Interlocked.Read(ref _backlog));
         }
     }
 
@@ -470,35 +470,35 @@ internal sealed partial class IngestService : IHostedService, IAsyncDisposable
     }
 
     [LoggerMessage(EventId = 1002, Level = LogLevel.Information, Message = "Ingesting from {Host}:{Port} as {ClientId} (queue {QueueCapacity}, batches of up to {MaxBatchRows} rows or {MaxBatchLatencyMs} ms)")]
-    private partial void LogStarted(string host, int port, string clientId, int queueCapacity, int maxBatchRows, int maxBatchLatencyMs);
+    private static partial void LogStarted(ILogger logger, string host, int port, string clientId, int queueCapacity, int maxBatchRows, int maxBatchLatencyMs);
 
     [LoggerMessage(EventId = 1003, Level = LogLevel.Information, Message = "Subscribed to {Filters} (session present: {SessionPresent})")]
-    private partial void LogSubscribed(string filters, bool sessionPresent);
+    private static partial void LogSubscribed(ILogger logger, string filters, bool sessionPresent);
 
     [LoggerMessage(EventId = 1004, Level = LogLevel.Warning, Message = "Disconnected from the broker: {Reason}; {Backlog} messages received and not yet committed (unacknowledged ones are redelivered)")]
-    private partial void LogDisconnected(string reason, long backlog);
+    private static partial void LogDisconnected(ILogger logger, string reason, long backlog);
 
     [LoggerMessage(EventId = 1005, Level = LogLevel.Warning, Message = "Quarantined a message on {Topic}: {Reason} ({QuarantinedSoFar} quarantined since start)")]
-    private partial void LogQuarantined(string topic, string reason, long quarantinedSoFar);
+    private static partial void LogQuarantined(ILogger logger, string topic, string reason, long quarantinedSoFar);
 
     [LoggerMessage(EventId = 1006, Level = LogLevel.Debug, Message = "Committed {Inserted} rows ({Redeliveries} redeliveries acknowledged without storing, {Quarantined} quarantined) in {CommitMs:F1} ms; acknowledged {Acknowledged}")]
-    private partial void LogCommitted(int inserted, int redeliveries, int quarantined, double commitMs, int acknowledged);
+    private static partial void LogCommitted(ILogger logger, int inserted, int redeliveries, int quarantined, double commitMs, int acknowledged);
 
     [LoggerMessage(EventId = 1007, Level = LogLevel.Information, Message = "Stopping: no more messages taken; committing the {Backlog} queued, then acknowledging and disconnecting")]
-    private partial void LogStopping(long backlog);
+    private static partial void LogStopping(ILogger logger, long backlog);
 
     [LoggerMessage(EventId = 1008, Level = LogLevel.Information, Message = "Stopped cleanly: {Stored} rows stored, {Acknowledged} acknowledged, {Quarantined} quarantined ({Oversize} of them oversize), {Redeliveries} redeliveries acknowledged without storing, {SubscriptionsRefused} subscriptions refused, {BrokerLossWarnings} broker loss warnings since start")]
-    private partial void LogStopped(long stored, long acknowledged, long quarantined, long oversize, long redeliveries, long subscriptionsRefused, long brokerLossWarnings);
+    private static partial void LogStopped(ILogger logger, long stored, long acknowledged, long quarantined, long oversize, long redeliveries, long subscriptionsRefused, long brokerLossWarnings);
 
     [LoggerMessage(EventId = 1011, Level = LogLevel.Warning, Message = "The broker has no session for client id {ClientId} (session present: false) although EdgeStore had one: whatever the broker queued for EdgeStore while it was away is gone. Usual causes: the broker restarted without persistence, its session expired, or the client id changed. See docs/MOSQUITTO.md")]
-    private partial void LogSessionLost(string clientId);
+    private static partial void LogSessionLost(ILogger logger, string clientId);
 
     [LoggerMessage(EventId = 1012, Level = LogLevel.Warning, Message = "Connected with MQTT 3.1.1, which cannot announce EdgeStore's receive maximum or maximum packet size: the broker's own limits apply (mosquitto's defaults: 20 in flight, 1000 queued), and a burst beyond them is dropped by the broker. Prefer MQTT 5 (Mqtt:ProtocolVersion 5) or raise the broker's limits; see docs/MOSQUITTO.md")]
-    private partial void LogMqtt311LossLikely();
+    private static partial void LogMqtt311LossLikely(ILogger logger);
 
     [LoggerMessage(EventId = 1009, Level = LogLevel.Warning, Message = "The MQTT client did not stop cleanly; unacknowledged messages will be redelivered")]
-    private partial void LogClientStopFailed(Exception exception);
+    private static partial void LogClientStopFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(EventId = 1010, Level = LogLevel.Critical, Message = "The batch writer failed; stopping (nothing uncommitted was acknowledged, the broker redelivers it)")]
-    private partial void LogWriterFailed(Exception exception);
+    private static partial void LogWriterFailed(ILogger logger, Exception exception);
 }

@@ -1,4 +1,4 @@
-using EdgeStore.Health;
+using EdgeStore.Status;
 using EdgeStore.Safety;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;

@@ -1,6 +1,6 @@
 using System.Threading.Channels;
 using EdgeStore.Configuration;
-using EdgeStore.Health;
+using EdgeStore.Status;
 using EdgeStore.Storage;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;

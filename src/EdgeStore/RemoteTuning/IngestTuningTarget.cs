@@ -1,4 +1,4 @@
-using EdgeStore.Health;
+using EdgeStore.Status;
 using EdgeStore.Storage;
 using EdgeStore.Store;
 

@@ -3,7 +3,6 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Threading.Channels;
 using EdgeStore.Configuration;
-using EdgeStore.Health;
 using EdgeStore.Maintenance;
 using EdgeStore.Mqtt;
 using EdgeStore.Status;

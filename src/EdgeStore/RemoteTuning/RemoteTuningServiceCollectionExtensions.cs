@@ -1,5 +1,4 @@
 using EdgeStore.Configuration;
-using EdgeStore.Health;
 using EdgeStore.Maintenance;
 using EdgeStore.Memory;
 using EdgeStore.Status;

@@ -1,4 +1,4 @@
-using EdgeStore.Health;
+using EdgeStore.Status;
 using Microsoft.Extensions.Hosting;
 
 namespace EdgeStore.Safety;

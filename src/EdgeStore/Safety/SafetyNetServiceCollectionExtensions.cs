@@ -1,5 +1,5 @@
 using EdgeStore.Configuration;
-using EdgeStore.Health;
+using EdgeStore.Status;
 using EdgeStore.Maintenance;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;

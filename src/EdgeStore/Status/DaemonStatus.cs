@@ -1,4 +1,4 @@
-namespace EdgeStore.Health;
+namespace EdgeStore.Status;
 
 /// <summary>
 /// What the daemon is doing right now, written by the services that know each fact and read by the

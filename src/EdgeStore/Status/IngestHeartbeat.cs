@@ -1,4 +1,4 @@
-namespace EdgeStore.Health;
+namespace EdgeStore.Status;
 
 /// <summary>
 /// Liveness of the two loops that matter: the ingest loop (socket to queue) and the batch writer

@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using EdgeStore.Configuration;
-using EdgeStore.Health;
 using EdgeStore.Maintenance;
 using EdgeStore.Memory;
 using EdgeStore.Mqtt;

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using EdgeStore.Health;
 using EdgeStore.Maintenance;
 using EdgeStore.Memory;
 using EdgeStore.Safety;

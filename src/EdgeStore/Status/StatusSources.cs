@@ -1,4 +1,3 @@
-using EdgeStore.Health;
 using EdgeStore.Maintenance;
 using EdgeStore.Memory;
 using EdgeStore.Safety;

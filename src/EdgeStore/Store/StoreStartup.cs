@@ -1,5 +1,5 @@
 using EdgeStore.Configuration;
-using EdgeStore.Health;
+using EdgeStore.Status;
 using EdgeStore.Ingest;
 using EdgeStore.Maintenance;
 using EdgeStore.Memory;
@@ -74,7 +74,7 @@ internal sealed partial class StoreStartup : IHostedService, IAsyncDisposable
         var target = new MaintenanceAwareMemoryLimitTarget(new SqliteMemoryLimitTarget(connections, _memoryFiles), _maintenance);
         await _mmapGovernor.AttachStorageAsync(target, connections.MmapSizeBytes, connections.CacheSizeBytes, cancellationToken);
         _status.MmapLimitBytes = storageOptions.MmapSizeBytes;
-        LogDatabaseOpened(storageOptions.Path, database.SchemaVersion, storageOptions.Durability, storageOptions.MmapSizeBytes / (1024 * 1024));
+        LogDatabaseOpened(_logger, storageOptions.Path, database.SchemaVersion, storageOptions.Durability, storageOptions.MmapSizeBytes / (1024 * 1024));
 
         // After the governor: the writer's connection opens at the governed limits.
         var writer = _store.CreateWriter();
@@ -92,5 +92,5 @@ internal sealed partial class StoreStartup : IHostedService, IAsyncDisposable
     }
 
     [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Database {Path} open (schema version {SchemaVersion}, durability {Durability}, mmap limit {MmapMiB} MiB)")]
-    private partial void LogDatabaseOpened(string path, int schemaVersion, DurabilityLevel durability, long mmapMiB);
+    private static partial void LogDatabaseOpened(ILogger logger, string path, int schemaVersion, DurabilityLevel durability, long mmapMiB);
 }

@@ -1,4 +1,4 @@
-using EdgeStore.Health;
+using EdgeStore.Status;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;

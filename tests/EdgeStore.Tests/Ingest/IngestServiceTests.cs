@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Text;
 using EdgeStore.Commands;
 using EdgeStore.Configuration;
-using EdgeStore.Health;
+using EdgeStore.Status;
 using EdgeStore.Ingest;
 using EdgeStore.Mqtt;
 using EdgeStore.Store;

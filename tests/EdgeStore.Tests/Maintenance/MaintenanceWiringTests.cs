@@ -1,4 +1,4 @@
-using EdgeStore.Health;
+using EdgeStore.Status;
 using EdgeStore.Maintenance;
 using EdgeStore.Safety;
 using EdgeStore.Tests.Configuration;

@@ -1,5 +1,5 @@
 using EdgeStore.Configuration;
-using EdgeStore.Health;
+using EdgeStore.Status;
 using EdgeStore.Memory;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;

@@ -1,5 +1,4 @@
 using EdgeStore.Commands;
-using EdgeStore.Health;
 using EdgeStore.Status;
 using EdgeStore.Tests.Maintenance;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using EdgeStore.Configuration;
-using EdgeStore.Health;
 using EdgeStore.Maintenance;
 using EdgeStore.Memory;
 using EdgeStore.Safety;

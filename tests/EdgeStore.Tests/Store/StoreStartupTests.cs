@@ -1,6 +1,6 @@
 using EdgeStore.Commands;
 using EdgeStore.Configuration;
-using EdgeStore.Health;
+using EdgeStore.Status;
 using EdgeStore.Ingest;
 using EdgeStore.RemoteTuning;
 using EdgeStore.Storage;

@@ -1,4 +1,4 @@
-using EdgeStore.Health;
+using EdgeStore.Status;
 using EdgeStore.Systemd;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
