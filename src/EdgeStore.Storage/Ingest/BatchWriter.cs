@@ -110,9 +110,6 @@ public sealed class BatchWriter : IAsyncDisposable
     /// <summary>True while a <see cref="PauseAsync"/> handle is held.</summary>
     public bool IsPaused => Volatile.Read(ref _activePause) is not null;
 
-    /// <summary>Test seam: false makes a stop leave the held-back acknowledgement unreleased, as kill -9 would.</summary>
-    internal bool ReleaseHeldOnStop { get; set; } = true;
-
     /// <summary>Test seam: called with the writer connection after a failed commit was rolled back, before the retry.</summary>
     internal Action<SqliteConnection, int>? AfterFailedCommit { get; set; }
 
@@ -245,19 +242,10 @@ public sealed class BatchWriter : IAsyncDisposable
                 var available = await WaitForInputAsync(input, stopping).ConfigureAwait(false);
                 if (available == false)
                 {
-                    // Input completed and fully drained (a stop): acknowledge the held one too.
-                    if (ReleaseHeldOnStop && await EnterBoundaryAsync(stopping).ConfigureAwait(false))
-                    {
-                        try
-                        {
-                            await ReleaseHeldAsync(onCommitted, CancellationToken.None).ConfigureAwait(false);
-                        }
-                        finally
-                        {
-                            _boundary.Release();
-                        }
-                    }
-
+                    // Input completed and fully drained (a stop). The held acknowledgement stays held: closing the
+                    // connection while the broker still sends can reset it and lose the PUBACKs still in flight, so the
+                    // acknowledged records stay to recognise those redeliveries, and the held one is redelivered and
+                    // recognised on the next start.
                     return;
                 }
 
@@ -327,12 +315,7 @@ public sealed class BatchWriter : IAsyncDisposable
 
                 if (_batch.Count == 0)
                 {
-                    if (ReleaseHeldOnStop)
-                    {
-                        await ReleaseHeldAsync(onCommitted, CancellationToken.None).ConfigureAwait(false);
-                    }
-
-                    return;
+                    return; // the held acknowledgement stays held, as after input completes (see RunLoopAsync)
                 }
 
                 if (!await CommitAndReportAsync(onCommitted, CancellationToken.None, retry: false).ConfigureAwait(false))
@@ -348,7 +331,7 @@ public sealed class BatchWriter : IAsyncDisposable
     }
 
     /// <summary>
-    /// Reports the held-back QoS 1 acknowledgement on its own (the writer idles, or stops). Settling it (see
+    /// Reports the held-back QoS 1 acknowledgement on its own (the writer idles). Settling it (see
     /// <see cref="SettleAsync"/>) deletes every acknowledged QoS 1 record and the held one before its PUBACK may go out,
     /// so no record is left that a message under a reused id could be mistaken for; at worst, a crash in the instant
     /// between that commit and the PUBACK stores this one message twice.
@@ -670,7 +653,7 @@ public sealed class BatchWriter : IAsyncDisposable
     /// them. So while acknowledged records exist, the newest QoS 1 record is unacknowledged, and the broker must resend
     /// it before any message that could reuse an acknowledged id: that ordering is what <see cref="IsRedelivery"/>
     /// relies on. The held acknowledgement waits until the next batch, or until the writer has idled for
-    /// <see cref="HeldAcknowledgementIdleRelease"/> or stops (<see cref="ReleaseHeldAsync"/>); a crash leaves it
+    /// <see cref="HeldAcknowledgementIdleRelease"/> (<see cref="ReleaseHeldAsync"/>); a stop or a crash leaves it
     /// unacknowledged and the broker redelivers it, recognised. Runs inside the report callback, where the loop holds the boundary, so the
     /// writer connection is this caller's. Transient failures are retried with backoff while running.
     /// </summary>

@@ -51,7 +51,9 @@ public sealed class IngestServiceTests : IDisposable
         var firstStatus = first.Services.GetRequiredService<DaemonStatus>();
         first.Dispose();
         Assert.Equal(firstStatus.RowsStored, RowCount());
-        Assert.Equal(firstStatus.RowsStored, firstStatus.Acknowledged);
+        // Everything stored is acknowledged except, at most, the newest QoS 1 message: its acknowledgement is held at a
+        // stop and the broker redelivers it to the next start, which recognises it (docs/CONFIGURATION.md, "Redelivery").
+        Assert.InRange(firstStatus.Acknowledged, firstStatus.RowsStored - 1, firstStatus.RowsStored);
 
         await publishing;
         using var second = await StartAsync(settings);
