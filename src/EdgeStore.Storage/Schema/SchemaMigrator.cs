@@ -13,7 +13,7 @@ namespace EdgeStore.Storage;
 /// </summary>
 internal static class SchemaMigrator
 {
-    public const int LatestVersion = 3;
+    public const int LatestVersion = 4;
 
     /// <summary>How often a long-running step says it is still working.</summary>
     internal static readonly TimeSpan ProgressInterval = TimeSpan.FromSeconds(5);
@@ -23,6 +23,7 @@ internal static class SchemaMigrator
         (1, "series, messages and quarantine tables", ApplyVersion1),
         (2, "series/time and quarantine time indexes", ApplyVersion2),
         (3, "redelivery recognised by the broker's packet ids (ack ledger); content keys removed", ApplyVersion3),
+        (4, "the uplink's forwarding cursors", ApplyVersion4),
     ];
 
     public static int ReadVersion(SqliteConnection connection) =>
@@ -135,6 +136,21 @@ internal static class SchemaMigrator
                 Execute(connection, transaction, $"ALTER TABLE messages DROP COLUMN {column}");
             }
         }
+    }
+
+    /// <summary>
+    /// Where the uplink has forwarded to, per table: every row with an id at or below <c>forwarded_through</c> was
+    /// acknowledged by the upstream broker. A missing row means nothing was forwarded yet. Row ids only grow (retention
+    /// keeps the newest row of a table, see RetentionSweep), so a cursor never points past a row stored later.
+    /// </summary>
+    private static void ApplyVersion4(SqliteConnection connection, SqliteTransaction transaction)
+    {
+        Execute(connection, transaction, """
+            CREATE TABLE uplink_cursor(
+                stream TEXT PRIMARY KEY CHECK (stream IN ('messages', 'quarantine')),
+                forwarded_through INTEGER NOT NULL CHECK (forwarded_through >= 0),
+                updated_at_ms INTEGER NOT NULL) WITHOUT ROWID;
+            """);
     }
 
     private static bool HasColumn(SqliteConnection connection, SqliteTransaction transaction, string table, string column)

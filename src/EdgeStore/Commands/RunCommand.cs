@@ -6,9 +6,10 @@ using EdgeStore.Memory;
 using EdgeStore.RemoteTuning;
 using EdgeStore.Safety;
 using EdgeStore.Status;
-using EdgeStore.Store;
 using EdgeStore.Storage;
+using EdgeStore.Store;
 using EdgeStore.Systemd;
+using EdgeStore.Uplink;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -173,6 +174,10 @@ internal static class RunCommand
         // 3. Ingestion: MQTT client → decoder → bounded channel → the store's writer → acks. It starts once the store is
         //    open, and stops after everything registered below, so maintenance and the guards are quiet while it drains.
         services.AddHostedService(sp => sp.GetRequiredService<IngestService>());
+
+        // 3b. The uplink: forwards committed rows upstream. After ingestion, so it stops first and commits its cursor on
+        //     the writer before ingestion drains and closes it.
+        services.AddUplink(settings);
 
         // 4. The memory pressure monitor and the governor's loop (when Memory:Enabled).
         services.AddMemoryGovernance(settings.Memory);

@@ -135,6 +135,7 @@ internal static class StatusCommand
                 ? $"REFUSED by the broker: {string.Join(", ", refused)} (retrying; {Count(root, "subscriptionsRefused")} refusals since start)"
                 : $"granted ({Count(root, "subscriptionsRefused")} refusals since start)"),
             ("broker loss warnings", Count(root, "brokerLossWarnings")),
+            ("uplink", DescribeUplink(Object(root, "uplink"))),
 
             // The memory block, in the words of MemoryStatusReport.
             ("memory pressure", $"{(memory is { } mp ? String(mp, "pressureLevel") : null) ?? "?"} ({(memory is { } lc ? Count(lc, "levelChanges") : "?")} level changes)"),
@@ -155,6 +156,34 @@ internal static class StatusCommand
         };
         var width = rows.Max(r => r.Key.Length) + 1;
         return [.. rows.Select(r => (r.Key + ":").PadRight(width + 1) + r.Value)];
+    }
+
+    private static string DescribeUplink(JsonElement? uplink)
+    {
+        if (uplink is not { } u || Bool(u, "enabled") != true)
+        {
+            return "disabled";
+        }
+
+        var age = Number(u, "oldestUnforwardedAgeSeconds") is { } seconds ? $", oldest {DurationOf(TimeSpan.FromSeconds(seconds))} old" : string.Empty;
+        var text = $"{String(u, "phase") ?? "?"} to {String(u, "endpoint") ?? "?"}; backlog {Count(u, "backlogRows")} rows{age}; " +
+            $"forwarded {Count(u, "forwarded")} ({(u.TryGetProperty("forwardedPerSecond", out var rate) && rate.ValueKind == JsonValueKind.Number ? rate.GetDouble() : 0):0.#}/s)";
+        if (Number(u, "unforwardedDropped") is > 0)
+        {
+            text += $"; {Count(u, "unforwardedDropped")} UNFORWARDED ROWS DROPPED by retention";
+        }
+
+        if (Number(u, "refusedSkipped") is > 0)
+        {
+            text += $"; {Count(u, "refusedSkipped")} rows refused upstream and skipped";
+        }
+
+        if (Bool(u, "connected") != true && String(u, "lastError") is { } error)
+        {
+            text += $"; last error: {error}";
+        }
+
+        return text;
     }
 
     private static string DurationOf(TimeSpan span) =>

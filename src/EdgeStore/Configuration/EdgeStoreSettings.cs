@@ -32,4 +32,7 @@ internal sealed class EdgeStoreSettings
     public MetricsSettings Metrics { get; set; } = new();
 
     public RemoteTuningSettings RemoteTuning { get; set; } = new();
+
+    /// <summary>Store-and-forward to an upstream broker (docs/UPLINK.md).</summary>
+    public UplinkSettings Uplink { get; set; } = new();
 }

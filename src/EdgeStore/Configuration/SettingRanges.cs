@@ -28,6 +28,9 @@ internal static class SettingRanges
 
     public static readonly SettingRange MetricsIntervalSeconds = new(5, 86_400, "s");
 
+    /// <summary>The uplink's rate limit in rows per second; 0 means no limit.</summary>
+    public static readonly SettingRange UplinkMaxMessagesPerSecond = new(0, 1_000_000, "messages per second");
+
     /// <summary>How many maintenance windows may be configured, locally or remotely.</summary>
     public static readonly SettingRange MaintenanceWindowCount = new(0, 8, "windows");
 }

@@ -201,6 +201,17 @@ internal sealed class SettingsLoader
         }
 
         settings.Storage.Path = Blank(settings.Storage.Path) ?? DefaultDatabasePath();
+
+        var uplink = settings.Uplink;
+        uplink.Host = Blank(uplink.Host);
+        uplink.ClientId = Blank(uplink.ClientId) ?? $"edgestore-uplink-{settings.Node.Id}";
+        uplink.TopicPrefix = Blank(uplink.TopicPrefix) ?? $"gateways/{settings.Node.Id}";
+        uplink.Username = Blank(uplink.Username);
+        uplink.Password = Blank(uplink.Password);
+        uplink.Tls.CaFile = Blank(uplink.Tls.CaFile);
+        uplink.Tls.ClientCertificateFile = Blank(uplink.Tls.ClientCertificateFile);
+        uplink.Tls.ClientKeyFile = Blank(uplink.Tls.ClientKeyFile);
+        uplink.Tls.ServerName = Blank(uplink.Tls.ServerName);
     }
 
     /// <summary>The default mmap size, min(256 MiB, cap), and any configured size lowered to the cap (with a notice).</summary>

@@ -27,12 +27,7 @@ internal static class SettingsSchema
             Member("ConnectTimeoutSeconds", SettingShape.Int),
             Member("ReconnectMinDelayMs", SettingShape.Int),
             Member("ReconnectMaxDelayMs", SettingShape.Int),
-            Member("Tls", SettingShape.Section(
-                Member("Enabled", SettingShape.Bool),
-                Member("CaFile", SettingShape.Text),
-                Member("ClientCertificateFile", SettingShape.Text),
-                Member("ClientKeyFile", SettingShape.Text),
-                Member("ServerName", SettingShape.Text))),
+            Member("Tls", TlsShape()),
             Member("Subscriptions", SettingShape.ListOf(SettingShape.Section(
                 Member("Filter", SettingShape.Text),
                 Member("Qos", SettingShape.Int)))))),
@@ -104,7 +99,29 @@ internal static class SettingsSchema
             Member("RateBurst", SettingShape.Int),
             Member("RateIntervalMs", SettingShape.Int),
             Member("ProbationSeconds", SettingShape.Int),
-            Member("RollbackAfterSeconds", SettingShape.Int))));
+            Member("RollbackAfterSeconds", SettingShape.Int))),
+        Member("Uplink", SettingShape.Section(
+            Member("Enabled", SettingShape.Bool),
+            Member("Host", SettingShape.Text),
+            Member("Port", SettingShape.Int),
+            Member("ClientId", SettingShape.Text),
+            Member("TopicPrefix", SettingShape.Text),
+            Member("ProtocolVersion", SettingShape.Int),
+            Member("Transport", SettingShape.Text),
+            Member("WebSocketPath", SettingShape.Text),
+            Member("Username", SettingShape.Text),
+            Member("Password", SettingShape.Text),
+            Member("KeepAliveSeconds", SettingShape.Int),
+            Member("ConnectTimeoutSeconds", SettingShape.Int),
+            Member("ReconnectMinDelayMs", SettingShape.Int),
+            Member("ReconnectMaxDelayMs", SettingShape.Int),
+            Member("Tls", TlsShape()),
+            Member("MaxMessagesPerSecond", SettingShape.Int),
+            Member("MaxInFlight", SettingShape.Int),
+            Member("ReadBatchRows", SettingShape.Int),
+            Member("CursorCommitIntervalMs", SettingShape.Int),
+            Member("ForwardQuarantine", SettingShape.Bool),
+            Member("RetentionDropsUnforwarded", SettingShape.Bool))));
 
     /// <summary>
     /// Adds an error to <paramref name="unknownKeys"/> for each key that names no setting, and to
@@ -117,6 +134,14 @@ internal static class SettingsSchema
         ArgumentNullException.ThrowIfNull(configuration);
         CheckSection(configuration.GetChildren(), Root, string.Empty, new Sink(describeSource, unknownKeys, badValues));
     }
+
+    /// <summary>The shape of <see cref="MqttTlsSettings"/>, used by `Mqtt:Tls` and `Uplink:Tls`.</summary>
+    private static SettingShape TlsShape() => SettingShape.Section(
+        Member("Enabled", SettingShape.Bool),
+        Member("CaFile", SettingShape.Text),
+        Member("ClientCertificateFile", SettingShape.Text),
+        Member("ClientKeyFile", SettingShape.Text),
+        Member("ServerName", SettingShape.Text));
 
     private static KeyValuePair<string, SettingShape> Member(string name, SettingShape shape) => new(name, shape);
 

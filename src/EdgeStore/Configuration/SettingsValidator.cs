@@ -26,6 +26,7 @@ internal static class SettingsValidator
         _ = MaintenanceOptions.Collect(settings, errors);
         SettingRanges.MetricsIntervalSeconds.Check(errors, "Metrics:IntervalSeconds", settings.Metrics.IntervalSeconds);
         ValidateRemoteTuning(settings.RemoteTuning, errors);
+        ValidateUplink(settings.Uplink, errors);
         if (!TunableSettings.LogLevels.Contains(settings.Logging.Level, StringComparer.OrdinalIgnoreCase))
         {
             errors.Add(new SettingsError("Logging:Level", $"must be {string.Join(", ", TunableSettings.LogLevels.SkipLast(1))} or {TunableSettings.LogLevels[^1]} (got '{settings.Logging.Level}')"));
@@ -67,19 +68,7 @@ internal static class SettingsValidator
             errors.Add(new SettingsError("Mqtt:Password", "needs Mqtt:Username with MQTT 3.1.1"));
         }
 
-        var tls = mqtt.Tls;
-        ExistingFile(errors, "Mqtt:Tls:CaFile", tls.CaFile);
-        ExistingFile(errors, "Mqtt:Tls:ClientCertificateFile", tls.ClientCertificateFile);
-        ExistingFile(errors, "Mqtt:Tls:ClientKeyFile", tls.ClientKeyFile);
-        if (tls.ClientKeyFile is not null && tls.ClientCertificateFile is null)
-        {
-            errors.Add(new SettingsError("Mqtt:Tls:ClientKeyFile", "needs Mqtt:Tls:ClientCertificateFile"));
-        }
-
-        if (!tls.Enabled && (tls.CaFile ?? tls.ClientCertificateFile ?? tls.ClientKeyFile ?? tls.ServerName) is not null)
-        {
-            errors.Add(new SettingsError("Mqtt:Tls:Enabled", "must be true when other Mqtt:Tls settings are given (they would be ignored)"));
-        }
+        ValidateTls(mqtt.Tls, "Mqtt:Tls", errors);
 
         if (mqtt.Subscriptions.Count == 0)
         {
@@ -199,6 +188,80 @@ internal static class SettingsValidator
         new SettingRange(10, 3_600_000, "ms").Check(errors, "RemoteTuning:RateIntervalMs", tuning.RateIntervalMs);
         new SettingRange(1, 7 * 86_400, "s").Check(errors, "RemoteTuning:ProbationSeconds", tuning.ProbationSeconds);
         new SettingRange(1, 86_400, "s").Check(errors, "RemoteTuning:RollbackAfterSeconds", tuning.RollbackAfterSeconds);
+    }
+
+    private static void ValidateTls(MqttTlsSettings tls, string section, List<SettingsError> errors)
+    {
+        ExistingFile(errors, $"{section}:CaFile", tls.CaFile);
+        ExistingFile(errors, $"{section}:ClientCertificateFile", tls.ClientCertificateFile);
+        ExistingFile(errors, $"{section}:ClientKeyFile", tls.ClientKeyFile);
+        if (tls.ClientKeyFile is not null && tls.ClientCertificateFile is null)
+        {
+            errors.Add(new SettingsError($"{section}:ClientKeyFile", $"needs {section}:ClientCertificateFile"));
+        }
+
+        if (!tls.Enabled && (tls.CaFile ?? tls.ClientCertificateFile ?? tls.ClientKeyFile ?? tls.ServerName) is not null)
+        {
+            errors.Add(new SettingsError($"{section}:Enabled", $"must be true when other {section} settings are given (they would be ignored)"));
+        }
+    }
+
+    private static void ValidateUplink(UplinkSettings uplink, List<SettingsError> errors)
+    {
+        if (uplink.Enabled && uplink.Host is null)
+        {
+            errors.Add(new SettingsError("Uplink:Host", "must name the upstream broker when Uplink:Enabled is true"));
+        }
+
+        new SettingRange(1, 65535).Check(errors, "Uplink:Port", uplink.Port);
+        if (uplink.ProtocolVersion is not (MqttSettings.MqttV311 or MqttSettings.MqttV500))
+        {
+            errors.Add(new SettingsError("Uplink:ProtocolVersion", $"must be 4 (MQTT 3.1.1) or 5 (MQTT 5.0) (got {uplink.ProtocolVersion})"));
+        }
+
+        if (uplink.ClientId is { } clientId && System.Text.Encoding.UTF8.GetByteCount(clientId) > 65535)
+        {
+            errors.Add(new SettingsError("Uplink:ClientId", "must be at most 65535 bytes"));
+        }
+
+        // The prefix becomes the first levels of every forwarded topic: a topic name, without wildcards or empty levels.
+        var prefix = uplink.TopicPrefix ?? string.Empty;
+        if (prefix.Length == 0 || prefix.Contains('+', StringComparison.Ordinal) || prefix.Contains('#', StringComparison.Ordinal)
+            || prefix.StartsWith('/') || prefix.EndsWith('/') || prefix.Contains("//", StringComparison.Ordinal) || prefix.Contains('\0', StringComparison.Ordinal))
+        {
+            errors.Add(new SettingsError("Uplink:TopicPrefix", $"must be topic levels without wildcards, empty levels or a leading or trailing '/' (got '{prefix}')"));
+        }
+
+        if (!string.Equals(uplink.Transport, UplinkSettings.TransportTcp, StringComparison.OrdinalIgnoreCase)
+            && !string.Equals(uplink.Transport, UplinkSettings.TransportWebSockets, StringComparison.OrdinalIgnoreCase))
+        {
+            errors.Add(new SettingsError("Uplink:Transport", $"must be {UplinkSettings.TransportTcp} or {UplinkSettings.TransportWebSockets} (got '{uplink.Transport}')"));
+        }
+
+        if (string.IsNullOrEmpty(uplink.WebSocketPath) || !uplink.WebSocketPath.StartsWith('/'))
+        {
+            errors.Add(new SettingsError("Uplink:WebSocketPath", $"must start with '/' (got '{uplink.WebSocketPath}')"));
+        }
+
+        if (uplink.Password is not null && uplink.Username is null && uplink.ProtocolVersion == MqttSettings.MqttV311)
+        {
+            errors.Add(new SettingsError("Uplink:Password", "needs Uplink:Username with MQTT 3.1.1"));
+        }
+
+        new SettingRange(0, 65535, "s").Check(errors, "Uplink:KeepAliveSeconds", uplink.KeepAliveSeconds);
+        new SettingRange(1, 300, "s").Check(errors, "Uplink:ConnectTimeoutSeconds", uplink.ConnectTimeoutSeconds);
+        new SettingRange(10, 3_600_000, "ms").Check(errors, "Uplink:ReconnectMinDelayMs", uplink.ReconnectMinDelayMs);
+        new SettingRange(10, 3_600_000, "ms").Check(errors, "Uplink:ReconnectMaxDelayMs", uplink.ReconnectMaxDelayMs);
+        if (uplink.ReconnectMaxDelayMs < uplink.ReconnectMinDelayMs)
+        {
+            errors.Add(new SettingsError("Uplink:ReconnectMaxDelayMs", $"must be at least Uplink:ReconnectMinDelayMs ({uplink.ReconnectMinDelayMs}) (got {uplink.ReconnectMaxDelayMs})"));
+        }
+
+        ValidateTls(uplink.Tls, "Uplink:Tls", errors);
+        SettingRanges.UplinkMaxMessagesPerSecond.Check(errors, "Uplink:MaxMessagesPerSecond", uplink.MaxMessagesPerSecond);
+        new SettingRange(1, 65535, "messages").Check(errors, "Uplink:MaxInFlight", uplink.MaxInFlight);
+        new SettingRange(1, 100_000, "rows").Check(errors, "Uplink:ReadBatchRows", uplink.ReadBatchRows);
+        new SettingRange(10, 600_000, "ms").Check(errors, "Uplink:CursorCommitIntervalMs", uplink.CursorCommitIntervalMs);
     }
 
     private static void ExistingFile(List<SettingsError> errors, string path, string? file)

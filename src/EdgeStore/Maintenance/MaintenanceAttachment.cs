@@ -1,6 +1,8 @@
 using EdgeStore.Status;
 using EdgeStore.Storage;
+using EdgeStore.Storage.Forwarding;
 using EdgeStore.Storage.Maintenance;
+using EdgeStore.Uplink;
 using Microsoft.Extensions.Logging;
 
 namespace EdgeStore.Maintenance;
@@ -19,8 +21,9 @@ internal sealed class MaintenanceAttachment
     private readonly DaemonStatus? _status;
     private TaskCompletionSource<MaintenanceCoordinator> _attached = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public MaintenanceAttachment(MmapRestoreLimit limitSource, TimeProvider timeProvider, ILoggerFactory loggerFactory, DaemonStatus? status = null)
+    public MaintenanceAttachment(MmapRestoreLimit limitSource, TimeProvider timeProvider, ILoggerFactory loggerFactory, DaemonStatus? status = null, UplinkState? uplink = null)
     {
+        Uplink = uplink;
         _limitSource = limitSource;
         _timeProvider = timeProvider;
         _loggerFactory = loggerFactory;
@@ -28,6 +31,9 @@ internal sealed class MaintenanceAttachment
     }
 
     public MaintenanceCoordinator? Coordinator { get; private set; }
+
+    /// <summary>What retention and DeleteOldest do with rows the uplink has not forwarded (null: rows go by age alone).</summary>
+    public UplinkState? Uplink { get; }
 
     public bool HoldsMmapAtZero => Coordinator?.HoldsMmapAtZero ?? false;
 
@@ -67,11 +73,15 @@ internal sealed class MaintenanceAttachment
         }
 
         // Deleting rows never shrinks the file (no auto_vacuum): safe outside a window, no mmap protocol needed.
-        return await coordinator.Database.RunOnWriterAsync(
+        // Unforwarded rows are kept (acks then stop if that is not enough) unless the operator allowed dropping them.
+        var rule = Uplink?.RetentionRule(ForwardStream.Messages) ?? UnforwardedRows.NotForwarded;
+        var chunk = await coordinator.Database.RunOnWriterAsync(
             async (connection, token) =>
                 DatabaseSpaceReport.Read(connection).FreeBytes >= wantFreeBytes
-                    ? 0
-                    : await RetentionSweep.DeleteOldestMessagesAsync(connection, maxRows, token),
+                    ? default
+                    : await RetentionSweep.DeleteOldestMessagesAsync(connection, maxRows, rule, token),
             ct);
+        Uplink?.CountDropped(ForwardStream.Messages, chunk.UnforwardedDeleted, "disk guard, DiskFullPolicy DeleteOldest");
+        return chunk.Deleted;
     }
 }

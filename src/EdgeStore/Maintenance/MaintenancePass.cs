@@ -1,5 +1,7 @@
 using EdgeStore.Safety;
+using EdgeStore.Storage.Forwarding;
 using EdgeStore.Storage.Maintenance;
+using EdgeStore.Uplink;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 
@@ -32,6 +34,9 @@ internal sealed partial class MaintenancePass
         _timeProvider = timeProvider;
         _logger = logger;
     }
+
+    /// <summary>What retention does with rows the uplink has not forwarded (null: no uplink wired, rows go by age alone).</summary>
+    internal UplinkState? Uplink { get; init; }
 
     /// <summary>Set by tests to force VACUUM whatever the free-page thresholds say.</summary>
     internal bool ForceVacuum { get; init; }
@@ -95,14 +100,14 @@ internal sealed partial class MaintenancePass
 
         // 1. Retention, chunk by chunk.
         var now = _timeProvider.GetUtcNow();
-        var (messages, messagesDone) = await SweepAsync(RetentionSweep.DeleteMessagesOlderThanAsync, _options.MessagesRetentionDays, now, deadline, ct).ConfigureAwait(false);
+        var (messages, messagesDone) = await SweepAsync(ForwardStream.Messages, _options.MessagesRetentionDays, now, deadline, ct).ConfigureAwait(false);
         result = result with { MessagesDeleted = messages };
         if (!messagesDone)
         {
             return Stopped(result, "the window closed during message retention; it resumes next window");
         }
 
-        var (quarantine, quarantineDone) = await SweepAsync(RetentionSweep.DeleteQuarantineOlderThanAsync, _options.QuarantineRetentionDays, now, deadline, ct).ConfigureAwait(false);
+        var (quarantine, quarantineDone) = await SweepAsync(ForwardStream.Quarantine, _options.QuarantineRetentionDays, now, deadline, ct).ConfigureAwait(false);
         result = result with { QuarantineDeleted = quarantine };
         if (!quarantineDone)
         {
@@ -159,8 +164,11 @@ internal sealed partial class MaintenancePass
         return result with { QuickCheck = quickCheck, FileBytesAfter = after.FileBytes, Completed = true };
     }
 
-    private async Task<(long Deleted, bool Done)> SweepAsync(
-        Func<SqliteConnection, long, int, CancellationToken, Task<int>> deleteChunk, int retentionDays, DateTimeOffset now, MaintenanceDeadline deadline, CancellationToken ct)
+    /// <summary>
+    /// Deletes rows of <paramref name="stream"/> older than the retention, chunk by chunk. Rows the uplink has not
+    /// forwarded are kept unless Uplink:RetentionDropsUnforwarded allows dropping them; then each one is counted.
+    /// </summary>
+    private async Task<(long Deleted, bool Done)> SweepAsync(ForwardStream stream, int retentionDays, DateTimeOffset now, MaintenanceDeadline deadline, CancellationToken ct)
     {
         if (retentionDays <= 0)
         {
@@ -179,7 +187,14 @@ internal sealed partial class MaintenancePass
             ct.ThrowIfCancellationRequested();
 
             // Pause per chunk: the writer commits its queued batches between chunks.
-            var deleted = await OnWriterAsync((c, token) => deleteChunk(c, cutoff, _options.RetentionChunkRows, token), ct).ConfigureAwait(false);
+            var rule = Uplink?.RetentionRule(stream) ?? UnforwardedRows.NotForwarded;
+            var chunk = await OnWriterAsync(
+                (c, token) => stream == ForwardStream.Messages
+                    ? RetentionSweep.DeleteMessagesOlderThanAsync(c, cutoff, _options.RetentionChunkRows, rule, token)
+                    : RetentionSweep.DeleteQuarantineOlderThanAsync(c, cutoff, _options.RetentionChunkRows, rule, token),
+                ct).ConfigureAwait(false);
+            Uplink?.CountDropped(stream, chunk.UnforwardedDeleted, "retention");
+            var deleted = chunk.Deleted;
             total += deleted;
             if (deleted < _options.RetentionChunkRows)
             {

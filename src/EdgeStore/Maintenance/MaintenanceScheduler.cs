@@ -111,7 +111,7 @@ internal sealed partial class MaintenanceScheduler : BackgroundService
 
     private async Task<MaintenanceResult> RunPassAsync(MaintenanceCoordinator coordinator, string trigger, MaintenanceDeadline deadline, CancellationToken ct)
     {
-        var pass = new MaintenancePass(coordinator, Options, _diskSpace, _timeProvider, _loggerFactory.CreateLogger<MaintenancePass>());
+        var pass = new MaintenancePass(coordinator, Options, _diskSpace, _timeProvider, _loggerFactory.CreateLogger<MaintenancePass>()) { Uplink = _attachment.Uplink };
         MaintenanceResult result;
         try
         {

@@ -1,6 +1,7 @@
 using EdgeStore.Configuration;
-using EdgeStore.Status;
 using EdgeStore.Safety;
+using EdgeStore.Status;
+using EdgeStore.Uplink;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
@@ -27,7 +28,8 @@ internal static class MaintenanceServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(sp => MmapRestoreLimit.Fixed(mmapCapBytes, sp.GetRequiredService<StorageSafeMode>()));
         services.AddSingleton(sp => new MaintenanceAttachment(
-            sp.GetRequiredService<MmapRestoreLimit>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>(), sp.GetService<DaemonStatus>()));
+            sp.GetRequiredService<MmapRestoreLimit>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>(), sp.GetService<DaemonStatus>(),
+            sp.GetService<UplinkState>()));
         services.AddSingleton(sp => new MaintenanceScheduler(
             sp.GetRequiredService<MaintenanceAttachment>(), sp.GetRequiredService<MaintenanceOptions>(), sp.GetRequiredService<IDiskSpaceProbe>(), sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<StorageSafeMode>(), sp.GetService<DaemonStatus>()));

@@ -3,6 +3,7 @@ using EdgeStore.Maintenance;
 using EdgeStore.Memory;
 using EdgeStore.Status;
 using EdgeStore.Store;
+using EdgeStore.Uplink;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -67,6 +68,7 @@ internal static class RemoteTuningServiceCollectionExtensions
         services.AddSingleton<ILiveTuningTarget>(sp => sp.GetRequiredService<IngestTuningTarget>());
         services.AddSingleton<ILiveTuningTarget>(sp => sp.GetRequiredService<LoggingTuningTarget>());
         services.AddSingleton<ILiveTuningTarget>(sp => new MaintenanceTuningTarget(sp.GetService<MaintenanceScheduler>()));
+        services.AddSingleton<ILiveTuningTarget>(sp => new UplinkTuningTarget(sp.GetService<UplinkState>()));
         services.TryAddSingleton(sp =>
         {
             var settings = sp.GetRequiredService<EdgeStoreSettings>();

@@ -9,6 +9,9 @@ internal enum TunableKind
     /// <summary>One string of the setting's Choices (matched without regard to case, reported in canonical spelling).</summary>
     Choice,
 
+    /// <summary>true or false.</summary>
+    Boolean,
+
     /// <summary>A list of maintenance windows: `[{ "start": "02:00", "duration": "2h", "days": "Mon-Sun" }]`.</summary>
     Windows,
 }

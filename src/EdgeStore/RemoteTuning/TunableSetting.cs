@@ -70,6 +70,15 @@ internal sealed record TunableSetting(
 
                 return JsonValue.Create(canonical);
 
+            case TunableKind.Boolean:
+                if (value.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
+                {
+                    errors.Add(new TuningError(Path, TuningErrorCode.WrongType, $"must be true or false (got {Describe(value)})"));
+                    return null;
+                }
+
+                return JsonValue.Create(value.GetBoolean());
+
             case TunableKind.Windows:
                 return MaintenanceWindowText.Check(Path, value, Range, errors);
 

@@ -10,7 +10,7 @@ namespace EdgeStore.RemoteTuning;
 /// The minimums are the ones that keep EdgeStore alive (a batch of at least one row, a cache of at least 1 MiB, a
 /// metrics interval of at least 5 s); mmap has a further, machine-dependent ceiling (25% of effective RAM) applied by
 /// clamping, see <see cref="TuningResolver"/>. Everything else (database path, broker address and credentials, node id,
-/// queue capacity, the remote-tuning guard rails themselves) is local only and answered with `not_tunable`.
+/// queue capacity, the uplink's broker and credentials, the remote-tuning guard rails themselves) is local only and answered with `not_tunable`.
 /// </summary>
 internal static class TunableSettings
 {
@@ -39,6 +39,10 @@ internal static class TunableSettings
             v => v.LogLevel, (v, s) => v with { LogLevel = s }),
         Integer("metrics.intervalSeconds", "Metrics:IntervalSeconds", SettingRanges.MetricsIntervalSeconds, "interval of edgestore/<node>/metrics",
             v => v.MetricsIntervalSeconds, (v, n) => v with { MetricsIntervalSeconds = n }),
+        new TunableSetting("uplink.enabled", "Uplink:Enabled", TunableKind.Boolean, default, [], "forward stored rows to the upstream broker (Uplink:Host must be set locally)",
+            v => JsonValue.Create(v.UplinkEnabled), (v, node) => v with { UplinkEnabled = node.GetValue<bool>() }),
+        Integer("uplink.maxMessagesPerSecond", "Uplink:MaxMessagesPerSecond", SettingRanges.UplinkMaxMessagesPerSecond, "rows forwarded per second at most; 0 means no limit",
+            v => v.UplinkMaxMessagesPerSecond, (v, n) => v with { UplinkMaxMessagesPerSecond = n }),
     ];
 
     /// <summary>The row for a dotted path, matched without regard to case, or null.</summary>

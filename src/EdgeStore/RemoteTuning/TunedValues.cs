@@ -34,6 +34,12 @@ internal sealed record TunedValues
 
     public int MetricsIntervalSeconds { get; init; }
 
+    /// <summary>Whether the uplink forwards (Uplink:Enabled).</summary>
+    public bool UplinkEnabled { get; init; }
+
+    /// <summary>The uplink's rate limit in rows per second; 0 means no limit (Uplink:MaxMessagesPerSecond).</summary>
+    public int UplinkMaxMessagesPerSecond { get; init; }
+
     public TimeSpan MaxBatchLatency => TimeSpan.FromMilliseconds(MaxBatchLatencyMs);
 
     public long MmapSizeBytes => MmapSizeMiB * 1024L * 1024;
@@ -59,6 +65,8 @@ internal sealed record TunedValues
             QuarantineRetentionDays = settings.Retention.QuarantineDays ?? DefaultQuarantineRetentionDays,
             LogLevel = settings.Logging.Level,
             MetricsIntervalSeconds = settings.Metrics.IntervalSeconds,
+            UplinkEnabled = settings.Uplink.Enabled,
+            UplinkMaxMessagesPerSecond = settings.Uplink.MaxMessagesPerSecond,
         };
     }
 
@@ -80,6 +88,8 @@ internal sealed record TunedValues
         settings.Retention.QuarantineDays = QuarantineRetentionDays;
         settings.Logging.Level = LogLevel;
         settings.Metrics.IntervalSeconds = MetricsIntervalSeconds;
+        settings.Uplink.Enabled = UplinkEnabled;
+        settings.Uplink.MaxMessagesPerSecond = UplinkMaxMessagesPerSecond;
     }
 
     public bool SameAs(TunedValues other) =>

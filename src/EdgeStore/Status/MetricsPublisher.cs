@@ -7,6 +7,7 @@ using EdgeStore.Memory;
 using EdgeStore.Mqtt;
 using EdgeStore.RemoteTuning;
 using EdgeStore.Safety;
+using EdgeStore.Uplink;
 using Microsoft.Extensions.Hosting;
 
 namespace EdgeStore.Status;
@@ -16,7 +17,7 @@ namespace EdgeStore.Status;
 /// rates and counts from <see cref="DaemonStatus"/>, file sizes of the database and its WAL, the checkpoint lag the WAL
 /// guard last measured (as in status.json), bytes written since start from /proc/self/io, the tuning version in force,
 /// and, when those capabilities are part of the daemon (null otherwise), the memory pressure level and the last maintenance
-/// result. QoS 0 and not retained: a missed sample is replaced by the next.
+/// result, and the uplink (backlog, age of the oldest unforwarded row, forwarded per second, connection, last error). QoS 0 and not retained: a missed sample is replaced by the next.
 /// </summary>
 internal sealed class MetricsPublisher(
     ControlConnection control,
@@ -26,7 +27,8 @@ internal sealed class MetricsPublisher(
     TimeProvider timeProvider,
     MemoryPressureMonitor? monitor = null,
     MaintenanceScheduler? scheduler = null,
-    MaintenanceAlarms? alarms = null) : BackgroundService
+    MaintenanceAlarms? alarms = null,
+    UplinkState? uplink = null) : BackgroundService
 {
     private readonly long? _writeBytesAtStart = ProcessIo.ReadWriteBytes();
     private readonly long _startedAt = timeProvider.GetTimestamp();
@@ -72,6 +74,7 @@ internal sealed class MetricsPublisher(
             ["lastMaintenance"] = scheduler?.LastResult is { } result ? MaintenanceResultJson.From(result) : null,
             ["safeMode"] = status.SafeMode,
             ["tuningVersion"] = tuner.State.AppliedVersion,
+            ["uplink"] = uplink?.ToJson(timeProvider.GetUtcNow()),
         };
         return metrics;
     }

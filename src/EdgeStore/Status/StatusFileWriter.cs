@@ -141,6 +141,16 @@ internal sealed partial class StatusFileWriter : BackgroundService
         json.WriteEndArray();
         WriteNullable(json, "brokerLossWarnings", status?.BrokerLossWarnings);
 
+        if (sources.Uplink is { } uplink)
+        {
+            json.WritePropertyName("uplink");
+            uplink.ToJson(_timeProvider.GetUtcNow()).WriteTo(json);
+        }
+        else
+        {
+            json.WriteNull("uplink");
+        }
+
         json.WriteStartObject("memory");
         var counters = sources.Governor?.Counters;
         WriteNullable(json, "mmapLimitBytes", status?.MmapLimitBytes ?? counters?.MmapLimitBytes);

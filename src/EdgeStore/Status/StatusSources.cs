@@ -1,6 +1,7 @@
 using EdgeStore.Maintenance;
 using EdgeStore.Memory;
 using EdgeStore.Safety;
+using EdgeStore.Uplink;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace EdgeStore.Status;
@@ -18,7 +19,8 @@ internal sealed record StatusSources(
     MaintenanceOptions? MaintenanceOptions,
     MaintenanceScheduler? Scheduler,
     MaintenanceAlarms? Alarms,
-    DiskGuard? DiskGuard)
+    DiskGuard? DiskGuard,
+    UplinkState? Uplink)
 {
     public static StatusSources From(IServiceProvider services) => new(
         services.GetService<DaemonStatus>(),
@@ -29,5 +31,6 @@ internal sealed record StatusSources(
         services.GetService<MaintenanceOptions>(),
         services.GetService<MaintenanceScheduler>(),
         services.GetService<MaintenanceAlarms>(),
-        services.GetService<DiskGuard>());
+        services.GetService<DiskGuard>(),
+        services.GetService<UplinkState>());
 }

@@ -17,10 +17,10 @@ public sealed class SchemaMigratorTests : IAsyncLifetime
     {
         var database = await _storage.OpenAsync();
 
-        Assert.Equal(3, database.SchemaVersion);
+        Assert.Equal(4, database.SchemaVersion);
         Assert.Equal(TelemetryDatabase.LatestSchemaVersion, database.SchemaVersion);
         Assert.True(File.Exists(_storage.DatabasePath));
-        Assert.Equal(3, _storage.Scalar("PRAGMA user_version"));
+        Assert.Equal(4, _storage.Scalar("PRAGMA user_version"));
         Assert.Equal(4096, _storage.Scalar("PRAGMA page_size"));
         AssertContractSchema();
     }
@@ -36,7 +36,7 @@ public sealed class SchemaMigratorTests : IAsyncLifetime
         var migrationsBefore = _storage.Logs.WithEventId(3002).Count;
         var second = await _storage.OpenAsync();
 
-        Assert.Equal(3, second.SchemaVersion);
+        Assert.Equal(4, second.SchemaVersion);
         Assert.Equal(migrationsBefore, _storage.Logs.WithEventId(3002).Count);
         Assert.Equal(1, _storage.Scalar("SELECT count(*) FROM messages"));
     }
@@ -45,16 +45,17 @@ public sealed class SchemaMigratorTests : IAsyncLifetime
     [InlineData(0)]
     [InlineData(1)]
     [InlineData(2)]
+    [InlineData(3)]
     public async Task Migrates_from_every_earlier_version(int startVersion)
     {
         CreateFileAtVersion(startVersion);
 
         var database = await _storage.OpenAsync();
 
-        Assert.Equal(3, database.SchemaVersion);
-        Assert.Equal(3, _storage.Scalar("PRAGMA user_version"));
+        Assert.Equal(4, database.SchemaVersion);
+        Assert.Equal(4, _storage.Scalar("PRAGMA user_version"));
         AssertContractSchema();
-        Assert.Equal(3 - startVersion, _storage.Logs.WithEventId(3002).Count);
+        Assert.Equal(4 - startVersion, _storage.Logs.WithEventId(3002).Count);
     }
 
     [Theory]
@@ -91,7 +92,7 @@ public sealed class SchemaMigratorTests : IAsyncLifetime
 
         var database = await _storage.OpenAsync();
 
-        Assert.Equal(3, database.SchemaVersion);
+        Assert.Equal(4, database.SchemaVersion);
         Assert.Equal(6, _storage.Scalar("SELECT count(*) FROM messages"));
         Assert.Equal(0, _storage.Scalar("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name LIKE 'ux_%'"));
         AssertContractSchema();
@@ -112,16 +113,16 @@ public sealed class SchemaMigratorTests : IAsyncLifetime
         Directory.CreateDirectory(Path.GetDirectoryName(_storage.DatabasePath)!);
         using (var connection = OpenPlain())
         {
-            Execute(connection, "CREATE TABLE future(x); PRAGMA user_version=4;");
+            Execute(connection, "CREATE TABLE future(x); PRAGMA user_version=5;");
         }
 
         var error = await Assert.ThrowsAsync<UnsupportedSchemaVersionException>(() => _storage.OpenAsync());
 
-        Assert.Equal(4, error.FoundVersion);
-        Assert.Equal(3, error.KnownVersion);
-        Assert.Contains("schema version 4", error.Message, StringComparison.Ordinal);
+        Assert.Equal(5, error.FoundVersion);
+        Assert.Equal(4, error.KnownVersion);
+        Assert.Contains("schema version 5", error.Message, StringComparison.Ordinal);
         Assert.Contains("newer EdgeStore", error.Message, StringComparison.Ordinal);
-        Assert.Equal(4, _storage.Scalar("PRAGMA user_version"));
+        Assert.Equal(5, _storage.Scalar("PRAGMA user_version"));
         Assert.Equal(0, _storage.Scalar("SELECT count(*) FROM sqlite_master WHERE name = 'messages'"));
         Assert.Throws<UnsupportedSchemaVersionException>(() => TelemetryReader.OpenReadOnly(_storage.DatabasePath));
     }
@@ -170,6 +171,7 @@ public sealed class SchemaMigratorTests : IAsyncLifetime
         var indexes = Names(connection, "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name");
         Assert.Equal(["ix_messages_series_time", "ix_quarantine_received"], indexes);
         Assert.Equal(["packet_id", "qos", "seq", "acked", "recorded_at_ms"], Columns(connection, "ack_ledger"));
+        Assert.Equal(["stream", "forwarded_through", "updated_at_ms"], Columns(connection, "uplink_cursor"));
     }
 
     private static List<string> Columns(SqliteConnection connection, string table) =>

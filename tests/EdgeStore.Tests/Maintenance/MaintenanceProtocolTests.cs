@@ -186,7 +186,7 @@ public sealed class MaintenanceProtocolTests : IDisposable
         public async Task<T> RunOnWriterAsync<T>(Func<Microsoft.Data.Sqlite.SqliteConnection, CancellationToken, Task<T>> work, CancellationToken ct)
         {
             var result = await inner.RunOnWriterAsync(work, ct);
-            if (result is int)
+            if (result is EdgeStore.Storage.Maintenance.RetentionChunk)
             {
                 clock.Advance(perCall);
             }
