@@ -13,7 +13,11 @@ public enum ForwardStream
 }
 
 /// <summary>One stored row as the uplink forwards it. <see cref="Reason"/> is set for quarantined rows only.</summary>
-public sealed record ForwardRow(long Id, string Topic, byte[] Payload, long ReceivedAtMs, string? Reason);
+public sealed record ForwardRow(long Id, string Topic, byte[] Payload, long ReceivedAtMs, string? Reason)
+{
+    /// <summary>The row's series (0 for quarantined rows, which keep their topic as text).</summary>
+    public long SeriesId { get; init; }
+}
 
 /// <summary>How many rows wait beyond a cursor, and when the oldest of them was received (null when none wait).</summary>
 public readonly record struct ForwardBacklog(long Rows, long? OldestReceivedAtMs);
@@ -62,36 +66,78 @@ public static class ForwardingRows
         return result;
     }
 
-    /// <summary>Appends up to <paramref name="limit"/> rows with an id above <paramref name="afterId"/>, in id order; returns how many.</summary>
-    public static int ReadBatch(SqliteConnection connection, ForwardStream stream, long afterId, int limit, List<ForwardRow> into)
+    /// <summary>
+    /// Appends up to <paramref name="limit"/> rows with an id above <paramref name="afterId"/>, in id order; returns how
+    /// many. <paramref name="topics"/> caches series topics across calls (a series' topic never changes), so a row
+    /// costs no join and no new topic string.
+    /// </summary>
+    public static int ReadBatch(SqliteConnection connection, ForwardStream stream, long afterId, int limit, List<ForwardRow> into, Dictionary<long, string>? topics = null)
     {
         ArgumentNullException.ThrowIfNull(connection);
         ArgumentNullException.ThrowIfNull(into);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
         using var command = connection.CreateCommand();
         command.CommandText = stream == ForwardStream.Messages
-            ? """
-              SELECT m.id, s.topic, m.payload, m.received_at_ms, NULL
-              FROM messages m JOIN series s ON s.id = m.series_id
-              WHERE m.id > $after ORDER BY m.id LIMIT $limit
-              """
+            ? "SELECT id, series_id, payload, received_at_ms, NULL FROM messages WHERE id > $after ORDER BY id LIMIT $limit"
             : "SELECT id, topic, payload, received_at_ms, reason FROM quarantine WHERE id > $after ORDER BY id LIMIT $limit";
         command.Parameters.AddWithValue("$after", afterId);
         command.Parameters.AddWithValue("$limit", limit);
-        using var reader = command.ExecuteReader();
+        topics ??= [];
         var count = 0;
-        while (reader.Read())
+        using (var reader = command.ExecuteReader())
         {
-            into.Add(new ForwardRow(
-                reader.GetInt64(0),
-                reader.GetString(1),
-                (byte[])reader.GetValue(2),
-                reader.GetInt64(3),
-                reader.IsDBNull(4) ? null : reader.GetString(4)));
-            count++;
+            while (reader.Read())
+            {
+                string? topic = null;
+                var seriesId = 0L;
+                if (stream == ForwardStream.Messages)
+                {
+                    seriesId = reader.GetInt64(1);
+                    topics.TryGetValue(seriesId, out topic);
+                }
+                else
+                {
+                    topic = reader.GetString(1);
+                }
+
+                into.Add(new ForwardRow(
+                    reader.GetInt64(0),
+                    topic ?? string.Empty,
+                    (byte[])reader.GetValue(2),
+                    reader.GetInt64(3),
+                    reader.IsDBNull(4) ? null : reader.GetString(4))
+                {
+                    SeriesId = seriesId,
+                });
+                count++;
+            }
+        }
+
+        // Topics of series not seen before, one lookup each.
+        for (var i = into.Count - count; i < into.Count; i++)
+        {
+            var row = into[i];
+            if (row.Topic.Length == 0 && stream == ForwardStream.Messages)
+            {
+                if (!topics.TryGetValue(row.SeriesId, out var topic))
+                {
+                    topic = SeriesTopic(connection, row.SeriesId);
+                    topics[row.SeriesId] = topic;
+                }
+
+                into[i] = row with { Topic = topic };
+            }
         }
 
         return count;
+    }
+
+    private static string SeriesTopic(SqliteConnection connection, long seriesId)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT topic FROM series WHERE id = $id";
+        command.Parameters.AddWithValue("$id", seriesId);
+        return command.ExecuteScalar() as string ?? throw new InvalidOperationException($"series {seriesId} has no topic");
     }
 
     /// <summary>

@@ -90,7 +90,9 @@ internal sealed class UplinkConnection : IAsyncDisposable
             .WithProtocolVersion(settings.ProtocolVersion == MqttSettings.MqttV311 ? MqttProtocolVersion.V311 : MqttProtocolVersion.V500)
             .WithCleanStart(true)
             .WithKeepAlivePeriod(TimeSpan.FromSeconds(settings.KeepAliveSeconds))
-            .WithTimeout(TimeSpan.FromSeconds(settings.ConnectTimeoutSeconds));
+            .WithTimeout(TimeSpan.FromSeconds(settings.ConnectTimeoutSeconds))
+            // One socket write per PUBLISH instead of two (header, then payload): a third of the CPU here is the kernel.
+            .WithoutPacketFragmentation();
         options = IsWebSockets(settings)
             ? options.WithWebSocketServer(ws => ws.WithUri(endpoint))
             : options.WithTcpServer(settings.Host, settings.Port);

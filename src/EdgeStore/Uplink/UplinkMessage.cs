@@ -23,6 +23,9 @@ internal sealed class UplinkMessage
     public const string QuarantineIdProperty = "edgestore-quarantine-id";
     public const string ReasonProperty = "edgestore-quarantine-reason";
 
+    private const int MaxCachedTopics = 10_000;
+
+    private readonly Dictionary<string, string> _topics = new(StringComparer.Ordinal);
     private readonly string _prefix;
     private readonly ReadOnlyMemory<byte> _node;
     private readonly bool _mqtt5;
@@ -39,9 +42,29 @@ internal sealed class UplinkMessage
     {
         ArgumentNullException.ThrowIfNull(row);
         var quarantine = stream == ForwardStream.Quarantine ? "/quarantine" : string.Empty;
-        return _mqtt5
-            ? $"{_prefix}{quarantine}/{row.Topic}"
-            : string.Create(CultureInfo.InvariantCulture, $"{_prefix}{quarantine}/{row.Id}/{row.Topic}");
+        if (!_mqtt5)
+        {
+            return string.Create(CultureInfo.InvariantCulture, $"{_prefix}{quarantine}/{row.Id}/{row.Topic}");
+        }
+
+        if (stream == ForwardStream.Quarantine)
+        {
+            return $"{_prefix}{quarantine}/{row.Topic}";
+        }
+
+        // A gateway has a bounded set of series; their upstream topics are built once (bounded, in case it has not).
+        if (!_topics.TryGetValue(row.Topic, out var topic))
+        {
+            if (_topics.Count >= MaxCachedTopics)
+            {
+                _topics.Clear();
+            }
+
+            topic = $"{_prefix}/{row.Topic}";
+            _topics[row.Topic] = topic;
+        }
+
+        return topic;
     }
 
     public MqttApplicationMessage Build(ForwardRow row, ForwardStream stream)
@@ -52,10 +75,14 @@ internal sealed class UplinkMessage
             .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce);
         if (_mqtt5)
         {
+            // The two numbers in one small buffer: one allocation per row for both property values.
+            var digits = new byte[40];
+            row.Id.TryFormat(digits, out var idLength, default, CultureInfo.InvariantCulture);
+            row.ReceivedAtMs.TryFormat(digits.AsSpan(20), out var receivedLength, default, CultureInfo.InvariantCulture);
             builder = builder
                 .WithUserProperty(NodeProperty, _node)
-                .WithUserProperty(stream == ForwardStream.Quarantine ? QuarantineIdProperty : IdProperty, Utf8(row.Id))
-                .WithUserProperty(ReceivedProperty, Utf8(row.ReceivedAtMs));
+                .WithUserProperty(stream == ForwardStream.Quarantine ? QuarantineIdProperty : IdProperty, digits.AsMemory(0, idLength))
+                .WithUserProperty(ReceivedProperty, digits.AsMemory(20, receivedLength));
             if (row.Reason is { } reason)
             {
                 builder = builder.WithUserProperty(ReasonProperty, Encoding.UTF8.GetBytes(reason).AsMemory());
@@ -63,12 +90,5 @@ internal sealed class UplinkMessage
         }
 
         return builder.Build();
-    }
-
-    private static ReadOnlyMemory<byte> Utf8(long value)
-    {
-        Span<byte> digits = stackalloc byte[20];
-        value.TryFormat(digits, out var written, default, CultureInfo.InvariantCulture);
-        return digits[..written].ToArray();
     }
 }
