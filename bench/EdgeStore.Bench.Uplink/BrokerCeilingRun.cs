@@ -15,6 +15,7 @@ internal sealed class BrokerCeilingRun(UplinkBenchOptions options, int messages,
 {
     public const string InProcess = "EdgeStore.Mqtt in-process";
     public const string MosquittoPub = "mosquitto_pub -l";
+    public const string Mqttnet = "MQTTnet 5.2 in-process";
 
     /// <summary>What the in-process publisher keeps outstanding at most, like the uplink's default Uplink:MaxInFlight.</summary>
     private const int MaxOutstanding = 1000;
@@ -32,7 +33,7 @@ internal sealed class BrokerCeilingRun(UplinkBenchOptions options, int messages,
             var processes = new Dictionary<string, int>
             {
                 ["upstream broker"] = upstream.ProcessId,
-                ["bench (subscriber" + (publisher == InProcess ? " + publisher)" : ")")] = Environment.ProcessId,
+                ["bench (subscriber" + (publisher is InProcess or Mqttnet ? " + publisher)" : ")")] = Environment.ProcessId,
             };
             var cpuAtStart = processes.ToDictionary(p => p.Key, p => ProcFs.ReadProcessCpu(p.Value) ?? TimeSpan.Zero);
             ChildProcess? child = null;
@@ -42,6 +43,10 @@ internal sealed class BrokerCeilingRun(UplinkBenchOptions options, int messages,
                 if (publisher == InProcess)
                 {
                     publishing = PublishInProcessAsync(upstream.Port);
+                }
+                else if (publisher == Mqttnet)
+                {
+                    publishing = PublishWithMqttnetAsync(upstream.Port);
                 }
                 else
                 {
@@ -77,6 +82,45 @@ internal sealed class BrokerCeilingRun(UplinkBenchOptions options, int messages,
         {
             Directory.Delete(directory, recursive: true);
         }
+    }
+
+    /// <summary>
+    /// The uplink's own library, publishing exactly what the uplink publishes (same topic shape, payloads and three user
+    /// properties) with nothing read from a database: what MQTTnet itself reaches here. Outstanding publishes are held to
+    /// the uplink's default window, 250, and to the broker's receive maximum, as the uplink holds them.
+    /// </summary>
+    private async Task PublishWithMqttnetAsync(int port)
+    {
+        using var client = new MQTTnet.MqttClientFactory().CreateMqttClient();
+        using var deadline = new CancellationTokenSource(options.Timeout);
+        var connected = await client.ConnectAsync(
+            new MQTTnet.MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", port).WithClientId("bench-ceiling-mqttnet")
+                .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500).WithCleanStart(true).WithoutPacketFragmentation().Build(),
+            deadline.Token);
+        var window = Math.Min(250, connected.ReceiveMaximum is { } max and > 0 ? (int)max : ushort.MaxValue);
+        var outstanding = new Queue<Task>();
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        var node = Encoding.UTF8.GetBytes("bench");
+        for (var i = 0; i < messages; i++)
+        {
+            var device = (i % options.Devices) + 1;
+            var message = new MQTTnet.MqttApplicationMessageBuilder()
+                .WithTopic("gateways/bench/" + SensorReading.Topic(device))
+                .WithPayload(SensorReading.Payload(device, (i / options.Devices) + 1, now + i))
+                .WithQualityOfServiceLevel(MQTTnet.Protocol.MqttQualityOfServiceLevel.AtLeastOnce)
+                .WithUserProperty("edgestore-node", node.AsMemory())
+                .WithUserProperty("edgestore-id", Encoding.UTF8.GetBytes((i + 1).ToString(CultureInfo.InvariantCulture)).AsMemory())
+                .WithUserProperty("edgestore-received-ms", Encoding.UTF8.GetBytes((now + i).ToString(CultureInfo.InvariantCulture)).AsMemory())
+                .Build();
+            outstanding.Enqueue(client.PublishAsync(message, deadline.Token));
+            if (outstanding.Count >= window)
+            {
+                await outstanding.Dequeue();
+            }
+        }
+
+        await Task.WhenAll(outstanding);
+        await client.DisconnectAsync(new MQTTnet.MqttClientDisconnectOptionsBuilder().Build(), CancellationToken.None);
     }
 
     private async Task PublishInProcessAsync(int port)

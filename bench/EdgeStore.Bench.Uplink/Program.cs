@@ -61,7 +61,7 @@ try
 
                 if (options.Parts.Contains("ceiling"))
                 {
-                    foreach (var publisher in (string[])[BrokerCeilingRun.InProcess, BrokerCeilingRun.MosquittoPub])
+                    foreach (var publisher in (string[])[BrokerCeilingRun.InProcess, BrokerCeilingRun.Mqttnet, BrokerCeilingRun.MosquittoPub])
                     {
                         Console.Write($"ceiling ({publisher}), upstream max_inflight_messages {UplinkBenchOptions.Describe(inflight)}: ");
                         try
@@ -113,7 +113,7 @@ Console.WriteLine();
 Console.WriteLine($"medians of {options.Repeat} run(s):");
 if (drains.Count > 0)
 {
-    Console.WriteLine("| upstream max_inflight_messages | window | rows | drain rows/s (first→last) | rows/s (connected→last) | daemon CPU ms / 1000 rows | peak RssAnon MiB | CPU s daemon / broker / subscriber | plain publisher msg/s (EdgeStore.Mqtt / mosquitto_pub) |");
+    Console.WriteLine("| upstream max_inflight_messages | window | rows | drain rows/s (first→last) | rows/s (connected→last) | daemon CPU ms / 1000 rows | peak RssAnon MiB | CPU s daemon / broker / subscriber | plain publisher msg/s (EdgeStore.Mqtt / MQTTnet 5.2 / mosquitto_pub) |");
     Console.WriteLine("|---|---|---|---|---|---|---|---|---|");
     foreach (var group in drains.GroupBy(d => d.BrokerInflight))
     {
@@ -125,7 +125,7 @@ if (drains.Count > 0)
         }
 
         Console.WriteLine(string.Create(culture,
-            $"| {UplinkBenchOptions.Describe(inflight)} | {string.Join("/", group.Select(d => d.Window).Distinct())} | {group.First().Rows:N0} | {Median(group.Select(d => d.RowsPerSecond)):N0} | {Median(group.Select(d => d.RowsPerSecondFromConnect)):N0} | {Median(group.Select(d => d.DaemonCpuSecondsPer1000Rows * 1000)):0.00} | {Median(group.Select(d => d.PeakRssAnonKiB / 1024.0)):0.0} | {Median(group.Select(d => d.Cpu["daemon"].TotalSeconds)):0.0} / {Median(group.Select(d => d.Cpu["upstream broker"].TotalSeconds)):0.0} / {Median(group.Select(d => d.Cpu["bench (subscriber)"].TotalSeconds)):0.0} | {Ceiling(BrokerCeilingRun.InProcess)} / {Ceiling(BrokerCeilingRun.MosquittoPub)} |"));
+            $"| {UplinkBenchOptions.Describe(inflight)} | {string.Join("/", group.Select(d => d.Window).Distinct())} | {group.First().Rows:N0} | {Median(group.Select(d => d.RowsPerSecond)):N0} | {Median(group.Select(d => d.RowsPerSecondFromConnect)):N0} | {Median(group.Select(d => d.DaemonCpuSecondsPer1000Rows * 1000)):0.00} | {Median(group.Select(d => d.PeakRssAnonKiB / 1024.0)):0.0} | {Median(group.Select(d => d.Cpu["daemon"].TotalSeconds)):0.0} / {Median(group.Select(d => d.Cpu["upstream broker"].TotalSeconds)):0.0} / {Median(group.Select(d => d.Cpu["bench (subscriber)"].TotalSeconds)):0.0} | {Ceiling(BrokerCeilingRun.InProcess)} / {Ceiling(BrokerCeilingRun.Mqttnet)} / {Ceiling(BrokerCeilingRun.MosquittoPub)} |"));
     }
 }
 

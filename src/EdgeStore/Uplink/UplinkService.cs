@@ -585,49 +585,17 @@ internal sealed partial class UplinkService : BackgroundService
 
         public UplinkMessage Message { get; } = message;
 
-        private TaskCompletionSource? _space;
-        private int _inFlight;
+        private readonly SemaphoreSlim _slots = new(window, window);
 
         /// <summary>
-        /// Takes one of the window's slots, waiting while the window is full. A waiting sender is woken only when half
-        /// the window is free again, so it sends in bursts rather than one row per PUBACK: a wake-up per row (thread
-        /// pool hop, futex) cost more than the row itself.
+        /// Takes one of the window's slots, waiting while the window is full. A slot frees at each PUBACK and the sender
+        /// goes on at once: waiting for several PUBACKs before sending again stalls against a broker that sends with
+        /// Nagle's algorithm on (mosquitto's default): its later PUBACKs wait for a TCP ACK that the idle sender delays
+        /// by 40 ms (measured: 1,200 instead of 27,000 rows/s).
         /// </summary>
-        public async ValueTask TakeSlotAsync(CancellationToken ct)
-        {
-            while (true)
-            {
-                Task space;
-                lock (_gate)
-                {
-                    if (_inFlight < window)
-                    {
-                        _inFlight++;
-                        return;
-                    }
+        public Task TakeSlotAsync(CancellationToken ct) => _slots.WaitAsync(ct);
 
-                    _space ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                    space = _space.Task;
-                }
-
-                await space.WaitAsync(ct).ConfigureAwait(false);
-            }
-        }
-
-        public void ReleaseSlot()
-        {
-            TaskCompletionSource? space = null;
-            lock (_gate)
-            {
-                _inFlight--;
-                if (_space is not null && _inFlight <= window / 2)
-                {
-                    (space, _space) = (_space, null);
-                }
-            }
-
-            space?.TrySetResult();
-        }
+        public void ReleaseSlot() => _slots.Release();
 
         public Task<string> Failed => _failed.Task;
 
