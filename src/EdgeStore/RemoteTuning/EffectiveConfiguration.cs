@@ -14,7 +14,7 @@ namespace EdgeStore.RemoteTuning;
 /// </summary>
 internal static class EffectiveConfiguration
 {
-    private static readonly HashSet<string> Secrets = new(StringComparer.OrdinalIgnoreCase) { "Mqtt:Password" };
+    private static readonly HashSet<string> Secrets = new(StringComparer.OrdinalIgnoreCase) { "Mqtt:Password", "Uplink:Password" };
 
     public static IReadOnlyList<EffectiveSetting> Describe(
         EdgeStoreSettings settings,

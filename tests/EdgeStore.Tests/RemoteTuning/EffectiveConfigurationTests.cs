@@ -14,6 +14,7 @@ public sealed class EffectiveConfigurationTests
             Storage = new StorageSettings { Path = "/var/lib/edgestore/edgestore.db", MmapSizeMiB = 128 },
             Ingest = new IngestSettings { MaxBatchRows = 700, MaxBatchLatencyMs = 30 },
             Mqtt = new MqttSettings { Port = 18830, Password = "hunter2", Subscriptions = [new MqttSubscriptionSettings { Filter = "sensors/#", Qos = 1 }] },
+            Uplink = new UplinkSettings { Username = "gw", Password = "hunter3" },
         };
         var overrides = new SortedDictionary<string, JsonNode>(StringComparer.Ordinal) { ["ingest.maxBatchRows"] = JsonValue.Create(42L) };
         var tuning = new TuningState(3, new AppliedDocument(3, overrides, DateTimeOffset.UnixEpoch, true), null, "applied", null);
@@ -32,6 +33,7 @@ public sealed class EffectiveConfigurationTests
         Assert.Equal("default", lines["Mqtt:Subscriptions:0:Qos"].Source);
         Assert.Equal(("(set, not shown)", "file"), (lines["Mqtt:Password"].Value, lines["Mqtt:Password"].Source));
         Assert.Equal(("128", "default"), (lines["Storage:MmapSizeMiB"].Value, lines["Storage:MmapSizeMiB"].Source));
-        Assert.DoesNotContain(lines.Values, l => l.Value.Contains("hunter2", StringComparison.Ordinal));
+        Assert.Equal("(set, not shown)", lines["Uplink:Password"].Value);
+        Assert.DoesNotContain(lines.Values, l => l.Value.Contains("hunter", StringComparison.Ordinal));
     }
 }
