@@ -7,8 +7,8 @@ using MQTTnet.Protocol;
 
 namespace EdgeStore.Tests.Uplink;
 
-/// <summary>One message as the fleet's consumer sees it on the upstream broker.</summary>
-public sealed record ForwardedMessage(string Topic, byte[] Payload, string? Node, long? Id, long? ReceivedAtMs);
+/// <summary>One message as the fleet's consumer sees it on the upstream broker; <paramref name="ArrivedAt"/> is when it arrived there.</summary>
+public sealed record ForwardedMessage(string Topic, byte[] Payload, string? Node, long? Id, long? ReceivedAtMs, DateTimeOffset ArrivedAt);
 
 /// <summary>
 /// The fleet's side of the uplink: an MQTTnet subscriber on the upstream broker (QoS 1), recording every message with
@@ -32,7 +32,8 @@ public sealed class UpstreamConsumer : IAsyncDisposable
                 System.Buffers.BuffersExtensions.ToArray(message.Payload),
                 Property("edgestore-node"),
                 Property("edgestore-id") is { } id ? long.Parse(id, CultureInfo.InvariantCulture) : null,
-                Property("edgestore-received-ms") is { } ms ? long.Parse(ms, CultureInfo.InvariantCulture) : null));
+                Property("edgestore-received-ms") is { } ms ? long.Parse(ms, CultureInfo.InvariantCulture) : null,
+                DateTimeOffset.UtcNow));
             return Task.CompletedTask;
         };
     }
