@@ -753,8 +753,13 @@ internal sealed class MqttConnection : IAsyncDisposable
                     return;
                 }
 
+                // Dead only after asking: a PINGREQ must have been out for half a keep-alive too. A process that stalled
+                // (CPU-starved, a long pause) past the limit sends its PINGREQ on this tick and gives the broker time to
+                // answer, instead of dropping a healthy connection it never asked.
                 var silence = _time.GetElapsedTime(Volatile.Read(ref _lastReadTimestamp));
-                if (_keepAlive > TimeSpan.Zero && !_consumerBusy && silence > deadPeerAfter)
+                var ping = Volatile.Read(ref _pingSentTimestamp);
+                var asked = ping != 0 && _time.GetElapsedTime(ping) >= _keepAlive / 2;
+                if (_keepAlive > TimeSpan.Zero && !_consumerBusy && silence > deadPeerAfter && asked)
                 {
                     Fail(new MqttException(
                         $"no bytes from the broker for {silence.TotalSeconds:F1} s (keep-alive {_keepAlive.TotalSeconds:F0} s): dead peer"));
