@@ -27,12 +27,11 @@ internal static class Program
         var parseResult = root.Parse(args);
         if (parseResult.Errors.Count > 0)
         {
-            foreach (var error in parseResult.Errors)
+            foreach (var line in CommandLineErrors.Describe(parseResult))
             {
-                await Console.Error.WriteLineAsync($"edgestore: {error.Message}");
+                await Console.Error.WriteLineAsync(line);
             }
 
-            await Console.Error.WriteLineAsync("Run 'edgestore --help' for usage.");
             return ExitCodes.InvalidInput;
         }
 

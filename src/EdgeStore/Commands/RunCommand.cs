@@ -58,7 +58,7 @@ internal static class RunCommand
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            await error.WriteLineAsync($"edgestore: cannot lock the database {databasePath}: {e.Message}");
+            await error.WriteLineAsync($"edgestore run: {PlainError.For(e, databasePath) ?? $"cannot lock the database {databasePath}: {e.Message}"}");
             return ExitCodes.Failure;
         }
 
@@ -71,8 +71,45 @@ internal static class RunCommand
 
         using (databaseLock)
         {
+            if (CheckDatabaseFiles(databasePath) is { } problem)
+            {
+                await error.WriteLineAsync($"edgestore run: {problem}");
+                return ExitCodes.Failure;
+            }
+
             return await RunLockedAsync(loaded, error, cancellationToken);
         }
+    }
+
+    /// <summary>
+    /// The database and its -wal and -shm files, when they exist, must open for reading and writing as this user: found
+    /// here, a wrong owner is one plain line instead of SQLite's "unable to open database file" deep in start-up.
+    /// </summary>
+    private static string? CheckDatabaseFiles(string databasePath)
+    {
+        foreach (var path in new[] { databasePath, databasePath + "-wal", databasePath + "-shm" })
+        {
+            if (Directory.Exists(path))
+            {
+                return $"{path} is a directory, not a database file; point Storage:Path at a file inside it";
+            }
+
+            if (!File.Exists(path))
+            {
+                continue;
+            }
+
+            try
+            {
+                using var stream = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return PlainError.For(e, path) ?? $"cannot open {path}: {e.Message}";
+            }
+        }
+
+        return null;
     }
 
     private static async Task<int> RunLockedAsync(SettingsLoadResult loaded, TextWriter error, CancellationToken cancellationToken)
@@ -85,7 +122,7 @@ internal static class RunCommand
         }
         catch (Exception e) when (e is InvalidOperationException or AggregateException)
         {
-            await error.WriteLineAsync($"edgestore: cannot start: {e.Message}");
+            await error.WriteLineAsync($"edgestore run: cannot start: {e.Message}");
             return ExitCodes.Failure;
         }
 
@@ -105,9 +142,12 @@ internal static class RunCommand
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            // The host has logged the exception with its stack; the operator gets the reason in one line.
-            logger.LogCritical("EdgeStore could not run: {Reason}", e.Message);
-            await error.WriteLineAsync($"edgestore: cannot run: {e.Message}");
+            // The host has logged the exception: an operator's problem (OperatorProblemException, from StoreStartup) in
+            // one line, anything else, a defect, with its stack. The operator gets the reason in one line.
+            var reason = e is OperatorProblemException ? e.Message : PlainError.For(e, loaded.Settings!.Storage.Path!) ?? e.Message;
+            logger.LogCritical("EdgeStore could not run: {Reason}", reason);
+            await error.WriteLineAsync($"edgestore run: {reason}");
+
             return ExitCodes.Failure;
         }
 

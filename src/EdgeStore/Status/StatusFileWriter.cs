@@ -26,6 +26,7 @@ internal sealed partial class StatusFileWriter : BackgroundService
     private readonly DateTimeOffset _startedAt;
     private readonly int _processId = Environment.ProcessId;
     private readonly Lock _writeGate = new();
+    private readonly DaemonHealth _health = new();
     private StatusSources? _sources;
     private bool _failureLogged;
 
@@ -124,6 +125,15 @@ internal sealed partial class StatusFileWriter : BackgroundService
         json.WriteString("startedAt", _startedAt);
         json.WriteString("updatedAt", _timeProvider.GetUtcNow());
         json.WriteString("phase", phaseOverride ?? status?.Phase ?? "unknown");
+
+        // What keeps a running daemon from its job; `edgestore status` says "degraded" and exits 5 while any is listed.
+        json.WriteStartArray("problems");
+        foreach (var problem in phaseOverride is null ? _health.Problems(sources, _services.GetService<IngestHeartbeat>()) : [])
+        {
+            json.WriteStringValue(problem);
+        }
+
+        json.WriteEndArray();
         WriteNullable(json, "brokerConnected", status?.BrokerConnected);
         WriteNullable(json, "backlog", status?.Backlog);
         WriteNullable(json, "rowsStored", status?.RowsStored);

@@ -1,3 +1,4 @@
+using EdgeStore.Commands;
 using EdgeStore.Configuration;
 using EdgeStore.Status;
 using EdgeStore.Ingest;
@@ -67,7 +68,16 @@ internal sealed partial class StoreStartup : IHostedService, IAsyncDisposable
         // Storage-safe mode (C3): after repeated unclean exits, no mapping at all.
         storageOptions.MmapSizeBytes = _safeMode.CapMmap(storageOptions.MmapSizeBytes);
 
-        var database = await _store.OpenAsync(storageOptions, _loggerFactory, _timeProvider, cancellationToken);
+        TelemetryDatabase database;
+        try
+        {
+            database = await _store.OpenAsync(storageOptions, _loggerFactory, _timeProvider, cancellationToken);
+        }
+        catch (Exception e) when (PlainError.For(e, storageOptions.Path) is { } plain)
+        {
+            throw new OperatorProblemException(plain, e);
+        }
+
 
         // Governor pushes go through the maintenance window lock: a window keeps mmap at 0 until it hands back.
         var connections = database.Connections;
