@@ -5,8 +5,11 @@ namespace EdgeStore.Storage;
 /// <summary>Source-generated log lines of the storage layer; each one a fact an operator can act on.</summary>
 internal static partial class StorageLog
 {
-    [LoggerMessage(EventId = 3001, Level = LogLevel.Information, Message = "Opened database {Path} at schema version {SchemaVersion} (journal {JournalMode}, synchronous {Synchronous}, mmap {MmapSizeBytes} bytes, cache {CacheSizeBytes} bytes)")]
-    public static partial void DatabaseOpened(ILogger logger, string path, int schemaVersion, string journalMode, int synchronous, long mmapSizeBytes, long cacheSizeBytes);
+    [LoggerMessage(EventId = 3001, Level = LogLevel.Information, Message = "Opened database {Path} at schema version {SchemaVersion} (journal {JournalMode}, synchronous {Synchronous}, mmap {MmapSizeBytes}, cache {CacheSizeBytes})")]
+    private static partial void DatabaseOpenedText(ILogger logger, string path, int schemaVersion, string journalMode, int synchronous, string mmapSizeBytes, string cacheSizeBytes);
+
+    public static void DatabaseOpened(ILogger logger, string path, int schemaVersion, string journalMode, int synchronous, long mmapSizeBytes, long cacheSizeBytes) =>
+        DatabaseOpenedText(logger, path, schemaVersion, journalMode, synchronous, ByteSize.Text(mmapSizeBytes), ByteSize.Text(cacheSizeBytes));
 
     [LoggerMessage(EventId = 3002, Level = LogLevel.Information, Message = "Migrated database {Path} to schema version {SchemaVersion} in {Seconds:F1} s: {Description}")]
     public static partial void Migrated(ILogger logger, string path, int schemaVersion, string description, double seconds);
@@ -23,11 +26,17 @@ internal static partial class StorageLog
     [LoggerMessage(EventId = 3004, Level = LogLevel.Warning, Message = "PRAGMA mmap_size={Requested} not applied (connection reports {Actual}) on attempt {Attempt}; retrying")]
     public static partial void MmapNotApplied(ILogger logger, long requested, long actual, int attempt);
 
-    [LoggerMessage(EventId = 3005, Level = LogLevel.Information, Message = "Memory limits changed: mmap {PreviousMmapSizeBytes} -> {MmapSizeBytes} bytes, cache {PreviousCacheSizeBytes} -> {CacheSizeBytes} bytes, shrink memory {ShrinkMemory}; reader pool cleared")]
-    public static partial void MemoryLimitsChanged(ILogger logger, long previousMmapSizeBytes, long mmapSizeBytes, long previousCacheSizeBytes, long cacheSizeBytes, bool shrinkMemory);
+    [LoggerMessage(EventId = 3005, Level = LogLevel.Information, Message = "Memory limits changed: mmap {PreviousMmapSizeBytes} -> {MmapSizeBytes}, cache {PreviousCacheSizeBytes} -> {CacheSizeBytes}, shrink memory {ShrinkMemory}; reader pool cleared")]
+    private static partial void MemoryLimitsChangedText(ILogger logger, string previousMmapSizeBytes, string mmapSizeBytes, string previousCacheSizeBytes, string cacheSizeBytes, bool shrinkMemory);
 
-    [LoggerMessage(EventId = 3006, Level = LogLevel.Information, Message = "Writer applied memory limits at a batch boundary: mmap {MmapSizeBytes} bytes (read back), cache {CacheSizeBytes} bytes")]
-    public static partial void WriterMemoryLimitsApplied(ILogger logger, long mmapSizeBytes, long cacheSizeBytes);
+    public static void MemoryLimitsChanged(ILogger logger, long previousMmapSizeBytes, long mmapSizeBytes, long previousCacheSizeBytes, long cacheSizeBytes, bool shrinkMemory) =>
+        MemoryLimitsChangedText(logger, ByteSize.Text(previousMmapSizeBytes), ByteSize.Text(mmapSizeBytes), ByteSize.Text(previousCacheSizeBytes), ByteSize.Text(cacheSizeBytes), shrinkMemory);
+
+    [LoggerMessage(EventId = 3006, Level = LogLevel.Information, Message = "Writer applied memory limits at a batch boundary: mmap {MmapSizeBytes} (read back), cache {CacheSizeBytes}")]
+    private static partial void WriterMemoryLimitsAppliedText(ILogger logger, string mmapSizeBytes, string cacheSizeBytes);
+
+    public static void WriterMemoryLimitsApplied(ILogger logger, long mmapSizeBytes, long cacheSizeBytes) =>
+        WriterMemoryLimitsAppliedText(logger, ByteSize.Text(mmapSizeBytes), ByteSize.Text(cacheSizeBytes));
 
     [LoggerMessage(EventId = 3010, Level = LogLevel.Debug, Message = "Committed batch of {Rows} records ({Inserted} inserted, {Redeliveries} redeliveries acknowledged without storing, {Quarantined} quarantined) in {CommitMilliseconds} ms")]
     public static partial void BatchCommitted(ILogger logger, int rows, int inserted, int redeliveries, int quarantined, double commitMilliseconds);

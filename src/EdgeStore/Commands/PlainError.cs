@@ -20,6 +20,7 @@ internal static class PlainError
         return exception switch
         {
             UnauthorizedAccessException => $"permission denied for {path} (running as {Environment.UserName}); give that user access to it and to {directory}, or run as the user that owns it",
+            IOException when FileInTheWay(directory) is { } file => $"{file} is a file, not a directory, so {path} cannot be created there; choose another path",
             DirectoryNotFoundException => MissingDirectory(path, directory),
             FileNotFoundException when !Directory.Exists(directory) => MissingDirectory(path, directory),
             FileNotFoundException => $"{path} does not exist",
@@ -50,6 +51,25 @@ internal static class PlainError
         5 or 6 => $"{path} is locked by another process; stop it (or wait) and try again",
         _ => null,
     };
+
+    // The nearest existing ancestor of a missing directory, when it is a file (ENOTDIR).
+    private static string? FileInTheWay(string directory)
+    {
+        for (string? current = directory; current is not null; current = Path.GetDirectoryName(current))
+        {
+            if (File.Exists(current))
+            {
+                return current;
+            }
+
+            if (Directory.Exists(current))
+            {
+                return null;
+            }
+        }
+
+        return null;
+    }
 
     private static string NearestMissing(string directory)
     {
