@@ -139,7 +139,8 @@ public sealed class QueryCommandProcessTests : IAsyncLifetime
         var before = await File.ReadAllBytesAsync(DatabasePath);
 
         Assert.Equal(0, (await QueryAsync("--topic", "#", "--field", "temp")).ExitCode);
-        Assert.Equal(0, (await QueryAsync("--topic", "#", "--format", "jsonl")).ExitCode);
+        Assert.Equal(0, (await CommandRun.StartAsync(_log, _directory, ["topics", "--db", DatabasePath])).ExitCode);
+        Assert.Equal(0, (await CommandRun.StartAsync(_log, _directory, ["quarantine", "--db", DatabasePath])).ExitCode);
 
         Assert.Equal(SHA256.HashData(before), SHA256.HashData(await File.ReadAllBytesAsync(DatabasePath)));
     }
