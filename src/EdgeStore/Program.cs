@@ -18,6 +18,8 @@ internal static class Program
         {
             RunCommand.Create(),
             QueryCommand.Create(),
+            TopicsCommand.Create(),
+            QuarantineCommand.Create(),
             SimulateCommand.Create(),
             BackupCommand.Create(),
             SafeModeCommand.Create(),

@@ -13,7 +13,7 @@ namespace EdgeStore.Storage;
 /// </summary>
 internal static class SchemaMigrator
 {
-    public const int LatestVersion = 4;
+    public const int LatestVersion = 5;
 
     /// <summary>How often a long-running step says it is still working.</summary>
     internal static readonly TimeSpan ProgressInterval = TimeSpan.FromSeconds(5);
@@ -24,6 +24,7 @@ internal static class SchemaMigrator
         (2, "series/time and quarantine time indexes", ApplyVersion2),
         (3, "redelivery recognised by the broker's packet ids (ack ledger); content keys removed", ApplyVersion3),
         (4, "the uplink's forwarding cursors", ApplyVersion4),
+        (5, "the readings view for sqlite3 users", ApplyVersion5),
     ];
 
     public static int ReadVersion(SqliteConnection connection) =>
@@ -150,6 +151,33 @@ internal static class SchemaMigrator
                 stream TEXT PRIMARY KEY CHECK (stream IN ('messages', 'quarantine')),
                 forwarded_through INTEGER NOT NULL CHECK (forwarded_through >= 0),
                 updated_at_ms INTEGER NOT NULL) WITHOUT ROWID;
+            """);
+    }
+
+    /// <summary>
+    /// A view for people who read the file with the sqlite3 shell (docs/SCHEMA.md): one row per stored message with
+    /// its topic, times as ISO-8601 UTC text beside the milliseconds, and the payload as text. SQL cannot check UTF-8,
+    /// so <c>payload_text</c> is NULL only for payloads holding a zero byte (binary, which the shell would cut short);
+    /// <c>edgestore query</c> is the strict reader. A view stores nothing: the step is instant whatever the table size,
+    /// and EdgeStore itself never reads through it.
+    /// </summary>
+    private static void ApplyVersion5(SqliteConnection connection, SqliteTransaction transaction)
+    {
+        Execute(connection, transaction, """
+            CREATE VIEW readings AS
+            SELECT
+                m.id AS id,
+                s.topic AS topic,
+                strftime('%Y-%m-%dT%H:%M:%fZ', m.received_at_ms / 1000.0, 'unixepoch') AS received_at,
+                m.received_at_ms AS received_at_ms,
+                strftime('%Y-%m-%dT%H:%M:%fZ', m.device_ts_ms / 1000.0, 'unixepoch') AS device_ts,
+                m.device_ts_ms AS device_ts_ms,
+                m.device_seq AS device_seq,
+                m.qos AS qos,
+                m.retain AS retain,
+                CASE WHEN instr(m.payload, x'00') = 0 THEN CAST(m.payload AS TEXT) END AS payload_text,
+                m.payload AS payload
+            FROM messages AS m JOIN series AS s ON s.id = m.series_id;
             """);
     }
 

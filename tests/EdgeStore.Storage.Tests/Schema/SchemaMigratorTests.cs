@@ -17,10 +17,10 @@ public sealed class SchemaMigratorTests : IAsyncLifetime
     {
         var database = await _storage.OpenAsync();
 
-        Assert.Equal(4, database.SchemaVersion);
+        Assert.Equal(5, database.SchemaVersion);
         Assert.Equal(TelemetryDatabase.LatestSchemaVersion, database.SchemaVersion);
         Assert.True(File.Exists(_storage.DatabasePath));
-        Assert.Equal(4, _storage.Scalar("PRAGMA user_version"));
+        Assert.Equal(5, _storage.Scalar("PRAGMA user_version"));
         Assert.Equal(4096, _storage.Scalar("PRAGMA page_size"));
         AssertContractSchema();
     }
@@ -36,7 +36,7 @@ public sealed class SchemaMigratorTests : IAsyncLifetime
         var migrationsBefore = _storage.Logs.WithEventId(3002).Count;
         var second = await _storage.OpenAsync();
 
-        Assert.Equal(4, second.SchemaVersion);
+        Assert.Equal(5, second.SchemaVersion);
         Assert.Equal(migrationsBefore, _storage.Logs.WithEventId(3002).Count);
         Assert.Equal(1, _storage.Scalar("SELECT count(*) FROM messages"));
     }
@@ -46,16 +46,17 @@ public sealed class SchemaMigratorTests : IAsyncLifetime
     [InlineData(1)]
     [InlineData(2)]
     [InlineData(3)]
+    [InlineData(4)]
     public async Task Migrates_from_every_earlier_version(int startVersion)
     {
         CreateFileAtVersion(startVersion);
 
         var database = await _storage.OpenAsync();
 
-        Assert.Equal(4, database.SchemaVersion);
-        Assert.Equal(4, _storage.Scalar("PRAGMA user_version"));
+        Assert.Equal(5, database.SchemaVersion);
+        Assert.Equal(5, _storage.Scalar("PRAGMA user_version"));
         AssertContractSchema();
-        Assert.Equal(4 - startVersion, _storage.Logs.WithEventId(3002).Count);
+        Assert.Equal(5 - startVersion, _storage.Logs.WithEventId(3002).Count);
     }
 
     [Theory]
@@ -92,7 +93,7 @@ public sealed class SchemaMigratorTests : IAsyncLifetime
 
         var database = await _storage.OpenAsync();
 
-        Assert.Equal(4, database.SchemaVersion);
+        Assert.Equal(5, database.SchemaVersion);
         Assert.Equal(6, _storage.Scalar("SELECT count(*) FROM messages"));
         Assert.Equal(0, _storage.Scalar("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name LIKE 'ux_%'"));
         AssertContractSchema();
@@ -113,16 +114,16 @@ public sealed class SchemaMigratorTests : IAsyncLifetime
         Directory.CreateDirectory(Path.GetDirectoryName(_storage.DatabasePath)!);
         using (var connection = OpenPlain())
         {
-            Execute(connection, "CREATE TABLE future(x); PRAGMA user_version=5;");
+            Execute(connection, "CREATE TABLE future(x); PRAGMA user_version=6;");
         }
 
         var error = await Assert.ThrowsAsync<UnsupportedSchemaVersionException>(() => _storage.OpenAsync());
 
-        Assert.Equal(5, error.FoundVersion);
-        Assert.Equal(4, error.KnownVersion);
-        Assert.Contains("schema version 5", error.Message, StringComparison.Ordinal);
+        Assert.Equal(6, error.FoundVersion);
+        Assert.Equal(5, error.KnownVersion);
+        Assert.Contains("schema version 6", error.Message, StringComparison.Ordinal);
         Assert.Contains("newer EdgeStore", error.Message, StringComparison.Ordinal);
-        Assert.Equal(5, _storage.Scalar("PRAGMA user_version"));
+        Assert.Equal(6, _storage.Scalar("PRAGMA user_version"));
         Assert.Equal(0, _storage.Scalar("SELECT count(*) FROM sqlite_master WHERE name = 'messages'"));
         Assert.Throws<UnsupportedSchemaVersionException>(() => TelemetryReader.OpenReadOnly(_storage.DatabasePath));
     }
@@ -135,6 +136,50 @@ public sealed class SchemaMigratorTests : IAsyncLifetime
         var error = Assert.Throws<UnsupportedSchemaVersionException>(() => TelemetryReader.OpenReadOnly(_storage.DatabasePath));
 
         Assert.Contains("schema version 0", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_readings_view_shows_topic_iso_times_and_text_payloads()
+    {
+        var database = await _storage.OpenAsync();
+        await TestStorage.WriteAllAsync(database.CreateWriter(),
+        [
+            TestStorage.Record("sensors/a", "{\"t\":21.5}", seq: 3, deviceTs: 1_767_225_599_001, receivedAtMs: 1_767_225_600_123),
+            new IngestRecord("sensors/b", new byte[] { 0x01, 0x00, 0xff }, 0, true, 1_767_225_600_999, null, null, null, 0),
+        ]);
+
+        using var connection = _storage.OpenSeparateConnection();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT topic, received_at, received_at_ms, device_ts, device_seq, qos, retain, payload_text, length(payload) FROM readings ORDER BY id";
+        using var reader = command.ExecuteReader();
+        Assert.True(reader.Read());
+        Assert.Equal("sensors/a", reader.GetString(0));
+        Assert.Equal("2026-01-01T00:00:00.123Z", reader.GetString(1));
+        Assert.Equal(1_767_225_600_123, reader.GetInt64(2));
+        Assert.Equal("2025-12-31T23:59:59.001Z", reader.GetString(3));
+        Assert.Equal(3, reader.GetInt64(4));
+        Assert.Equal(1, reader.GetInt64(5));
+        Assert.Equal(0, reader.GetInt64(6));
+        Assert.Equal("{\"t\":21.5}", reader.GetString(7));
+        Assert.True(reader.Read());
+        Assert.Equal("2026-01-01T00:00:00.999Z", reader.GetString(1));
+        Assert.True(reader.IsDBNull(3));
+        Assert.True(reader.IsDBNull(4));
+        Assert.Equal(1, reader.GetInt64(6));
+        Assert.True(reader.IsDBNull(7));
+        Assert.Equal(3, reader.GetInt64(8));
+        Assert.False(reader.Read());
+    }
+
+    [Fact]
+    public void A_version_4_file_is_still_readable_before_the_daemon_adds_the_view()
+    {
+        CreateFileAtVersion(4);
+
+        var reader = TelemetryReader.OpenReadOnly(_storage.DatabasePath);
+
+        Assert.NotNull(reader);
+        Assert.Equal(4, _storage.Scalar("PRAGMA user_version"));
     }
 
     private void CreateFileAtVersion(int version)
@@ -172,6 +217,10 @@ public sealed class SchemaMigratorTests : IAsyncLifetime
         Assert.Equal(["ix_messages_series_time", "ix_quarantine_received"], indexes);
         Assert.Equal(["packet_id", "qos", "seq", "acked", "recorded_at_ms"], Columns(connection, "ack_ledger"));
         Assert.Equal(["stream", "forwarded_through", "updated_at_ms"], Columns(connection, "uplink_cursor"));
+        Assert.Equal(
+            ["id", "topic", "received_at", "received_at_ms", "device_ts", "device_ts_ms", "device_seq", "qos", "retain", "payload_text", "payload"],
+            Columns(connection, "readings"));
+        Assert.Equal(["readings"], Names(connection, "SELECT name FROM sqlite_master WHERE type = 'view' ORDER BY name"));
     }
 
     private static List<string> Columns(SqliteConnection connection, string table) =>
