@@ -20,7 +20,9 @@ internal static class CommandChoice
         }
 
         value = default;
-        error.WriteLine($"edgestore {command}: unknown {option} '{text}'; use one of: {Allowed<TEnum>()}");
+        // Worded as ChoiceOption words a refused value at parse time, so every command says it the same way.
+        error.WriteLine($"edgestore {command}: {option} '{text}' is not one of {Allowed<TEnum>()}{CommandLineErrors.Suggest(text, Enum.GetNames<TEnum>().Select(n => n.ToLowerInvariant()))}");
+        error.WriteLine($"Run 'edgestore {command} --help' for its options.");
         return false;
     }
 

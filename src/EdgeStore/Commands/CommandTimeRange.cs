@@ -12,8 +12,22 @@ internal static class CommandTimeRange
         string command, string? sinceText, string? untilText, DateTimeOffset now, TextWriter error, out DateTimeOffset? since, out DateTimeOffset? until)
     {
         until = null;
-        return TryParseOne(command, "--since", sinceText, now, error, out since)
-            && TryParseOne(command, "--until", untilText, now, error, out until);
+        if (!TryParseOne(command, "--since", sinceText, now, error, out since)
+            || !TryParseOne(command, "--until", untilText, now, error, out until))
+        {
+            return false;
+        }
+
+        // "--since 1h --until 2h" reads as "from an hour ago to two hours ago": nothing can match, and an empty answer
+        // would look like "no data". Said out loud instead, with the likely intent.
+        if (since is { } from && until is { } to && from >= to)
+        {
+            error.WriteLine(
+                $"edgestore {command}: the time range is empty: --since {sinceText} ({from.UtcDateTime:yyyy-MM-dd'T'HH:mm:ss'Z'}) is not before --until {untilText} ({to.UtcDateTime:yyyy-MM-dd'T'HH:mm:ss'Z'}); durations count back from now, so the larger one goes with --since (e.g. --since 2h --until 1h)");
+            return false;
+        }
+
+        return true;
     }
 
     private static bool TryParseOne(string command, string option, string? text, DateTimeOffset now, TextWriter error, out DateTimeOffset? value)

@@ -39,6 +39,16 @@ public sealed class OperatorCommandLineTests(ITestOutputHelper output) : IDispos
     }
 
     [Fact]
+    public async Task An_empty_time_range_is_said_out_loud_instead_of_printing_nothing()
+    {
+        var (exitCode, stdout, error) = await RunAsync(["query", "--topic", "sensors/#", "--since", "1h", "--until", "2h", "--db", Path.Combine(_directory, "none.db")]);
+        Assert.True(exitCode == 2, $"exit {exitCode}: {error}");
+        Assert.Empty(stdout.Trim());
+        Assert.StartsWith("edgestore query: the time range is empty: --since 1h (", error, StringComparison.Ordinal);
+        Assert.Contains("the larger one goes with --since (e.g. --since 2h --until 1h)", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Choice_values_are_matched_the_same_way_by_every_command_whatever_their_case()
     {
         var database = Path.Combine(_directory, "none.db");

@@ -88,7 +88,7 @@ public sealed class TopicsCommandTests : IAsyncLifetime
         Assert.Equal($"edgestore topics: no database ({missing}); check --db, or Storage:Path in the configuration", noDatabase.SingleError);
         Assert.False(File.Exists(missing));
         Assert.Equal(2, badFormat.ExitCode);
-        Assert.Equal("edgestore topics: unknown --format 'yaml'; use one of: table, csv, jsonl", badFormat.SingleError);
+        Assert.Equal(["edgestore topics: --format 'yaml' is not one of table, csv, jsonl", "Run 'edgestore topics --help' for its options."], badFormat.Error);
         Assert.Equal(2, badFilter.ExitCode);
         Assert.StartsWith("edgestore topics: --topic is not a valid MQTT topic filter (got 'a/#/b');", badFilter.SingleError, StringComparison.Ordinal);
     }
