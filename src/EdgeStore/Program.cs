@@ -12,9 +12,9 @@ internal static class Program
         ?? typeof(Program).Assembly.GetName().Version?.ToString(3)
         ?? "0.0.0";
 
-    public static async Task<int> Main(string[] args)
-    {
-        var root = new RootCommand("EdgeStore: stores MQTT telemetry in SQLite on IoT gateways, acknowledging only after commit.")
+    /// <summary>Every command and option of `edgestore`; the man page is checked against this tree.</summary>
+    public static RootCommand CreateCommandLine() =>
+        new("EdgeStore: stores MQTT telemetry in SQLite on IoT gateways, acknowledging only after commit.")
         {
             RunCommand.Create(),
             QueryCommand.Create(),
@@ -26,7 +26,10 @@ internal static class Program
             StatusCommand.Create(),
             ConfigShowCommand.Create(),
         };
-        var parseResult = root.Parse(args);
+
+    public static async Task<int> Main(string[] args)
+    {
+        var parseResult = CreateCommandLine().Parse(args);
         if (parseResult.Errors.Count > 0)
         {
             foreach (var line in CommandLineErrors.Describe(parseResult))

@@ -27,8 +27,8 @@ internal static class BackupCommand
     public static Command Create()
     {
         var target = new Argument<string>("path") { Description = "File to write the backup to (must not exist unless --force)" };
-        var config = new Option<string?>("--config") { Description = "Config file (default /etc/edgestore/edgestore.json)" };
-        var database = new Option<string?>("--db") { Description = "Database file (default: Storage:Path from the config)" };
+        var config = new Option<string?>("--config") { Description = "Configuration file to take Storage:Path from (default /etc/edgestore/edgestore.json).", HelpName = "FILE" };
+        var database = new Option<string?>("--db") { Description = "Database file (default: Storage:Path from the configuration).", HelpName = "PATH" };
         var force = new Option<bool>("--force") { Description = "Replace PATH if it exists" };
         var command = new Command(Name, "Write a consistent copy of the database while EdgeStore runs") { target, config, database, force };
         command.SetAction((parseResult, ct) => RunAsync(

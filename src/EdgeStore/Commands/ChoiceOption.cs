@@ -13,7 +13,7 @@ internal static class ChoiceOption
         ArgumentNullException.ThrowIfNull(allowed);
         var option = new Option<string>(name)
         {
-            Description = $"{description} One of {CommandLineErrors.Names(allowed)} (default {defaultValue}).",
+            Description = $"{description} One of {CommandLineErrors.Names(allowed)}.",
             HelpName = string.Join('|', allowed),
             DefaultValueFactory = _ => defaultValue,
         };

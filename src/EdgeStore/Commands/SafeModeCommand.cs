@@ -15,8 +15,8 @@ internal static class SafeModeCommand
 {
     public static Command Create()
     {
-        var config = new Option<string?>("--config") { Description = "Config file (default /etc/edgestore/edgestore.json)" };
-        var database = new Option<string?>("--db") { Description = "Database file (default: Storage:Path from the config)" };
+        var config = new Option<string?>("--config") { Description = "Configuration file to take Storage:Path from (default /etc/edgestore/edgestore.json).", HelpName = "FILE" };
+        var database = new Option<string?>("--db") { Description = "Database file (default: Storage:Path from the configuration).", HelpName = "PATH" };
         var show = new Command("show", "Print the unclean-exit log and whether storage-safe mode is on") { config, database };
         show.SetAction((parseResult, ct) => RunAsync(clear: false, parseResult.GetValue(config), parseResult.GetValue(database), Console.Out, Console.Error));
         var clear = new Command("clear", "Forget the unclean exits; the next start leaves storage-safe mode") { config, database };
