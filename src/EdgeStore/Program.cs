@@ -42,6 +42,34 @@ internal static class Program
 
         // The daemon's signals belong to the host's lifetime (SIGTERM starts the clean stop; see docs/SYSTEMD.md); the command
         // line library must not install its own handler, which would force an exit after a short timeout.
-        return await parseResult.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
+        try
+        {
+            return await parseResult.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null, EnableDefaultExceptionHandler = false });
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // The last resort: commands answer an operator's problems themselves; what reaches here is one line too,
+            // with the stack only on request, since a stack trace at an operator's terminal helps no one there.
+            var command = parseResult.CommandResult.Command.Name;
+            var plain = e is IOException or UnauthorizedAccessException ? PlainError.For(e, ExceptionPath(e) ?? ".") : null;
+            await Console.Error.WriteLineAsync(plain is not null
+                ? $"edgestore {command}: {plain}"
+                : $"edgestore {command}: unexpected error: {e.GetType().Name}: {e.Message} (EDGESTORE_TRACE=1 prints the stack trace)");
+            if (Environment.GetEnvironmentVariable("EDGESTORE_TRACE") == "1")
+            {
+                await Console.Error.WriteLineAsync(e.ToString());
+            }
+
+            return ExitCodes.Failure;
+        }
+    }
+
+    // .NET puts the path in the message of its file exceptions ("Access to the path '/x' is denied."): find it.
+    private static string? ExceptionPath(Exception exception)
+    {
+        var message = exception.Message;
+        var start = message.IndexOf('\'');
+        var end = start < 0 ? -1 : message.IndexOf('\'', start + 1);
+        return end > start + 1 ? message[(start + 1)..end] : null;
     }
 }

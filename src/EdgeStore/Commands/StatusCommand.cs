@@ -51,6 +51,11 @@ internal static class StatusCommand
             await error.WriteLineAsync($"edgestore status: not running: no status file at {statusPath} (never started with this database, or another Storage:Path; see --db and --config)");
             return ExitCodes.NotRunning;
         }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            await error.WriteLineAsync($"edgestore status: {PlainError.For(e, statusPath) ?? $"cannot read {statusPath}: {e.Message}"}");
+            return ExitCodes.Failure;
+        }
 
         JsonDocument document;
         try
