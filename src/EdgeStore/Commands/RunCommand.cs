@@ -91,6 +91,7 @@ internal static class RunCommand
 
         var logger = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("EdgeStore.Run");
         var ingest = host.Services.GetRequiredService<IngestService>();
+        var lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
         logger.LogInformation("EdgeStore {Version} starting with {ConfigFile}", Program.Version, loaded.ConfigFile ?? "defaults (no configuration file)");
         foreach (var notice in loaded.Notices)
         {
@@ -102,6 +103,13 @@ internal static class RunCommand
             // RunAsync returns once every hosted service has stopped (SIGTERM/SIGINT through the console lifetime, or
             // StopApplication after a fatal error), and disposes the host.
             await host.RunAsync(cancellationToken);
+        }
+        catch (OperationCanceledException) when (lifetime.ApplicationStopping.IsCancellationRequested || cancellationToken.IsCancellationRequested)
+        {
+            // SIGTERM (or SIGINT) arrived while starting, for example during a long migration, whose step rolled back
+            // (the storage layer said so): a requested stop, not a failure.
+            logger.LogInformation("EdgeStore stopped before it finished starting, as requested; the database is as the last completed step left it");
+            return ExitCodes.Ok;
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -208,6 +216,11 @@ internal static class RunCommand
         logging.ClearProviders();
         logging.SetMinimumLevel(level);
         logging.AddFilter("Microsoft", LogLevel.Warning);
+
+        // The host's own "Hosting failed to start" (Error, with a stack) is left out: RunAsync reports why a start failed
+        // in one line, and a stop requested during start-up (SIGTERM in a migration) is no failure at all. Its Critical
+        // line for a background service that failed and stopped the host stays.
+        logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
         logging.AddSimpleConsole(options =>
         {
             options.SingleLine = true;

@@ -3,6 +3,7 @@ using EdgeStore.Maintenance;
 using EdgeStore.Memory;
 using EdgeStore.Safety;
 using EdgeStore.StateFiles;
+using EdgeStore.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -13,8 +14,11 @@ namespace EdgeStore.Status;
 /// Writes <c>status.json</c> in the state directory every few seconds and once more when the host has stopped (phase
 /// "stopped"), for `edgestore status` and any script that wants the daemon's numbers without a socket. Each write goes
 /// through <see cref="AtomicFile"/>, so a reader sees either the previous or the next complete document, never a torn one.
+/// The first write happens in StartingAsync, which the host runs before any service's StartAsync, so the file exists
+/// before the database is opened; from then on every change of phase (opening, migrating and each migration progress
+/// report, running, stopping) is written at once, and the periodic writes begin once the services have started.
 /// </summary>
-internal sealed partial class StatusFileWriter : BackgroundService
+internal sealed partial class StatusFileWriter : BackgroundService, IHostedLifecycleService
 {
     public static readonly TimeSpan DefaultInterval = TimeSpan.FromSeconds(5);
 
@@ -27,6 +31,7 @@ internal sealed partial class StatusFileWriter : BackgroundService
     private readonly int _processId = Environment.ProcessId;
     private readonly Lock _writeGate = new();
     private StatusSources? _sources;
+    private DaemonStatus? _phaseSource;
     private bool _failureLogged;
 
     public StatusFileWriter(string statusPath, string databasePath, TimeSpan interval, IServiceProvider services, TimeProvider timeProvider, ILogger<StatusFileWriter> logger)
@@ -74,12 +79,25 @@ internal sealed partial class StatusFileWriter : BackgroundService
         }
     }
 
-    public override Task StartAsync(CancellationToken cancellationToken)
+    public Task StartingAsync(CancellationToken cancellationToken)
     {
         // ApplicationStopped fires after every hosted service (ingestion included) has stopped: the final counts.
         _services.GetService<IHostApplicationLifetime>()?.ApplicationStopped.Register(() => WriteNow("stopped"));
-        return base.StartAsync(cancellationToken);
+        _phaseSource = _services.GetService<DaemonStatus>();
+        if (_phaseSource is not null)
+        {
+            _phaseSource.PhaseChanged += OnPhaseChanged;
+        }
+
+        WriteNow();
+        return Task.CompletedTask;
     }
+
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
@@ -90,6 +108,16 @@ internal sealed partial class StatusFileWriter : BackgroundService
         // "stopping" (the ApplicationStopped write says "stopped"). Without a host lifetime (a bare service in a test)
         // this is the last chance to say "stopped".
         WriteNow(hosted ? "stopping" : "stopped");
+    }
+
+    public override void Dispose()
+    {
+        if (_phaseSource is not null)
+        {
+            _phaseSource.PhaseChanged -= OnPhaseChanged;
+        }
+
+        base.Dispose();
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -114,6 +142,8 @@ internal sealed partial class StatusFileWriter : BackgroundService
         }
     }
 
+    private void OnPhaseChanged() => WriteNow();
+
     private void WriteDocument(Utf8JsonWriter json, string? phaseOverride)
     {
         var sources = _sources ??= StatusSources.From(_services);
@@ -124,6 +154,7 @@ internal sealed partial class StatusFileWriter : BackgroundService
         json.WriteString("startedAt", _startedAt);
         json.WriteString("updatedAt", _timeProvider.GetUtcNow());
         json.WriteString("phase", phaseOverride ?? status?.Phase ?? "unknown");
+        WriteMigration(json, status?.Migration);
         WriteNullable(json, "brokerConnected", status?.BrokerConnected);
         WriteNullable(json, "backlog", status?.Backlog);
         WriteNullable(json, "rowsStored", status?.RowsStored);
@@ -242,6 +273,23 @@ internal sealed partial class StatusFileWriter : BackgroundService
         WriteNullable(json, "walSizeBytes", FileSize(_databasePath + "-wal"));
         json.WriteEndObject();
 
+        json.WriteEndObject();
+    }
+
+    private static void WriteMigration(Utf8JsonWriter json, MigrationProgress? migration)
+    {
+        if (migration is null)
+        {
+            json.WriteNull("migration");
+            return;
+        }
+
+        json.WriteStartObject("migration");
+        json.WriteNumber("fromVersion", migration.FromVersion);
+        json.WriteNumber("toVersion", migration.ToVersion);
+        json.WriteString("step", migration.Step);
+        json.WriteNumber("rows", migration.Rows);
+        json.WriteNumber("elapsedSeconds", Math.Round(migration.Elapsed.TotalSeconds, 1));
         json.WriteEndObject();
     }
 
