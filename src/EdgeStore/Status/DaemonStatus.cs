@@ -1,5 +1,3 @@
-using EdgeStore.Storage;
-
 namespace EdgeStore.Status;
 
 /// <summary>
@@ -22,7 +20,7 @@ internal sealed class DaemonStatus
     private long _brokerLossWarnings;
     private string[] _refusedSubscriptions = [];
     private string _phase = "starting";
-    private MigrationProgress? _migration;
+    private MigrationStatus? _migration;
 
     /// <summary>
     /// Raised, on the thread that made the change, when <see cref="Phase"/> or <see cref="Migration"/> is set: the status
@@ -42,7 +40,7 @@ internal sealed class DaemonStatus
     }
 
     /// <summary>The schema migration under way at start-up, or null when none is running.</summary>
-    public MigrationProgress? Migration
+    public MigrationStatus? Migration
     {
         get => Volatile.Read(ref _migration);
         set
@@ -122,7 +120,7 @@ internal sealed class DaemonStatus
     /// <summary>The one-line summary systemd shows in `systemctl status` (STATUS=).</summary>
     public string ToStatusLine() =>
         (Migration is { } migration
-            ? $"migrating the database to schema version {migration.ToVersion} ({migration.Rows} rows, {migration.Elapsed.TotalSeconds:F0} s so far)"
+            ? $"migrating the database to schema version {migration.ToVersion} ({migration.Rows} rows)"
             : Phase) +
         $"; broker {(BrokerConnected ? "connected" : "disconnected")}; backlog {Backlog}; " +
         $"stored {RowsStored}; mmap limit {MmapLimitBytes / (1024 * 1024)} MiB{(SafeMode ? "; storage-safe mode" : string.Empty)}" +

@@ -3,7 +3,6 @@ using EdgeStore.Maintenance;
 using EdgeStore.Memory;
 using EdgeStore.Safety;
 using EdgeStore.StateFiles;
-using EdgeStore.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -32,6 +31,7 @@ internal sealed partial class StatusFileWriter : BackgroundService, IHostedLifec
     private readonly Lock _writeGate = new();
     private StatusSources? _sources;
     private DaemonStatus? _phaseSource;
+    private ITimer? _startupTimer;
     private bool _failureLogged;
 
     public StatusFileWriter(string statusPath, string databasePath, TimeSpan interval, IServiceProvider services, TimeProvider timeProvider, ILogger<StatusFileWriter> logger)
@@ -89,6 +89,9 @@ internal sealed partial class StatusFileWriter : BackgroundService, IHostedLifec
             _phaseSource.PhaseChanged += OnPhaseChanged;
         }
 
+        // Until the periodic loop below takes over (this service starts after the store has opened), a timer keeps the
+        // file fresh through a long start-up: `edgestore status` never calls a migrating daemon stale.
+        _startupTimer = _timeProvider.CreateTimer(static state => ((StatusFileWriter)state!).WriteNow(), this, _interval, _interval);
         WriteNow();
         return Task.CompletedTask;
     }
@@ -117,11 +120,13 @@ internal sealed partial class StatusFileWriter : BackgroundService, IHostedLifec
             _phaseSource.PhaseChanged -= OnPhaseChanged;
         }
 
+        _startupTimer?.Dispose();
         base.Dispose();
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        _startupTimer?.Dispose();
         using var timer = new PeriodicTimer(_interval, _timeProvider);
         do
         {
@@ -276,7 +281,7 @@ internal sealed partial class StatusFileWriter : BackgroundService, IHostedLifec
         json.WriteEndObject();
     }
 
-    private static void WriteMigration(Utf8JsonWriter json, MigrationProgress? migration)
+    private void WriteMigration(Utf8JsonWriter json, MigrationStatus? migration)
     {
         if (migration is null)
         {
@@ -289,7 +294,7 @@ internal sealed partial class StatusFileWriter : BackgroundService, IHostedLifec
         json.WriteNumber("toVersion", migration.ToVersion);
         json.WriteString("step", migration.Step);
         json.WriteNumber("rows", migration.Rows);
-        json.WriteNumber("elapsedSeconds", Math.Round(migration.Elapsed.TotalSeconds, 1));
+        json.WriteNumber("elapsedSeconds", Math.Round(Math.Max(0, (_timeProvider.GetUtcNow() - migration.StepStartedAt).TotalSeconds), 1));
         json.WriteEndObject();
     }
 

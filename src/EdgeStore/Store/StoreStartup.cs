@@ -72,7 +72,7 @@ internal sealed partial class StoreStartup : IHostedService, IAsyncDisposable
         TelemetryDatabase database;
         try
         {
-            database = await _store.OpenAsync(storageOptions, _loggerFactory, _timeProvider, new MigrationPhase(_status), cancellationToken);
+            database = await _store.OpenAsync(storageOptions, _loggerFactory, _timeProvider, new MigrationPhase(_status, _timeProvider), cancellationToken);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
