@@ -17,6 +17,9 @@ internal static partial class StorageLog
     [LoggerMessage(EventId = 3019, Level = LogLevel.Information, Message = "Still migrating database {Path} to schema version {SchemaVersion} ({Rows} rows, {Seconds:F0} s so far)")]
     public static partial void MigrationProgress(ILogger logger, string path, int schemaVersion, long rows, double seconds);
 
+    [LoggerMessage(EventId = 3022, Level = LogLevel.Information, Message = "Stop requested while migrating database {Path} to schema version {ToVersion}: rolling that step back as soon as SQLite reaches its next progress check (an index build's sort runs to its end first)")]
+    public static partial void MigrationStopRequested(ILogger logger, string path, int toVersion);
+
     [LoggerMessage(EventId = 3021, Level = LogLevel.Warning, Message = "Stopped migrating database {Path} to schema version {ToVersion} after {Seconds:F1} s because EdgeStore is stopping: that step was rolled back, the file is still at schema version {FromVersion} with every row, and the migration starts again at the next start")]
     public static partial void MigrationStopped(ILogger logger, string path, int fromVersion, int toVersion, double seconds);
 

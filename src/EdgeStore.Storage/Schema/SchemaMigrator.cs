@@ -74,6 +74,7 @@ internal static class SchemaMigrator
             Report();
             try
             {
+                using var stopRequested = cancellationToken.Register(() => StorageLog.MigrationStopRequested(logger, path, stepVersion));
                 using (new ProgressHandler(connection.Handle!, cancellationToken, () =>
                        {
                            StorageLog.MigrationProgress(logger, path, stepVersion, rows, clock.Elapsed.TotalSeconds);

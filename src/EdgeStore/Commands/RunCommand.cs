@@ -113,7 +113,8 @@ internal static class RunCommand
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            // The host has logged the exception with its stack; the operator gets the reason in one line.
+            // The operator gets the reason in one line (the host's own log of it, with a stack, is filtered out in
+            // ConfigureLogging).
             logger.LogCritical("EdgeStore could not run: {Reason}", e.Message);
             await error.WriteLineAsync($"edgestore: cannot run: {e.Message}");
             return ExitCodes.Failure;

@@ -14,8 +14,8 @@ namespace EdgeStore.Status;
 /// "stopped"), for `edgestore status` and any script that wants the daemon's numbers without a socket. Each write goes
 /// through <see cref="AtomicFile"/>, so a reader sees either the previous or the next complete document, never a torn one.
 /// The first write happens in StartingAsync, which the host runs before any service's StartAsync, so the file exists
-/// before the database is opened; from then on every change of phase (opening, migrating and each migration progress
-/// report, running, stopping) is written at once, and the periodic writes begin once the services have started.
+/// before the database is opened and is rewritten every interval through a long start-up; every change of phase
+/// (opening, migrating and each migration progress report, running, stopping) is also written at once.
 /// </summary>
 internal sealed partial class StatusFileWriter : BackgroundService, IHostedLifecycleService
 {

@@ -152,6 +152,7 @@ public sealed class SchemaMigratorTests : IAsyncLifetime
         Assert.Equal(1, SchemaMigrator.ReadVersion(connection));
         Assert.Equal(rows, _storage.Scalar("SELECT count(*) FROM messages"));
         Assert.Equal(0, _storage.Scalar("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'ix_messages_series_time'"));
+        Assert.Single(_storage.Logs.WithEventId(3022)); // "Stop requested ...", said when the stop arrives
         var stopped = Assert.Single(_storage.Logs.WithEventId(3021));
         Assert.Contains("still at schema version 1 with every row", stopped.Message, StringComparison.Ordinal);
         Assert.Empty(_storage.Logs.WithEventId(3002));

@@ -71,6 +71,7 @@ public sealed class StartupMigrationEndToEndTests(ITestOutputHelper output) : ID
         daemon.Terminate();
         Assert.Equal(0, await daemon.WaitForExitAsync(Patience));
 
+        Assert.True(daemon.HasOutput($"Stop requested while migrating database {DatabasePath} to schema version 2"), daemon.Dump());
         Assert.True(
             daemon.HasOutput($"Stopped migrating database {DatabasePath} to schema version 2"),
             $"the migration finished before SIGTERM arrived, or the stop was not reported.\n{daemon.Dump()}");
