@@ -42,8 +42,20 @@ internal static class SchemaMigrator
         return version;
     }
 
-    /// <summary>Brings the database from its current version to <paramref name="targetVersion"/> (tests stop early).</summary>
-    public static int Migrate(SqliteConnection connection, string path, ILogger logger, int targetVersion = LatestVersion)
+    /// <summary>
+    /// Brings the database from its current version to <paramref name="targetVersion"/> (tests stop early), reporting each
+    /// step to <paramref name="progress"/> when it starts and every <see cref="ProgressInterval"/> while it runs. When
+    /// <paramref name="cancellationToken"/> is cancelled (the daemon got SIGTERM) the running statement is interrupted
+    /// within SQLite's next progress check, the step's transaction rolls back, leaving the file at the version of the last
+    /// completed step, and <see cref="OperationCanceledException"/> is thrown.
+    /// </summary>
+    public static int Migrate(
+        SqliteConnection connection,
+        string path,
+        ILogger logger,
+        int targetVersion = LatestVersion,
+        IProgress<MigrationProgress>? progress = null,
+        CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfGreaterThan(targetVersion, LatestVersion);
         var version = EnsureSupported(connection, path);
@@ -54,15 +66,34 @@ internal static class SchemaMigrator
                 continue;
             }
 
+            cancellationToken.ThrowIfCancellationRequested();
             var rows = version == 0 ? 0 : SqliteConnectionFactory.ExecuteInt64(connection, "SELECT count(*) FROM messages");
             StorageLog.Migrating(logger, path, version, stepVersion, rows, description);
             var clock = Stopwatch.StartNew();
-            using (ReportProgress(connection, logger, path, stepVersion, clock))
-            using (var transaction = connection.BeginTransaction(deferred: false))
+            var fromVersion = version;
+            void Report() => progress?.Report(new MigrationProgress(fromVersion, stepVersion, description, rows, clock.Elapsed));
+            Report();
+            try
             {
-                apply(connection, transaction);
-                Execute(connection, transaction, $"PRAGMA user_version={stepVersion}");
-                transaction.Commit();
+                using var stopRequested = cancellationToken.Register(() => StorageLog.MigrationStopRequested(logger, path, stepVersion));
+                using (new ProgressHandler(connection.Handle!, cancellationToken, () =>
+                       {
+                           StorageLog.MigrationProgress(logger, path, stepVersion, rows, clock.Elapsed.TotalSeconds);
+                           Report();
+                       }))
+                using (var transaction = connection.BeginTransaction(deferred: false))
+                {
+                    apply(connection, transaction);
+                    Execute(connection, transaction, $"PRAGMA user_version={stepVersion}");
+                    transaction.Commit();
+                }
+            }
+            catch (SqliteException e) when (e.SqliteErrorCode == raw.SQLITE_INTERRUPT && cancellationToken.IsCancellationRequested)
+            {
+                // The interrupted statement ended the transaction and disposing it rolled back whatever was left: the
+                // file is as the previous step left it.
+                StorageLog.MigrationStopped(logger, path, fromVersion, stepVersion, clock.Elapsed.TotalSeconds);
+                throw new OperationCanceledException($"stopped while migrating {path} to schema version {stepVersion}", e, cancellationToken);
             }
 
             version = stepVersion;
@@ -190,11 +221,6 @@ internal static class SchemaMigrator
         return (long)command.ExecuteScalar()! > 0;
     }
 
-    // SQLite calls the handler every N virtual-machine steps of a long statement: log "still migrating" every few
-    // seconds so an operator watching a large database sees progress rather than one silent line.
-    private static ProgressHandler ReportProgress(SqliteConnection connection, ILogger logger, string path, int version, Stopwatch clock) =>
-        new(connection.Handle!, () => StorageLog.MigrationProgress(logger, path, version, clock.Elapsed.TotalSeconds));
-
     private static void Execute(SqliteConnection connection, SqliteTransaction transaction, string sql)
     {
         using var command = connection.CreateCommand();
@@ -203,16 +229,25 @@ internal static class SchemaMigrator
         command.ExecuteNonQuery();
     }
 
+    /// <summary>
+    /// SQLite calls the handler every <see cref="StepsBetweenChecks"/> virtual-machine steps of a long statement (an
+    /// index build, a table rewrite): it says "still migrating" every <see cref="ProgressInterval"/>, so an operator
+    /// watching a large database sees progress rather than one silent line, and it returns non-zero once a stop was
+    /// requested, which makes SQLite abandon the statement with SQLITE_INTERRUPT.
+    /// </summary>
     private sealed class ProgressHandler : IDisposable
     {
+        // A few milliseconds of work between checks: a stop is noticed promptly and the check costs nothing measurable.
         private const int StepsBetweenChecks = 100_000;
         private readonly sqlite3 _db;
+        private readonly CancellationToken _cancellationToken;
         private readonly Action _report;
         private readonly Stopwatch _sinceReport = Stopwatch.StartNew();
 
-        public ProgressHandler(sqlite3 db, Action report)
+        public ProgressHandler(sqlite3 db, CancellationToken cancellationToken, Action report)
         {
             _db = db;
+            _cancellationToken = cancellationToken;
             _report = report;
             raw.sqlite3_progress_handler(_db, StepsBetweenChecks, OnProgress, null);
         }
@@ -221,6 +256,11 @@ internal static class SchemaMigrator
 
         private int OnProgress(object user_data)
         {
+            if (_cancellationToken.IsCancellationRequested)
+            {
+                return 1; // interrupt: the statement fails with SQLITE_INTERRUPT
+            }
+
             if (_sinceReport.Elapsed >= ProgressInterval)
             {
                 _report();

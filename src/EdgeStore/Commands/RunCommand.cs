@@ -128,6 +128,7 @@ internal static class RunCommand
 
         var logger = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("EdgeStore.Run");
         var ingest = host.Services.GetRequiredService<IngestService>();
+        var lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
         logger.LogInformation("EdgeStore {Version} starting with {ConfigFile}", Program.Version, loaded.ConfigFile ?? "defaults (no configuration file)");
         foreach (var notice in loaded.Notices)
         {
@@ -140,14 +141,29 @@ internal static class RunCommand
             // StopApplication after a fatal error), and disposes the host.
             await host.RunAsync(cancellationToken);
         }
+        catch (OperationCanceledException) when (lifetime.ApplicationStopping.IsCancellationRequested || cancellationToken.IsCancellationRequested)
+        {
+            // SIGTERM (or SIGINT) arrived while starting, for example during a long migration, whose step rolled back
+            // (the storage layer said so): a requested stop, not a failure.
+            logger.LogInformation("EdgeStore stopped before it finished starting, as requested; the database is as the last completed step left it");
+            return ExitCodes.Ok;
+        }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            // The host has logged the exception: an operator's problem (OperatorProblemException, from StoreStartup) in
-            // one line, anything else, a defect, with its stack. The operator gets the reason in one line.
-            var reason = e is OperatorProblemException ? e.Message : PlainError.For(e, loaded.Settings!.Storage.Path!) ?? e.Message;
-            logger.LogCritical("EdgeStore could not run: {Reason}", reason);
-            await error.WriteLineAsync($"edgestore run: {reason}");
+            // An operator's problem (OperatorProblemException from StoreStartup, or a file problem) is one line; anything
+            // else is a defect, and its stack goes to the log (the host's own "Hosting failed to start" line is filtered
+            // out in ConfigureLogging). The operator's terminal gets the reason in one line either way.
+            var plain = e is OperatorProblemException ? e.Message : PlainError.For(e, loaded.Settings!.Storage.Path!);
+            if (plain is not null)
+            {
+                logger.LogCritical("EdgeStore could not run: {Reason}", plain);
+            }
+            else
+            {
+                logger.LogCritical(e, "EdgeStore could not run: {Reason}", e.Message);
+            }
 
+            await error.WriteLineAsync($"edgestore run: {plain ?? e.Message}");
             return ExitCodes.Failure;
         }
 
@@ -248,6 +264,11 @@ internal static class RunCommand
         logging.ClearProviders();
         logging.SetMinimumLevel(level);
         logging.AddFilter("Microsoft", LogLevel.Warning);
+
+        // The host's own "Hosting failed to start" (Error, with a stack) is left out: RunAsync reports why a start failed
+        // in one line, and a stop requested during start-up (SIGTERM in a migration) is no failure at all. Its Critical
+        // line for a background service that failed and stopped the host stays.
+        logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
         logging.AddSimpleConsole(options =>
         {
             options.SingleLine = true;

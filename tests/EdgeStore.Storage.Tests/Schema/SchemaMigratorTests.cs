@@ -109,6 +109,61 @@ public sealed class SchemaMigratorTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Each_step_is_reported_when_it_starts_with_its_versions_and_row_count()
+    {
+        CreateFileAtVersion(1);
+        using (var connection = OpenPlain())
+        {
+            Execute(connection, """
+                INSERT INTO series(id, topic) VALUES (1, 'sensors/a');
+                INSERT INTO messages(series_id, received_at_ms, qos, retain, payload) VALUES (1, 1, 1, 0, x'01'), (1, 2, 1, 0, x'02'), (1, 3, 1, 0, x'03');
+                """);
+        }
+
+        var reports = new List<MigrationProgress>();
+        await using var database = await TelemetryDatabase.OpenAsync(
+            _storage.Options(), _storage.Logs, TimeProvider.System, new CallbackProgress(reports.Add), CancellationToken.None);
+
+        Assert.Equal(4, database.SchemaVersion);
+        Assert.Equal([(1, 2, 3L), (2, 3, 3L), (3, 4, 3L)], reports.Select(r => (r.FromVersion, r.ToVersion, r.Rows)));
+        Assert.Equal("series/time and quarantine time indexes", reports[0].Step);
+        Assert.Contains(_storage.Logs.WithEventId(3018), line => line.Message.Contains("from schema version 1 to 2 (3 rows", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_stop_requested_during_a_step_rolls_that_step_back_and_keeps_every_row()
+    {
+        const int rows = 300_000;
+        CreateFileAtVersion(1);
+        using var connection = OpenPlain();
+        Execute(connection, $"""
+            INSERT INTO series(id, topic) VALUES (1, 'sensors/a'), (2, 'sensors/b');
+            WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < {rows})
+            INSERT INTO messages(series_id, received_at_ms, qos, retain, payload) SELECT 1 + i % 2, i, 1, 0, x'01' FROM s;
+            """);
+        using var stop = new CancellationTokenSource();
+        var logger = _storage.Logs.CreateLogger("migration");
+
+        // The stop is requested as the step starts, so SQLite's first progress check inside the index build interrupts it:
+        // deterministic, with no clock involved.
+        var error = Assert.Throws<OperationCanceledException>(() => SchemaMigrator.Migrate(
+            connection, _storage.DatabasePath, logger, SchemaMigrator.LatestVersion, new CallbackProgress(_ => stop.Cancel()), stop.Token));
+
+        Assert.Equal(stop.Token, error.CancellationToken);
+        Assert.Equal(1, SchemaMigrator.ReadVersion(connection));
+        Assert.Equal(rows, _storage.Scalar("SELECT count(*) FROM messages"));
+        Assert.Equal(0, _storage.Scalar("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'ix_messages_series_time'"));
+        Assert.Single(_storage.Logs.WithEventId(3022)); // "Stop requested ...", said when the stop arrives
+        var stopped = Assert.Single(_storage.Logs.WithEventId(3021));
+        Assert.Contains("still at schema version 1 with every row", stopped.Message, StringComparison.Ordinal);
+        Assert.Empty(_storage.Logs.WithEventId(3002));
+
+        // The same file migrates completely at the next start.
+        Assert.Equal(4, SchemaMigrator.Migrate(connection, _storage.DatabasePath, logger));
+        Assert.Equal(rows, _storage.Scalar("SELECT count(*) FROM messages"));
+    }
+
+    [Fact]
     public async Task A_newer_schema_is_refused_with_a_clear_error_and_left_untouched()
     {
         Directory.CreateDirectory(Path.GetDirectoryName(_storage.DatabasePath)!);
@@ -238,5 +293,10 @@ public sealed class SchemaMigratorTests : IAsyncLifetime
         }
 
         return names;
+    }
+
+    private sealed class CallbackProgress(Action<MigrationProgress> report) : IProgress<MigrationProgress>
+    {
+        public void Report(MigrationProgress value) => report(value);
     }
 }
