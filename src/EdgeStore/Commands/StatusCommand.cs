@@ -122,7 +122,8 @@ internal static class StatusCommand
         if (phase != "running")
         {
             var migration = Object(root, "migration") is { } m
-                ? $" (schema {Count(m, "fromVersion")} to {Count(m, "toVersion")}, {Count(m, "rows")} rows, {Count(m, "elapsedSeconds")} s so far)"
+                ? $" the schema from version {Count(m, "fromVersion")} to {Count(m, "toVersion")} ({String(m, "step") ?? "?"}): {Count(m, "rows")} rows, " +
+                  $"{(m.TryGetProperty("elapsedSeconds", out var elapsed) && elapsed.ValueKind == JsonValueKind.Number ? elapsed.GetDouble() : 0):0} s so far; SIGTERM stops it safely"
                 : string.Empty;
             return (ExitCodes.Degraded, $"{(phase == "stopping" ? "stopping" : "starting")}: {phase}{migration}");
         }

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using EdgeStore.Safety;
 using EdgeStore.Status;
+using EdgeStore.Storage;
 using EdgeStore.Testing;
 using EdgeStore.Tests.Store;
 using Xunit.Abstractions;
@@ -38,7 +39,7 @@ public sealed class StartupMigrationEndToEndTests(ITestOutputHelper output) : ID
         OldSchemaDatabase.Create(DatabasePath, version: 1, rows);
         await using var daemon = StartDaemon();
 
-        await daemon.WaitForOutputAsync("open (schema version 4", Patience);
+        await daemon.WaitForOutputAsync($"open (schema version {SchemaMigrator.LatestVersion}", Patience);
         var lines = daemon.LinesAfter(0);
         var announced = IndexOf(lines, $"Migrating database {DatabasePath} from schema version 1 to 2 ({rows} rows; every row is kept)");
         var done = IndexOf(lines, $"Migrated database {DatabasePath} to schema version 2");
@@ -47,7 +48,7 @@ public sealed class StartupMigrationEndToEndTests(ITestOutputHelper output) : ID
 
         daemon.Terminate();
         Assert.Equal(0, await daemon.WaitForExitAsync(Patience));
-        Assert.Equal((4, rows), OldSchemaDatabase.Inspect(DatabasePath));
+        Assert.Equal((SchemaMigrator.LatestVersion, rows), OldSchemaDatabase.Inspect(DatabasePath));
         daemon.WriteOutputOnDispose = false;
     }
 
@@ -86,10 +87,10 @@ public sealed class StartupMigrationEndToEndTests(ITestOutputHelper output) : ID
 
         // The next start migrates the same file to the end.
         await using var restarted = StartDaemon();
-        await restarted.WaitForOutputAsync("open (schema version 4", Patience);
+        await restarted.WaitForOutputAsync($"open (schema version {SchemaMigrator.LatestVersion}", Patience);
         restarted.Terminate();
         Assert.Equal(0, await restarted.WaitForExitAsync(Patience));
-        Assert.Equal((4, LargeRows), OldSchemaDatabase.Inspect(DatabasePath));
+        Assert.Equal((SchemaMigrator.LatestVersion, LargeRows), OldSchemaDatabase.Inspect(DatabasePath));
         daemon.WriteOutputOnDispose = false;
         restarted.WriteOutputOnDispose = false;
     }

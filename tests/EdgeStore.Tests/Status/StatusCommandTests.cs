@@ -102,6 +102,18 @@ public sealed class StatusCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task A_migrating_daemon_shows_the_step_and_its_progress_and_exits_5()
+    {
+        WriteStatus("migrating", rowsStored: 0, migration: new MigrationStatus(1, 2, "series/time and quarantine time indexes", 2_000_000, _clock.GetUtcNow() - TimeSpan.FromSeconds(4)));
+        var (exitCode, output, _) = await RunAsync(asJson: false);
+        Assert.Equal(ExitCodes.Degraded, exitCode);
+        Assert.Contains(
+            "starting: migrating the schema from version 1 to 2 (series/time and quarantine time indexes): 2000000 rows, 4 s so far",
+            output,
+            StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Phase_stopped_exits_3_even_when_fresh()
     {
         WriteStatus("stopped", rowsStored: 1);
@@ -122,10 +134,10 @@ public sealed class StatusCommandTests : IDisposable
     private static string Line(string[] lines, string key) =>
         lines.SingleOrDefault(l => l.StartsWith(key, StringComparison.Ordinal)) ?? throw new Xunit.Sdk.XunitException($"no '{key}' line in:\n{string.Join('\n', lines)}");
 
-    private void WriteStatus(string phase, long rowsStored, bool brokerConnected = true)
+    private void WriteStatus(string phase, long rowsStored, bool brokerConnected = true, MigrationStatus? migration = null)
     {
         var services = new ServiceCollection();
-        var status = new DaemonStatus { Phase = phase, BrokerConnected = brokerConnected, MmapLimitBytes = 16L * 1024 * 1024 };
+        var status = new DaemonStatus { Phase = phase, Migration = migration, BrokerConnected = brokerConnected, MmapLimitBytes = 16L * 1024 * 1024 };
         status.AddStored(rowsStored, 0, rowsStored);
         services.AddSingleton(status);
         using var provider = services.BuildServiceProvider();
