@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Reflection;
 using EdgeStore.Commands;
+using EdgeStore.Testing;
 
 namespace EdgeStore.Tests.Commands;
 
@@ -11,7 +12,7 @@ namespace EdgeStore.Tests.Commands;
 /// </summary>
 public sealed class ManPageTests
 {
-    private static readonly string ManPage = File.ReadAllText(Path.Combine(FindRepository(), "packaging", "debian", "edgestore.1"));
+    private static readonly string ManPage = File.ReadAllText(RepositoryRoot.Of("packaging/debian/edgestore.1"));
 
     public static TheoryData<string> Commands()
     {
@@ -72,17 +73,4 @@ public sealed class ManPageTests
 
     private static IEnumerable<Command> Walk(Command command) =>
         command.Subcommands.Count == 0 ? [command] : command.Subcommands.SelectMany(Walk).Prepend(command);
-
-    private static string FindRepository()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "EdgeStore.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new InvalidOperationException($"no EdgeStore.sln above {AppContext.BaseDirectory}");
-    }
 }

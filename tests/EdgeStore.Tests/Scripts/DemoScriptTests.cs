@@ -14,7 +14,7 @@ public sealed class DemoScriptTests(ITestOutputHelper output)
     /// <summary>A bound on a run that should end in seconds; not a speed assertion.</summary>
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
 
-    private static readonly string Repository = FindRepository();
+    private static readonly string Repository = RepositoryRoot.Path;
 
     [Fact]
     public async Task A_silent_tcp_listener_on_the_port_fails_the_demo_at_once_with_the_port_and_what_to_do()
@@ -54,19 +54,5 @@ public sealed class DemoScriptTests(ITestOutputHelper output)
             output);
         await demo.WaitForExitAsync(Patience);
         return demo;
-    }
-
-    private static string FindRepository()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        for (var depth = 0; directory is not null && depth < 12; depth++, directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "EdgeStore.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new DirectoryNotFoundException("EdgeStore.sln not found above " + AppContext.BaseDirectory);
     }
 }
