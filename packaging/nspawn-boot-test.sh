@@ -106,9 +106,9 @@ operator_query_finds_it() {
         | grep -F '"topic":"sensors/dev-0001/telemetry"' | grep -qF '21.5'
 }
 operator_status_exits() {
-    local code=0
-    inside sh -c 'cd / && edgestore status' >/dev/null 2>&1 || code=$?
-    echo "    edgestore status exited $code (want $1)"
+    local code=0 text
+    text=$(inside sh -c 'cd / && edgestore status' 2>&1) || code=$?
+    echo "    edgestore status exited $code (want $1): $(grep -m1 '^state:' <<<"$text" || head -n 1 <<<"$text")"
     [[ $code == "$1" ]]
 }
 database_private() { [[ $(inside stat -c "%U %a" /var/lib/edgestore/edgestore.db) == "edgestore 600" ]]; }
