@@ -100,6 +100,17 @@ message_stored() {
     inside runuser -u edgestore -- edgestore query --db /var/lib/edgestore/edgestore.db --topic "sensors/#" --format jsonl 2>/dev/null \
         | grep -F '"topic":"sensors/dev-0001/telemetry"' | grep -qF '21.5'
 }
+# An operator's shell on the gateway: no flags, any working directory; the shipped configuration names the database.
+operator_query_finds_it() {
+    inside sh -c 'cd /tmp && edgestore query --topic "sensors/#" --format jsonl' 2>/dev/null \
+        | grep -F '"topic":"sensors/dev-0001/telemetry"' | grep -qF '21.5'
+}
+operator_status_exits() {
+    local code=0 text
+    text=$(inside sh -c 'cd / && edgestore status' 2>&1) || code=$?
+    echo "    edgestore status exited $code (want $1): $(grep -m1 '^state:' <<<"$text" || head -n 1 <<<"$text")"
+    [[ $code == "$1" ]]
+}
 database_private() { [[ $(inside stat -c "%U %a" /var/lib/edgestore/edgestore.db) == "edgestore 600" ]]; }
 watchdog_fed() { # systemd stamps WatchdogTimestamp on every WATCHDOG=1 it accepts.
     local now
@@ -137,6 +148,8 @@ if [[ -n "$init_pid" ]]; then
     inside mosquitto_pub -h 127.0.0.1 -p 1883 -q 1 -t sensors/dev-0001/telemetry -m '{"seq":1,"ts":1763769600000,"temperature":21.5}' || true
     check "a published message is stored in /var/lib/edgestore" wait_for 30 message_stored
     check "the database is private to the service (UMask=0077)" database_private
+    check "edgestore query with no flags, from /tmp, reads the service's database" operator_query_finds_it
+    check "edgestore status with no flags says running (exit 0)" wait_for 30 operator_status_exits 0
 
     echo "test-package: waiting 40 s, longer than WatchdogSec=30"
     sleep 40
@@ -147,6 +160,7 @@ if [[ -n "$init_pid" ]]; then
     check "systemctl stop returns" inside systemctl stop edgestore.service
     check "the stop was a clean exit 0" stopped_with_success
     check "the journal shows the final commit" journal_has "Stopped cleanly"
+    check "edgestore status says not running after the stop (exit 3)" operator_status_exits 3
     inside systemctl start edgestore.service || true
 
     check "dpkg -r removes the package" inside dpkg -r edgestore

@@ -38,7 +38,9 @@ public sealed class MqttClient : IAsyncDisposable
         _options = options;
         _logger = logger ?? (ILogger)NullLogger.Instance;
         _time = timeProvider ?? TimeProvider.System;
-        _endpoint = $"{options.Host}:{options.Port}{(options.Tls is null ? string.Empty : " (TLS)")}";
+        // Every line names the connection by its client id too: the ingest and control connections go to the same
+        // broker, and their retry sequences would otherwise interleave indistinguishably.
+        _endpoint = $"{options.Host}:{options.Port}{(options.Tls is null ? string.Empty : " (TLS)")} as '{options.ClientId}'";
         _connectPipeline = CreateConnectPipeline();
         _subscribePipeline = CreateSubscribePipeline();
     }
@@ -409,7 +411,7 @@ public sealed class MqttClient : IAsyncDisposable
 
     private async Task<MqttConnectionClosed> ServeAsync(MqttConnection connection, CancellationToken stop)
     {
-        MqttClientLog.Connected(_logger, _endpoint, connection.Version, _options.ClientId, connection.SessionPresent);
+        MqttClientLog.Connected(_logger, _endpoint, connection.Version == MqttProtocolVersion.V500 ? "MQTT 5.0" : "MQTT 3.1.1", connection.SessionPresent);
         if (await SubscribeConfiguredAsync(connection, stop).ConfigureAwait(false))
         {
             TaskCompletionSource signal;

@@ -5,8 +5,11 @@ namespace EdgeStore.Mqtt;
 /// <summary>Source-generated log lines of the client; each one a fact an operator can act on.</summary>
 internal static partial class MqttClientLog
 {
-    [LoggerMessage(1, LogLevel.Information, "Connected to MQTT broker {Endpoint} with {ProtocolVersion} as '{ClientId}' (session present: {SessionPresent})")]
-    public static partial void Connected(ILogger logger, string endpoint, MqttProtocolVersion protocolVersion, string clientId, bool sessionPresent);
+    [LoggerMessage(1, LogLevel.Information, "Connected to MQTT broker {Endpoint} over {ProtocolVersion} (the broker {Session})")]
+    private static partial void Connected(ILogger logger, string endpoint, string protocolVersion, string session);
+
+    public static void Connected(ILogger logger, string endpoint, string protocolVersion, bool sessionPresent) =>
+        Connected(logger, endpoint, protocolVersion, sessionPresent ? "kept our session" : "started a new session");
 
     [LoggerMessage(2, LogLevel.Warning, "Cannot connect to MQTT broker {Endpoint}: {Reason}. Retry {Attempt} in {RetryDelayMs} ms")]
     public static partial void ConnectFailed(ILogger logger, string endpoint, string reason, int attempt, long retryDelayMs);

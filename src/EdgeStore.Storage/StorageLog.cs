@@ -5,8 +5,8 @@ namespace EdgeStore.Storage;
 /// <summary>Source-generated log lines of the storage layer; each one a fact an operator can act on.</summary>
 internal static partial class StorageLog
 {
-    [LoggerMessage(EventId = 3001, Level = LogLevel.Information, Message = "Opened database {Path} at schema version {SchemaVersion} (journal {JournalMode}, synchronous {Synchronous}, mmap {MmapSizeBytes} bytes, cache {CacheSizeBytes} bytes)")]
-    public static partial void DatabaseOpened(ILogger logger, string path, int schemaVersion, string journalMode, int synchronous, long mmapSizeBytes, long cacheSizeBytes);
+    [LoggerMessage(EventId = 3001, Level = LogLevel.Information, Message = "Opened database {Path} at schema version {SchemaVersion} (journal {JournalMode}, synchronous {Synchronous}, mmap {MmapMiB:0.#} MiB, cache {CacheMiB:0.#} MiB)")]
+    public static partial void DatabaseOpened(ILogger logger, string path, int schemaVersion, string journalMode, string synchronous, double mmapMiB, double cacheMiB);
 
     [LoggerMessage(EventId = 3002, Level = LogLevel.Information, Message = "Migrated database {Path} to schema version {SchemaVersion} in {Seconds:F1} s: {Description}")]
     public static partial void Migrated(ILogger logger, string path, int schemaVersion, string description, double seconds);
@@ -14,8 +14,14 @@ internal static partial class StorageLog
     [LoggerMessage(EventId = 3018, Level = LogLevel.Information, Message = "Migrating database {Path} from schema version {FromVersion} to {ToVersion} ({Rows} rows; every row is kept): {Description}")]
     public static partial void Migrating(ILogger logger, string path, int fromVersion, int toVersion, long rows, string description);
 
-    [LoggerMessage(EventId = 3019, Level = LogLevel.Information, Message = "Still migrating database {Path} to schema version {SchemaVersion} ({Seconds:F0} s so far)")]
-    public static partial void MigrationProgress(ILogger logger, string path, int schemaVersion, double seconds);
+    [LoggerMessage(EventId = 3019, Level = LogLevel.Information, Message = "Still migrating database {Path} to schema version {SchemaVersion} ({Rows} rows, {Seconds:F0} s so far)")]
+    public static partial void MigrationProgress(ILogger logger, string path, int schemaVersion, long rows, double seconds);
+
+    [LoggerMessage(EventId = 3022, Level = LogLevel.Information, Message = "Stop requested while migrating database {Path} to schema version {ToVersion}: rolling that step back as soon as SQLite reaches its next progress check (an index build's sort runs to its end first)")]
+    public static partial void MigrationStopRequested(ILogger logger, string path, int toVersion);
+
+    [LoggerMessage(EventId = 3021, Level = LogLevel.Warning, Message = "Stopped migrating database {Path} to schema version {ToVersion} after {Seconds:F1} s because EdgeStore is stopping: that step was rolled back, the file is still at schema version {FromVersion} with every row, and the migration starts again at the next start")]
+    public static partial void MigrationStopped(ILogger logger, string path, int fromVersion, int toVersion, double seconds);
 
     [LoggerMessage(EventId = 3003, Level = LogLevel.Warning, Message = "SQLite set PRAGMA {Pragma} to {Actual} instead of the requested {Requested}")]
     public static partial void PragmaCapped(ILogger logger, string pragma, string requested, string actual);
@@ -23,11 +29,17 @@ internal static partial class StorageLog
     [LoggerMessage(EventId = 3004, Level = LogLevel.Warning, Message = "PRAGMA mmap_size={Requested} not applied (connection reports {Actual}) on attempt {Attempt}; retrying")]
     public static partial void MmapNotApplied(ILogger logger, long requested, long actual, int attempt);
 
-    [LoggerMessage(EventId = 3005, Level = LogLevel.Information, Message = "Memory limits changed: mmap {PreviousMmapSizeBytes} -> {MmapSizeBytes} bytes, cache {PreviousCacheSizeBytes} -> {CacheSizeBytes} bytes, shrink memory {ShrinkMemory}; reader pool cleared")]
-    public static partial void MemoryLimitsChanged(ILogger logger, long previousMmapSizeBytes, long mmapSizeBytes, long previousCacheSizeBytes, long cacheSizeBytes, bool shrinkMemory);
+    [LoggerMessage(EventId = 3005, Level = LogLevel.Information, Message = "Memory limits changed: mmap {PreviousMmapSizeBytes} -> {MmapSizeBytes}, cache {PreviousCacheSizeBytes} -> {CacheSizeBytes}, shrink memory {ShrinkMemory}; reader pool cleared")]
+    private static partial void MemoryLimitsChangedText(ILogger logger, string previousMmapSizeBytes, string mmapSizeBytes, string previousCacheSizeBytes, string cacheSizeBytes, bool shrinkMemory);
 
-    [LoggerMessage(EventId = 3006, Level = LogLevel.Information, Message = "Writer applied memory limits at a batch boundary: mmap {MmapSizeBytes} bytes (read back), cache {CacheSizeBytes} bytes")]
-    public static partial void WriterMemoryLimitsApplied(ILogger logger, long mmapSizeBytes, long cacheSizeBytes);
+    public static void MemoryLimitsChanged(ILogger logger, long previousMmapSizeBytes, long mmapSizeBytes, long previousCacheSizeBytes, long cacheSizeBytes, bool shrinkMemory) =>
+        MemoryLimitsChangedText(logger, ByteSize.Text(previousMmapSizeBytes), ByteSize.Text(mmapSizeBytes), ByteSize.Text(previousCacheSizeBytes), ByteSize.Text(cacheSizeBytes), shrinkMemory);
+
+    [LoggerMessage(EventId = 3006, Level = LogLevel.Information, Message = "Writer applied memory limits at a batch boundary: mmap {MmapSizeBytes} (read back), cache {CacheSizeBytes}")]
+    private static partial void WriterMemoryLimitsAppliedText(ILogger logger, string mmapSizeBytes, string cacheSizeBytes);
+
+    public static void WriterMemoryLimitsApplied(ILogger logger, long mmapSizeBytes, long cacheSizeBytes) =>
+        WriterMemoryLimitsAppliedText(logger, ByteSize.Text(mmapSizeBytes), ByteSize.Text(cacheSizeBytes));
 
     [LoggerMessage(EventId = 3010, Level = LogLevel.Debug, Message = "Committed batch of {Rows} records ({Inserted} inserted, {Redeliveries} redeliveries acknowledged without storing, {Quarantined} quarantined) in {CommitMilliseconds} ms")]
     public static partial void BatchCommitted(ILogger logger, int rows, int inserted, int redeliveries, int quarantined, double commitMilliseconds);

@@ -38,13 +38,27 @@ public sealed class TelemetryDatabase : IAsyncDisposable
     /// Creates the directory and the file when missing, applies the profile, migrates through user_version.
     /// Throws <see cref="UnsupportedSchemaVersionException"/> for a file written by a newer EdgeStore.
     /// </summary>
-    public static Task<TelemetryDatabase> OpenAsync(StorageOptions options, ILoggerFactory loggerFactory, TimeProvider timeProvider, CancellationToken ct)
+    public static Task<TelemetryDatabase> OpenAsync(StorageOptions options, ILoggerFactory loggerFactory, TimeProvider timeProvider, CancellationToken ct) =>
+        OpenAsync(options, loggerFactory, timeProvider, migrationProgress: null, ct);
+
+    /// <summary>
+    /// As <see cref="OpenAsync(StorageOptions, ILoggerFactory, TimeProvider, CancellationToken)"/>, telling
+    /// <paramref name="migrationProgress"/> where a migration stands. Cancelling <paramref name="ct"/> stops a migration
+    /// within moments: the step under way rolls back (the file stays at the last completed version) and the returned task
+    /// is cancelled.
+    /// </summary>
+    public static Task<TelemetryDatabase> OpenAsync(
+        StorageOptions options,
+        ILoggerFactory loggerFactory,
+        TimeProvider timeProvider,
+        IProgress<MigrationProgress>? migrationProgress,
+        CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(loggerFactory);
         ArgumentNullException.ThrowIfNull(timeProvider);
         options.Validate();
-        return Task.Run(() => Open(options, loggerFactory, timeProvider), ct);
+        return Task.Run(() => Open(options, loggerFactory, timeProvider, migrationProgress, ct), ct);
     }
 
     /// <summary>Opens the one writer; a second one is refused until the first is disposed.</summary>
@@ -78,7 +92,12 @@ public sealed class TelemetryDatabase : IAsyncDisposable
         Connections.ClearReaderPool();
     }
 
-    private static TelemetryDatabase Open(StorageOptions options, ILoggerFactory loggerFactory, TimeProvider timeProvider)
+    private static TelemetryDatabase Open(
+        StorageOptions options,
+        ILoggerFactory loggerFactory,
+        TimeProvider timeProvider,
+        IProgress<MigrationProgress>? migrationProgress,
+        CancellationToken ct)
     {
         var logger = loggerFactory.CreateLogger<TelemetryDatabase>();
         var path = Path.GetFullPath(options.Path);
@@ -92,11 +111,19 @@ public sealed class TelemetryDatabase : IAsyncDisposable
         int version;
         using (var connection = connections.OpenWriter())
         {
-            version = SchemaMigrator.Migrate(connection, path, logger);
+            version = SchemaMigrator.Migrate(connection, path, logger, SchemaMigrator.LatestVersion, migrationProgress, ct);
         }
 
         var profile = connections.LastWriterProfile!;
-        StorageLog.DatabaseOpened(logger, path, version, profile.JournalMode, profile.Synchronous, profile.MmapSizeBytes, profile.CacheSizeBytes);
+        var synchronous = profile.Synchronous switch
+        {
+            0 => "OFF",
+            1 => "NORMAL",
+            2 => "FULL",
+            3 => "EXTRA",
+            var other => other.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        };
+        StorageLog.DatabaseOpened(logger, path, version, profile.JournalMode, synchronous, profile.MmapSizeBytes / 1048576.0, profile.CacheSizeBytes / 1048576.0);
         return new TelemetryDatabase(options, connections, version, loggerFactory, timeProvider);
     }
 

@@ -13,10 +13,29 @@ namespace EdgeStore.Storage;
 /// </summary>
 public sealed class TelemetryReader
 {
+    /// <summary>
+    /// The oldest schema this reader reads. Version 5 only added the <c>readings</c> view for sqlite3 users, which the
+    /// reader does not use, so a version 4 file (an upgraded gateway whose daemon has not restarted yet) stays readable.
+    /// </summary>
+    public const int MinimumReadableVersion = 4;
+
     private const string SelectMessages = """
         SELECT id, series_id, received_at_ms, device_ts_ms, device_seq, qos, retain, payload FROM messages
         WHERE series_id IN (SELECT value FROM json_each($series))
-          AND received_at_ms >= $since AND received_at_ms < $until
+        """;
+
+    // Per-series totals read from ix_messages_series_time alone (it covers series_id and received_at_ms).
+    private const string SelectTopics = """
+        SELECT s.id, s.topic, count(m.id), min(m.received_at_ms), max(m.received_at_ms)
+        FROM series AS s LEFT JOIN messages AS m ON m.series_id = s.id
+        WHERE s.id IN (SELECT value FROM json_each($series))
+        GROUP BY s.id
+        ORDER BY s.topic
+        """;
+
+    private const string SelectQuarantine = """
+        SELECT id, topic, received_at_ms, reason, payload FROM quarantine
+        WHERE received_at_ms >= $since AND received_at_ms < $until
         """;
 
     private readonly Func<SqliteConnection> _openConnection;
@@ -38,10 +57,10 @@ public sealed class TelemetryReader
         using (var connection = SqliteConnectionFactory.OpenReadOnly(path))
         {
             var version = SchemaMigrator.EnsureSupported(connection, path);
-            if (version < SchemaMigrator.LatestVersion)
+            if (version < MinimumReadableVersion)
             {
                 throw new UnsupportedSchemaVersionException(
-                    $"Database {path} has schema version {version}; it is not an EdgeStore database at version {SchemaMigrator.LatestVersion} (the daemon migrates it when it opens it).");
+                    $"Database {path} has schema version {version}; it is not an EdgeStore database at version {MinimumReadableVersion} or later (the daemon migrates it when it opens it).");
             }
         }
 
@@ -67,7 +86,13 @@ public sealed class TelemetryReader
                 await using (command.ConfigureAwait(false))
                 {
                     var order = query.Descending ? "DESC" : "ASC";
-                    command.CommandText = string.Create(CultureInfo.InvariantCulture, $"{SelectMessages} ORDER BY received_at_ms {order}, id {order} LIMIT $limit");
+
+                    // By device time, rows without a device timestamp never match (NULL compares false) and are left
+                    // out; no index covers device_ts_ms, so those reads scan the matching series' rows.
+                    var time = query.ByDeviceTime ? "device_ts_ms" : "received_at_ms";
+                    command.CommandText = string.Create(
+                        CultureInfo.InvariantCulture,
+                        $"{SelectMessages} AND {time} >= $since AND {time} < $until ORDER BY {time} {order}, id {order} LIMIT $limit");
                     command.Parameters.AddWithValue("$series", SeriesIdsJson(topics.Keys));
                     command.Parameters.AddWithValue("$since", query.Since?.ToUnixTimeMilliseconds() ?? long.MinValue);
                     command.Parameters.AddWithValue("$until", query.Until?.ToUnixTimeMilliseconds() ?? long.MaxValue);
@@ -86,6 +111,91 @@ public sealed class TelemetryReader
                                 (byte)reader.GetInt64(5),
                                 reader.GetInt64(6) != 0,
                                 reader.IsDBNull(7) ? [] : reader.GetFieldValue<byte[]>(7));
+                        }
+                    }
+                }
+            }
+        }
+        finally
+        {
+            _slots.Release();
+        }
+    }
+
+    /// <summary>Every topic <paramref name="topicMatches"/> accepts, with its row count and first and last receive time, by topic.</summary>
+    public async Task<IReadOnlyList<TopicSummary>> SummarizeTopicsAsync(Func<string, bool> topicMatches, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(topicMatches);
+        await _slots.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            var connection = _openConnection();
+            await using (connection.ConfigureAwait(false))
+            {
+                var summaries = new List<TopicSummary>();
+                var topics = await MatchingSeriesAsync(connection, topicMatches, ct).ConfigureAwait(false);
+                if (topics.Count == 0)
+                {
+                    return summaries;
+                }
+
+                var command = connection.CreateCommand();
+                await using (command.ConfigureAwait(false))
+                {
+                    command.CommandText = SelectTopics;
+                    command.Parameters.AddWithValue("$series", SeriesIdsJson(topics.Keys));
+                    var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+                    await using (reader.ConfigureAwait(false))
+                    {
+                        while (await reader.ReadAsync(ct).ConfigureAwait(false))
+                        {
+                            summaries.Add(new TopicSummary(
+                                reader.GetString(1),
+                                reader.GetInt64(2),
+                                reader.IsDBNull(3) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(3)),
+                                reader.IsDBNull(4) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(4))));
+                        }
+                    }
+                }
+
+                return summaries;
+            }
+        }
+        finally
+        {
+            _slots.Release();
+        }
+    }
+
+    /// <summary>Quarantined messages in the query's receive-time range, ordered by receive time (then id).</summary>
+    public async IAsyncEnumerable<QuarantinedMessage> QueryQuarantineAsync(QuarantineQuery query, [EnumeratorCancellation] CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        await _slots.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            var connection = _openConnection();
+            await using (connection.ConfigureAwait(false))
+            {
+                var command = connection.CreateCommand();
+                await using (command.ConfigureAwait(false))
+                {
+                    var order = query.Descending ? "DESC" : "ASC";
+                    command.CommandText = string.Create(CultureInfo.InvariantCulture, $"{SelectQuarantine} ORDER BY received_at_ms {order}, id {order} LIMIT $limit");
+                    command.Parameters.AddWithValue("$since", query.Since?.ToUnixTimeMilliseconds() ?? long.MinValue);
+                    command.Parameters.AddWithValue("$until", query.Until?.ToUnixTimeMilliseconds() ?? long.MaxValue);
+                    command.Parameters.AddWithValue("$limit", query.Limit is { } limit ? Math.Max(limit, 0) : -1);
+                    var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+                    await using (reader.ConfigureAwait(false))
+                    {
+                        while (await reader.ReadAsync(ct).ConfigureAwait(false))
+                        {
+                            yield return new QuarantinedMessage(
+                                reader.GetInt64(0),
+                                reader.GetString(1),
+                                DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(2)),
+                                reader.GetString(3),
+                                reader.IsDBNull(4) ? [] : reader.GetFieldValue<byte[]>(4));
                         }
                     }
                 }

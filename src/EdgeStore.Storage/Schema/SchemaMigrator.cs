@@ -13,7 +13,7 @@ namespace EdgeStore.Storage;
 /// </summary>
 internal static class SchemaMigrator
 {
-    public const int LatestVersion = 4;
+    public const int LatestVersion = 5;
 
     /// <summary>How often a long-running step says it is still working.</summary>
     internal static readonly TimeSpan ProgressInterval = TimeSpan.FromSeconds(5);
@@ -24,6 +24,7 @@ internal static class SchemaMigrator
         (2, "series/time and quarantine time indexes", ApplyVersion2),
         (3, "redelivery recognised by the broker's packet ids (ack ledger); content keys removed", ApplyVersion3),
         (4, "the uplink's forwarding cursors", ApplyVersion4),
+        (5, "the readings view for sqlite3 users", ApplyVersion5),
     ];
 
     public static int ReadVersion(SqliteConnection connection) =>
@@ -41,8 +42,20 @@ internal static class SchemaMigrator
         return version;
     }
 
-    /// <summary>Brings the database from its current version to <paramref name="targetVersion"/> (tests stop early).</summary>
-    public static int Migrate(SqliteConnection connection, string path, ILogger logger, int targetVersion = LatestVersion)
+    /// <summary>
+    /// Brings the database from its current version to <paramref name="targetVersion"/> (tests stop early), reporting each
+    /// step to <paramref name="progress"/> when it starts and every <see cref="ProgressInterval"/> while it runs. When
+    /// <paramref name="cancellationToken"/> is cancelled (the daemon got SIGTERM) the running statement is interrupted
+    /// within SQLite's next progress check, the step's transaction rolls back, leaving the file at the version of the last
+    /// completed step, and <see cref="OperationCanceledException"/> is thrown.
+    /// </summary>
+    public static int Migrate(
+        SqliteConnection connection,
+        string path,
+        ILogger logger,
+        int targetVersion = LatestVersion,
+        IProgress<MigrationProgress>? progress = null,
+        CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfGreaterThan(targetVersion, LatestVersion);
         var version = EnsureSupported(connection, path);
@@ -53,15 +66,34 @@ internal static class SchemaMigrator
                 continue;
             }
 
+            cancellationToken.ThrowIfCancellationRequested();
             var rows = version == 0 ? 0 : SqliteConnectionFactory.ExecuteInt64(connection, "SELECT count(*) FROM messages");
             StorageLog.Migrating(logger, path, version, stepVersion, rows, description);
             var clock = Stopwatch.StartNew();
-            using (ReportProgress(connection, logger, path, stepVersion, clock))
-            using (var transaction = connection.BeginTransaction(deferred: false))
+            var fromVersion = version;
+            void Report() => progress?.Report(new MigrationProgress(fromVersion, stepVersion, description, rows, clock.Elapsed));
+            Report();
+            try
             {
-                apply(connection, transaction);
-                Execute(connection, transaction, $"PRAGMA user_version={stepVersion}");
-                transaction.Commit();
+                using var stopRequested = cancellationToken.Register(() => StorageLog.MigrationStopRequested(logger, path, stepVersion));
+                using (new ProgressHandler(connection.Handle!, cancellationToken, () =>
+                       {
+                           StorageLog.MigrationProgress(logger, path, stepVersion, rows, clock.Elapsed.TotalSeconds);
+                           Report();
+                       }))
+                using (var transaction = connection.BeginTransaction(deferred: false))
+                {
+                    apply(connection, transaction);
+                    Execute(connection, transaction, $"PRAGMA user_version={stepVersion}");
+                    transaction.Commit();
+                }
+            }
+            catch (SqliteException e) when (e.SqliteErrorCode == raw.SQLITE_INTERRUPT && cancellationToken.IsCancellationRequested)
+            {
+                // The interrupted statement ended the transaction and disposing it rolled back whatever was left: the
+                // file is as the previous step left it.
+                StorageLog.MigrationStopped(logger, path, fromVersion, stepVersion, clock.Elapsed.TotalSeconds);
+                throw new OperationCanceledException($"stopped while migrating {path} to schema version {stepVersion}", e, cancellationToken);
             }
 
             version = stepVersion;
@@ -153,6 +185,33 @@ internal static class SchemaMigrator
             """);
     }
 
+    /// <summary>
+    /// A view for people who read the file with the sqlite3 shell (docs/SCHEMA.md): one row per stored message with
+    /// its topic, times as ISO-8601 UTC text beside the milliseconds, and the payload as text. SQL cannot check UTF-8,
+    /// so <c>payload_text</c> is NULL only for payloads holding a zero byte (binary, which the shell would cut short);
+    /// <c>edgestore query</c> is the strict reader. A view stores nothing: the step is instant whatever the table size,
+    /// and EdgeStore itself never reads through it.
+    /// </summary>
+    private static void ApplyVersion5(SqliteConnection connection, SqliteTransaction transaction)
+    {
+        Execute(connection, transaction, """
+            CREATE VIEW readings AS
+            SELECT
+                m.id AS id,
+                s.topic AS topic,
+                strftime('%Y-%m-%dT%H:%M:%fZ', m.received_at_ms / 1000.0, 'unixepoch') AS received_at,
+                m.received_at_ms AS received_at_ms,
+                strftime('%Y-%m-%dT%H:%M:%fZ', m.device_ts_ms / 1000.0, 'unixepoch') AS device_ts,
+                m.device_ts_ms AS device_ts_ms,
+                m.device_seq AS device_seq,
+                m.qos AS qos,
+                m.retain AS retain,
+                CASE WHEN instr(m.payload, x'00') = 0 THEN CAST(m.payload AS TEXT) END AS payload_text,
+                m.payload AS payload
+            FROM messages AS m JOIN series AS s ON s.id = m.series_id;
+            """);
+    }
+
     private static bool HasColumn(SqliteConnection connection, SqliteTransaction transaction, string table, string column)
     {
         using var command = connection.CreateCommand();
@@ -162,11 +221,6 @@ internal static class SchemaMigrator
         return (long)command.ExecuteScalar()! > 0;
     }
 
-    // SQLite calls the handler every N virtual-machine steps of a long statement: log "still migrating" every few
-    // seconds so an operator watching a large database sees progress rather than one silent line.
-    private static ProgressHandler ReportProgress(SqliteConnection connection, ILogger logger, string path, int version, Stopwatch clock) =>
-        new(connection.Handle!, () => StorageLog.MigrationProgress(logger, path, version, clock.Elapsed.TotalSeconds));
-
     private static void Execute(SqliteConnection connection, SqliteTransaction transaction, string sql)
     {
         using var command = connection.CreateCommand();
@@ -175,16 +229,25 @@ internal static class SchemaMigrator
         command.ExecuteNonQuery();
     }
 
+    /// <summary>
+    /// SQLite calls the handler every <see cref="StepsBetweenChecks"/> virtual-machine steps of a long statement (an
+    /// index build, a table rewrite): it says "still migrating" every <see cref="ProgressInterval"/>, so an operator
+    /// watching a large database sees progress rather than one silent line, and it returns non-zero once a stop was
+    /// requested, which makes SQLite abandon the statement with SQLITE_INTERRUPT.
+    /// </summary>
     private sealed class ProgressHandler : IDisposable
     {
+        // A few milliseconds of work between checks: a stop is noticed promptly and the check costs nothing measurable.
         private const int StepsBetweenChecks = 100_000;
         private readonly sqlite3 _db;
+        private readonly CancellationToken _cancellationToken;
         private readonly Action _report;
         private readonly Stopwatch _sinceReport = Stopwatch.StartNew();
 
-        public ProgressHandler(sqlite3 db, Action report)
+        public ProgressHandler(sqlite3 db, CancellationToken cancellationToken, Action report)
         {
             _db = db;
+            _cancellationToken = cancellationToken;
             _report = report;
             raw.sqlite3_progress_handler(_db, StepsBetweenChecks, OnProgress, null);
         }
@@ -193,6 +256,11 @@ internal static class SchemaMigrator
 
         private int OnProgress(object user_data)
         {
+            if (_cancellationToken.IsCancellationRequested)
+            {
+                return 1; // interrupt: the statement fails with SQLITE_INTERRUPT
+            }
+
             if (_sinceReport.Elapsed >= ProgressInterval)
             {
                 _report();

@@ -20,8 +20,7 @@ internal static class ConfigShowCommand
             Description = $"Configuration file (default {SettingsLoader.DefaultConfigFile}). EDGESTORE__SECTION__KEY variables override it, remote tuning overrides both.",
             HelpName = "FILE",
         };
-        var format = new Option<string>("--format") { Description = "text (aligned columns) or json", DefaultValueFactory = _ => "text" };
-        format.AcceptOnlyFromAmong("text", "json");
+        var format = ChoiceOption.Create("--format", "Output format.", "text", "text", "json");
         var show = new Command("show", "Print every effective setting and where its value comes from.") { config, format };
         show.SetAction(parseResult => Show(parseResult.GetValue(config), parseResult.GetValue(format) ?? "text", Console.Out, Console.Error));
         return new Command("config", "Inspect the configuration.") { show };

@@ -58,7 +58,7 @@ internal static class RunCommand
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            await error.WriteLineAsync($"edgestore: cannot lock the database {databasePath}: {e.Message}");
+            await error.WriteLineAsync($"edgestore run: {PlainError.For(e, databasePath) ?? $"cannot lock the database {databasePath}: {e.Message}"}");
             return ExitCodes.Failure;
         }
 
@@ -71,8 +71,45 @@ internal static class RunCommand
 
         using (databaseLock)
         {
+            if (CheckDatabaseFiles(databasePath) is { } problem)
+            {
+                await error.WriteLineAsync($"edgestore run: {problem}");
+                return ExitCodes.Failure;
+            }
+
             return await RunLockedAsync(loaded, error, cancellationToken);
         }
+    }
+
+    /// <summary>
+    /// The database and its -wal and -shm files, when they exist, must open for reading and writing as this user: found
+    /// here, a wrong owner is one plain line instead of SQLite's "unable to open database file" deep in start-up.
+    /// </summary>
+    private static string? CheckDatabaseFiles(string databasePath)
+    {
+        foreach (var path in new[] { databasePath, databasePath + "-wal", databasePath + "-shm" })
+        {
+            if (Directory.Exists(path))
+            {
+                return $"{path} is a directory, not a database file; point Storage:Path at a file inside it";
+            }
+
+            if (!File.Exists(path))
+            {
+                continue;
+            }
+
+            try
+            {
+                using var stream = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return PlainError.For(e, path) ?? $"cannot open {path}: {e.Message}";
+            }
+        }
+
+        return null;
     }
 
     private static async Task<int> RunLockedAsync(SettingsLoadResult loaded, TextWriter error, CancellationToken cancellationToken)
@@ -85,12 +122,13 @@ internal static class RunCommand
         }
         catch (Exception e) when (e is InvalidOperationException or AggregateException)
         {
-            await error.WriteLineAsync($"edgestore: cannot start: {e.Message}");
+            await error.WriteLineAsync($"edgestore run: cannot start: {e.Message}");
             return ExitCodes.Failure;
         }
 
         var logger = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("EdgeStore.Run");
         var ingest = host.Services.GetRequiredService<IngestService>();
+        var lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
         logger.LogInformation("EdgeStore {Version} starting with {ConfigFile}", Program.Version, loaded.ConfigFile ?? "defaults (no configuration file)");
         foreach (var notice in loaded.Notices)
         {
@@ -103,11 +141,29 @@ internal static class RunCommand
             // StopApplication after a fatal error), and disposes the host.
             await host.RunAsync(cancellationToken);
         }
+        catch (OperationCanceledException) when (lifetime.ApplicationStopping.IsCancellationRequested || cancellationToken.IsCancellationRequested)
+        {
+            // SIGTERM (or SIGINT) arrived while starting, for example during a long migration, whose step rolled back
+            // (the storage layer said so): a requested stop, not a failure.
+            logger.LogInformation("EdgeStore stopped before it finished starting, as requested; the database is as the last completed step left it");
+            return ExitCodes.Ok;
+        }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            // The host has logged the exception with its stack; the operator gets the reason in one line.
-            logger.LogCritical("EdgeStore could not run: {Reason}", e.Message);
-            await error.WriteLineAsync($"edgestore: cannot run: {e.Message}");
+            // An operator's problem (OperatorProblemException from StoreStartup, or a file problem) is one line; anything
+            // else is a defect, and its stack goes to the log (the host's own "Hosting failed to start" line is filtered
+            // out in ConfigureLogging). The operator's terminal gets the reason in one line either way.
+            var plain = e is OperatorProblemException ? e.Message : PlainError.For(e, loaded.Settings!.Storage.Path!);
+            if (plain is not null)
+            {
+                logger.LogCritical("EdgeStore could not run: {Reason}", plain);
+            }
+            else
+            {
+                logger.LogCritical(e, "EdgeStore could not run: {Reason}", e.Message);
+            }
+
+            await error.WriteLineAsync($"edgestore run: {plain ?? e.Message}");
             return ExitCodes.Failure;
         }
 
@@ -208,6 +264,11 @@ internal static class RunCommand
         logging.ClearProviders();
         logging.SetMinimumLevel(level);
         logging.AddFilter("Microsoft", LogLevel.Warning);
+
+        // The host's own "Hosting failed to start" (Error, with a stack) is left out: RunAsync reports why a start failed
+        // in one line, and a stop requested during start-up (SIGTERM in a migration) is no failure at all. Its Critical
+        // line for a background service that failed and stopped the host stays.
+        logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
         logging.AddSimpleConsole(options =>
         {
             options.SingleLine = true;

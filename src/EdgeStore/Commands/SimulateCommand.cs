@@ -21,13 +21,13 @@ internal static class SimulateCommand
 
     public static Command Create()
     {
-        var host = new Option<string>("--host") { Description = "Broker host.", DefaultValueFactory = _ => "127.0.0.1" };
-        var port = new Option<int>("--port") { Description = "Broker port.", DefaultValueFactory = _ => 1883 };
-        var devices = new Option<int>("--devices") { Description = "Number of devices (dev-0001, dev-0002, ...).", DefaultValueFactory = _ => 50 };
-        var rate = new Option<double>("--rate") { Description = "Messages per second across all devices; 0 = as fast as the broker accepts.", DefaultValueFactory = _ => 1000 };
+        var host = new Option<string>("--host") { Description = "Broker host.", HelpName = "HOST", DefaultValueFactory = _ => "127.0.0.1" };
+        var port = new Option<int>("--port") { Description = "Broker port.", HelpName = "PORT", DefaultValueFactory = _ => 1883 };
+        var devices = new Option<int>("--devices") { Description = "Number of devices (dev-0001, dev-0002, ...).", HelpName = "N", DefaultValueFactory = _ => 50 };
+        var rate = new Option<double>("--rate") { Description = "Messages per second across all devices; 0 = as fast as the broker accepts.", HelpName = "PER_SECOND", DefaultValueFactory = _ => 1000 };
         var duration = new Option<string?>("--duration") { Description = "Stop after this long (30s, 5m). Default 30s, or no time limit when --count is given.", HelpName = "DURATION" };
         var count = new Option<long?>("--count") { Description = "Stop after this many messages in all.", HelpName = "N" };
-        var qos = new Option<int>("--qos") { Description = "QoS of the publishes (0, 1 or 2).", DefaultValueFactory = _ => 1 };
+        var qos = new Option<int>("--qos") { Description = "QoS of the publishes (0, 1 or 2).", HelpName = "0|1|2", DefaultValueFactory = _ => 1 };
         var prefix = new Option<string>("--topic-prefix") { Description = "Topics are PREFIX/<device>/telemetry.", DefaultValueFactory = _ => "sensors", HelpName = "PREFIX" };
         var malformed = new Option<int>("--malformed-every") { Description = "Make every Nth message broken JSON (0 = never).", DefaultValueFactory = _ => 0, HelpName = "N" };
 

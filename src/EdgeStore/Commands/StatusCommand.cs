@@ -10,8 +10,9 @@ namespace EdgeStore.Commands;
 /// <summary>
 /// `edgestore status [--config FILE] [--db PATH] [--format text|json]`: reads the <c>status.json</c> the daemon
 /// rewrites every few seconds next to its database and prints it as aligned "key: value" lines or as the raw JSON.
-/// Never opens the database. Exit codes: 0 a live daemon, 1 unreadable status file, 2 bad arguments,
-/// 3 no live daemon (no file, a file older than <see cref="StatusFile.StaleAfter"/>, or phase "stopped").
+/// Never opens the database. Exit codes: 0 running and doing its job, 1 unreadable status file, 2 bad arguments,
+/// 3 not running (no file, phase "stopped", or the PID it names is no longer an EdgeStore), 5 degraded (starting,
+/// stopping, a problem the daemon lists, or a live PID whose file is older than <see cref="StatusFile.StaleAfter"/>).
 /// </summary>
 internal static class StatusCommand
 {
@@ -19,19 +20,20 @@ internal static class StatusCommand
     {
         var config = new Option<string?>("--config") { Description = "Config file (default /etc/edgestore/edgestore.json)", HelpName = "FILE" };
         var database = new Option<string?>("--db") { Description = "Database file (default: Storage:Path from the config); status.json is read beside it", HelpName = "PATH" };
-        var format = new Option<string>("--format") { Description = "text or json", DefaultValueFactory = _ => "text" };
-        format.AcceptOnlyFromAmong("text", "json");
+        var format = ChoiceOption.Create("--format", "Output format.", "text", "text", "json");
         var command = new Command("status", "Show what the running daemon is doing (from status.json in the state directory)") { config, database, format };
         command.SetAction((parseResult, ct) => RunAsync(
             parseResult.GetValue(config), parseResult.GetValue(database), parseResult.GetValue(format) == "json", TimeProvider.System, Console.Out, Console.Error, ct));
         return command;
     }
 
-    public static Task<int> RunAsync(string? configFile, string? databaseOption, bool asJson, TimeProvider timeProvider, TextWriter output, TextWriter error, CancellationToken ct) =>
-        RunAsync(SettingsLoader.ForCurrentProcess(), configFile, databaseOption, asJson, timeProvider, output, error, ct);
+    public static Task<int> RunAsync(string? configFile, string? databaseOption, bool asJson, TimeProvider timeProvider, TextWriter output, TextWriter error, CancellationToken ct, Func<int, bool>? isAlive = null) =>
+        RunAsync(SettingsLoader.ForCurrentProcess(), configFile, databaseOption, asJson, timeProvider, output, error, ct, isAlive);
 
-    public static async Task<int> RunAsync(SettingsLoader loader, string? configFile, string? databaseOption, bool asJson, TimeProvider timeProvider, TextWriter output, TextWriter error, CancellationToken ct)
+    /// <param name="isAlive">Whether a PID is a live EdgeStore (<see cref="ProcessLiveness.IsEdgeStore"/>; tests replace it).</param>
+    public static async Task<int> RunAsync(SettingsLoader loader, string? configFile, string? databaseOption, bool asJson, TimeProvider timeProvider, TextWriter output, TextWriter error, CancellationToken ct, Func<int, bool>? isAlive = null)
     {
+        isAlive ??= ProcessLiveness.IsEdgeStore;
         if (CommandDatabase.Resolve(loader, configFile, databaseOption, error) is not { } databasePath)
         {
             return ExitCodes.InvalidInput;
@@ -46,8 +48,13 @@ internal static class StatusCommand
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
-            await error.WriteLineAsync($"no status: is edgestore running? expected {statusPath}");
+            await error.WriteLineAsync($"edgestore status: not running: no status file at {statusPath} (never started with this database, or another Storage:Path; see --db and --config)");
             return ExitCodes.NotRunning;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            await error.WriteLineAsync($"edgestore status: {PlainError.For(e, statusPath) ?? $"cannot read {statusPath}: {e.Message}"}");
+            return ExitCodes.Failure;
         }
 
         JsonDocument document;
@@ -64,46 +71,72 @@ internal static class StatusCommand
         using (document)
         {
             var root = document.RootElement;
-            var verdict = Judge(root, timeProvider.GetUtcNow());
+            var now = timeProvider.GetUtcNow();
+            var (code, state) = Judge(root, now, isAlive);
             if (asJson)
             {
                 await output.WriteLineAsync(text.TrimEnd());
-                if (verdict is not null)
+                if (code != ExitCodes.Ok)
                 {
-                    await error.WriteLineAsync($"edgestore status: {verdict}");
+                    await error.WriteLineAsync($"edgestore status: {state}");
                 }
             }
             else
             {
-                foreach (var line in Describe(root, statusPath, verdict, timeProvider.GetUtcNow()))
+                foreach (var line in Describe(root, statusPath, state, now))
                 {
                     await output.WriteLineAsync(line);
                 }
             }
 
-            return verdict is null ? ExitCodes.Ok : ExitCodes.NotRunning;
+            return code;
         }
     }
 
-    /// <summary>Null for a live daemon, else why the file does not describe one.</summary>
-    private static string? Judge(JsonElement root, DateTimeOffset now)
+    /// <summary>
+    /// The verdict and its exit code: not running (the file says "stopped", or its PID is no longer an EdgeStore),
+    /// degraded (starting, stopping, a listed problem, or a live PID whose file has not been updated for
+    /// <see cref="StatusFile.StaleAfter"/>), else running.
+    /// </summary>
+    private static (int Code, string State) Judge(JsonElement root, DateTimeOffset now, Func<int, bool> isAlive)
     {
         var updatedAt = Time(root, "updatedAt");
-        if (String(root, "phase") == "stopped")
+        var phase = String(root, "phase") ?? "unknown";
+        var pid = Number(root, "pid") is { } p ? (int)p : 0;
+        var lastUpdate = updatedAt is { } u ? $"last update {DurationOf(now - u)} ago" : "no update time";
+        if (phase == "stopped")
         {
-            return $"stopped (daemon not running; stopped at {updatedAt?.ToString("O", CultureInfo.InvariantCulture) ?? "?"})";
+            return (ExitCodes.NotRunning, $"not running: stopped cleanly at {updatedAt?.ToString("O", CultureInfo.InvariantCulture) ?? "?"}");
+        }
+
+        if (!isAlive(pid))
+        {
+            return (ExitCodes.NotRunning, $"not running: PID {pid} is gone without a clean stop (killed or crashed; {lastUpdate}); see journalctl -u edgestore");
         }
 
         if (updatedAt is not { } updated || now - updated > StatusFile.StaleAfter)
         {
-            var age = updatedAt is { } u ? $"last updated {(now - u).TotalSeconds:0} s ago" : "no update time";
-            return $"stale (daemon not running?): {age}, pid {Number(root, "pid")?.ToString(CultureInfo.InvariantCulture) ?? "?"}";
+            return (ExitCodes.Degraded, $"degraded: PID {pid} is alive but has not updated its status ({lastUpdate}); it may be hung");
         }
 
-        return null;
+        if (phase != "running")
+        {
+            var migration = Object(root, "migration") is { } m
+                ? $" the schema from version {Count(m, "fromVersion")} to {Count(m, "toVersion")} ({String(m, "step") ?? "?"}): {Count(m, "rows")} rows, " +
+                  $"{(m.TryGetProperty("elapsedSeconds", out var elapsed) && elapsed.ValueKind == JsonValueKind.Number ? elapsed.GetDouble() : 0):0} s so far; SIGTERM stops it safely"
+                : string.Empty;
+            return (ExitCodes.Degraded, $"{(phase == "stopping" ? "stopping" : "starting")}: {phase}{migration}");
+        }
+
+        var problems = root.TryGetProperty("problems", out var list) && list.ValueKind == JsonValueKind.Array
+            ? [.. list.EnumerateArray().Select(e => e.GetString() ?? string.Empty)]
+            : new List<string>();
+        return problems.Count > 0
+            ? (ExitCodes.Degraded, $"degraded: {string.Join("; ", problems)}")
+            : (ExitCodes.Ok, $"running (updated {DurationOf(now - updated)} ago)");
     }
 
-    private static List<string> Describe(JsonElement root, string statusPath, string? verdict, DateTimeOffset now)
+    private static List<string> Describe(JsonElement root, string statusPath, string state, DateTimeOffset now)
     {
         var memory = Object(root, "memory");
         var safeMode = Object(root, "safeMode");
@@ -120,7 +153,7 @@ internal static class StatusCommand
 
         var rows = new List<(string Key, string Value)>
         {
-            ("state", verdict ?? $"running (updated {(updatedAt is { } u ? (now - u).TotalSeconds : 0):0} s ago)"),
+            ("state", state),
             ("phase", String(root, "phase") ?? "?"),
             ("pid", Number(root, "pid")?.ToString(CultureInfo.InvariantCulture) ?? "?"),
             ("version", String(root, "version") ?? "?"),

@@ -121,7 +121,9 @@ internal sealed class SettingsLoader
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            errors.Add(new SettingsError(path, $"cannot be read: {e.Message}"));
+            errors.Add(new SettingsError(path, e is UnauthorizedAccessException
+                ? $"cannot be read: permission denied for {Environment.UserName} (the packaged file is root:edgestore 0640; run as root, e.g. with sudo, or as a member of group edgestore)"
+                : $"cannot be read: {e.Message}"));
             return null;
         }
 

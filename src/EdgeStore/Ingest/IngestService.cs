@@ -56,6 +56,7 @@ internal sealed partial class IngestService : IHostedService, IAsyncDisposable
     private int _handlersWaitingForQueue;
     private long _backlog;
     private long _quarantinedSeen;
+    private long _quarantineLoggedAt;
     private bool _expectSession;
     private int _warnedV311;
     private volatile Exception? _fault;
@@ -216,7 +217,10 @@ internal sealed partial class IngestService : IHostedService, IAsyncDisposable
             var seen = Interlocked.Increment(ref _quarantinedSeen);
             if (seen <= QuarantineWarningsInFull || seen % QuarantineWarningEvery == 0)
             {
-                LogQuarantined(_logger, message.Topic, decoded.QuarantineReason, seen);
+                // The lines in between were not logged: say how many, so a reader of the journal knows what it misses.
+                var previous = Interlocked.Exchange(ref _quarantineLoggedAt, seen);
+                var suppressed = Math.Max(0, seen - previous - 1);
+                LogQuarantined(_logger, message.Topic, decoded.QuarantineReason, seen, suppressed > 0 ? $"; {suppressed} more quarantined since the previous line, not logged one by one (`edgestore quarantine` lists them)" : string.Empty);
             }
         }
 
@@ -478,8 +482,8 @@ internal sealed partial class IngestService : IHostedService, IAsyncDisposable
     [LoggerMessage(EventId = 1004, Level = LogLevel.Warning, Message = "Disconnected from the broker: {Reason}; {Backlog} messages received and not yet committed (unacknowledged ones are redelivered)")]
     private static partial void LogDisconnected(ILogger logger, string reason, long backlog);
 
-    [LoggerMessage(EventId = 1005, Level = LogLevel.Warning, Message = "Quarantined a message on {Topic}: {Reason} ({QuarantinedSoFar} quarantined since start)")]
-    private static partial void LogQuarantined(ILogger logger, string topic, string reason, long quarantinedSoFar);
+    [LoggerMessage(EventId = 1005, Level = LogLevel.Warning, Message = "Quarantined a message on {Topic}: {Reason} ({QuarantinedSoFar} quarantined since start{Suppressed})")]
+    private static partial void LogQuarantined(ILogger logger, string topic, string reason, long quarantinedSoFar, string suppressed);
 
     [LoggerMessage(EventId = 1006, Level = LogLevel.Debug, Message = "Committed {Inserted} rows ({Redeliveries} redeliveries acknowledged without storing, {Quarantined} quarantined) in {CommitMs:F1} ms; acknowledged {Acknowledged}")]
     private static partial void LogCommitted(ILogger logger, int inserted, int redeliveries, int quarantined, double commitMs, int acknowledged);

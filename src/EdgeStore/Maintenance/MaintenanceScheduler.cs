@@ -62,7 +62,7 @@ internal sealed partial class MaintenanceScheduler : BackgroundService
         Volatile.Write(ref _options, options);
         Volatile.Write(ref _schedule, schedule);
         var next = schedule.Evaluate(_timeProvider.GetUtcNow());
-        LogReconfigured(_logger, windows.Count, messagesRetentionDays, quarantineRetentionDays, next.NextStart ?? next.OpenUntil);
+        LogReconfigured(_logger, MaintenanceWindow.Describe(windows), messagesRetentionDays, quarantineRetentionDays, next.NextStart ?? next.OpenUntil);
     }
 
     public MaintenanceResult? LastResult => Volatile.Read(ref _lastResult);
@@ -80,7 +80,7 @@ internal sealed partial class MaintenanceScheduler : BackgroundService
         {
             await _attachment.WaitAttachedAsync(stoppingToken);
             var first = Schedule.Evaluate(_timeProvider.GetUtcNow());
-            LogScheduled(_logger, Schedule.Windows.Count, first.NextStart ?? first.OpenUntil, Schedule.TimeZone.Id);
+            LogScheduled(_logger, MaintenanceWindow.Describe(Schedule.Windows), first.NextStart ?? first.OpenUntil, Schedule.TimeZone.Id);
             while (!stoppingToken.IsCancellationRequested)
             {
                 UpdateSafeModeStatus();
@@ -139,9 +139,9 @@ internal sealed partial class MaintenanceScheduler : BackgroundService
     [LoggerMessage(EventId = 4402, Level = LogLevel.Error, Message = "Maintenance ({Trigger}) failed; ingestion continues and the next window tries again")]
     private static partial void LogPassFailed(ILogger logger, Exception exception, string trigger);
 
-    [LoggerMessage(EventId = 4409, Level = LogLevel.Information, Message = "Maintenance reconfigured: {Windows} windows, retention {MessagesDays} days for messages and {QuarantineDays} days for quarantine; next at {Next:O}")]
-    private static partial void LogReconfigured(ILogger logger, int windows, int messagesDays, int quarantineDays, DateTimeOffset? next);
+    [LoggerMessage(EventId = 4409, Level = LogLevel.Information, Message = "Maintenance reconfigured: {Windows}, retention {MessagesDays} days for messages and {QuarantineDays} days for quarantine; next at {Next:O}")]
+    private static partial void LogReconfigured(ILogger logger, string windows, int messagesDays, int quarantineDays, DateTimeOffset? next);
 
-    [LoggerMessage(EventId = 4401, Level = LogLevel.Information, Message = "Maintenance: {Windows} windows in time zone {TimeZone}; next at {Next:O}")]
-    private static partial void LogScheduled(ILogger logger, int windows, DateTimeOffset? next, string timeZone);
+    [LoggerMessage(EventId = 4401, Level = LogLevel.Information, Message = "Maintenance: {Windows} in time zone {TimeZone}; next at {Next:O}")]
+    private static partial void LogScheduled(ILogger logger, string windows, DateTimeOffset? next, string timeZone);
 }

@@ -54,7 +54,11 @@ internal sealed class MaintenanceWindow
         return (startUtc, startUtc + Duration);
     }
 
-    public override string ToString() => $"{Start:HH\\:mm} for {Duration} on {Days}";
+    public override string ToString() => $"{Start:HH\\:mm} for {DurationText.Format(Duration)}, {Days}";
+
+    /// <summary>"1 window (02:00 for 2h, Mon-Sun)", "2 windows (…; …)": how the log lines name a schedule.</summary>
+    public static string Describe(IReadOnlyCollection<MaintenanceWindow> windows) =>
+        $"{windows.Count} {(windows.Count == 1 ? "window" : "windows")} ({string.Join("; ", windows)})";
 
     /// <summary>
     /// The one rule for a window, for `Maintenance:Windows` and for remote desired documents alike: `start` a local

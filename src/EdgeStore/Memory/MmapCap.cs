@@ -77,6 +77,9 @@ internal sealed partial class MmapCap
     }
 
     [LoggerMessage(EventId = 4124, Level = LogLevel.Warning,
-        Message = "{Source} asks for mmap {RequestedBytes} bytes; clamped to {AppliedBytes} bytes (25% of effective RAM {EffectiveMemoryBytes} bytes from {EffectiveMemorySource}, at most SQLite's {EngineCeilingBytes})")]
-    private static partial void LogClamped(ILogger logger, string source, long requestedBytes, long appliedBytes, long effectiveMemoryBytes, string effectiveMemorySource, long engineCeilingBytes);
+        Message = "{Source} asks for mmap {RequestedBytes}; clamped to {AppliedBytes} (25% of effective RAM {EffectiveMemoryBytes} from {EffectiveMemorySource}, at most SQLite's {EngineCeilingBytes})")]
+    private static partial void LogClampedText(ILogger logger, string source, string requestedBytes, string appliedBytes, string effectiveMemoryBytes, string effectiveMemorySource, string engineCeilingBytes);
+
+    private static void LogClamped(ILogger logger, string source, long requestedBytes, long appliedBytes, long effectiveMemoryBytes, string effectiveMemorySource, long engineCeilingBytes) =>
+        LogClampedText(logger, source, ByteSize.Text(requestedBytes), ByteSize.Text(appliedBytes), ByteSize.Text(effectiveMemoryBytes), effectiveMemorySource, ByteSize.Text(engineCeilingBytes));
 }

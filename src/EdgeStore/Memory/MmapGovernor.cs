@@ -282,16 +282,25 @@ internal sealed partial class MmapGovernor : BackgroundService
     }
 
     [LoggerMessage(EventId = 4120,
-        Message = "Memory limits set for {Level}: mmap {OldMmapBytes} -> {MmapBytes} bytes, cache {OldCacheBytes} -> {CacheBytes} bytes, shrink_memory {ShrinkMemory}, {ConnectionsRecycled} connections recycled, ~{BytesReleased} bytes released, read back {ReadBackMmapBytes}")]
-    private static partial void LogLimits(ILogger logger, LogLevel logLevel, MemoryPressureLevel level, long oldMmapBytes, long mmapBytes, long oldCacheBytes, long cacheBytes,
-        bool shrinkMemory, int connectionsRecycled, long bytesReleased, long readBackMmapBytes);
+        Message = "Memory limits set for {Level}: mmap {OldMmapBytes} -> {MmapBytes}, cache {OldCacheBytes} -> {CacheBytes}, shrink_memory {ShrinkMemory}, {ConnectionsRecycled} connections recycled, ~{BytesReleased} bytes released, read back {ReadBackMmapBytes}")]
+    private static partial void LogLimitsText(ILogger logger, LogLevel logLevel, MemoryPressureLevel level, string oldMmapBytes, string mmapBytes, string oldCacheBytes, string cacheBytes, bool shrinkMemory, int connectionsRecycled, long bytesReleased, string readBackMmapBytes);
+
+    private static void LogLimits(ILogger logger, LogLevel logLevel, MemoryPressureLevel level, long oldMmapBytes, long mmapBytes, long oldCacheBytes, long cacheBytes,
+        bool shrinkMemory, int connectionsRecycled, long bytesReleased, long readBackMmapBytes) =>
+        LogLimitsText(logger, logLevel, level, ByteSize.Text(oldMmapBytes), ByteSize.Text(mmapBytes), ByteSize.Text(oldCacheBytes), ByteSize.Text(cacheBytes), shrinkMemory, connectionsRecycled, bytesReleased, ByteSize.Text(readBackMmapBytes));
 
     [LoggerMessage(EventId = 4123, Level = LogLevel.Information,
-        Message = "Memory governor attached to the database: mmap limit {MmapBytes} bytes (ceiling {CeilingBytes}, cap {CapBytes}), cache {CacheBytes} bytes, read back {ReadBackMmapBytes}")]
-    private static partial void LogAttached(ILogger logger, long mmapBytes, long ceilingBytes, long capBytes, long cacheBytes, long readBackMmapBytes);
+        Message = "Memory governor attached to the database: mmap limit {MmapBytes} (ceiling {CeilingBytes}, cap {CapBytes}), cache {CacheBytes}, read back {ReadBackMmapBytes}")]
+    private static partial void LogAttachedText(ILogger logger, string mmapBytes, string ceilingBytes, string capBytes, string cacheBytes, string readBackMmapBytes);
 
-    [LoggerMessage(EventId = 4121, Level = LogLevel.Error, Message = "Applying memory limits (mmap {MmapBytes} bytes, cache {CacheBytes} bytes) failed; retrying at the next tick")]
-    private static partial void LogApplyFailed(ILogger logger, Exception exception, long mmapBytes, long cacheBytes);
+    private static void LogAttached(ILogger logger, long mmapBytes, long ceilingBytes, long capBytes, long cacheBytes, long readBackMmapBytes) =>
+        LogAttachedText(logger, ByteSize.Text(mmapBytes), ByteSize.Text(ceilingBytes), ByteSize.Text(capBytes), ByteSize.Text(cacheBytes), ByteSize.Text(readBackMmapBytes));
+
+    [LoggerMessage(EventId = 4121, Level = LogLevel.Error, Message = "Applying memory limits (mmap {MmapBytes}, cache {CacheBytes}) failed; retrying at the next tick")]
+    private static partial void LogApplyFailedText(ILogger logger, Exception exception, string mmapBytes, string cacheBytes);
+
+    private static void LogApplyFailed(ILogger logger, Exception exception, long mmapBytes, long cacheBytes) =>
+        LogApplyFailedText(logger, exception, ByteSize.Text(mmapBytes), ByteSize.Text(cacheBytes));
 
     [LoggerMessage(EventId = 4122, Level = LogLevel.Error, Message = "Memory governor reconcile failed; retrying at the next tick")]
     private static partial void LogReconcileFailed(ILogger logger, Exception exception);

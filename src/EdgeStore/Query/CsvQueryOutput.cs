@@ -1,11 +1,8 @@
-using System.Globalization;
-using EdgeStore.Storage;
-
 namespace EdgeStore.Query;
 
 /// <summary>
 /// RFC 4180 CSV: a header line, CRLF line ends, and fields that hold a comma, a double quote, CR or LF enclosed in
-/// double quotes with inner quotes doubled. Empty fields stand for "no value" (no device timestamp or sequence).
+/// double quotes with inner quotes doubled. Empty fields stand for "no value"; numbers are written bare.
 /// </summary>
 internal sealed class CsvQueryOutput : QueryOutput
 {
@@ -14,37 +11,31 @@ internal sealed class CsvQueryOutput : QueryOutput
     private readonly TextWriter _writer;
     private long _rows;
 
-    public CsvQueryOutput(TextWriter writer)
+    public CsvQueryOutput(TextWriter writer, IReadOnlyList<OutputColumn> columns)
+        : base(columns)
     {
         _writer = writer;
-        _writer.Write("id,topic,received_at,device_ts,seq,qos,retain,payload" + LineEnd);
+        _writer.Write(string.Join(',', columns.Select(c => Escape(c.CsvName))) + LineEnd);
     }
 
-    public override void Write(StoredMessage message)
+    public override void Write(IReadOnlyList<OutputCell> cells)
     {
-        _writer.Write(message.Id.ToString(CultureInfo.InvariantCulture));
-        _writer.Write(',');
-        WriteField(message.Topic);
-        _writer.Write(',');
-        _writer.Write(FormatTime(message.ReceivedAt));
-        _writer.Write(',');
-        if (message.DeviceTimestamp is { } deviceTimestamp)
+        for (var i = 0; i < cells.Count; i++)
         {
-            _writer.Write(FormatTime(deviceTimestamp));
+            if (i > 0)
+            {
+                _writer.Write(',');
+            }
+
+            var cell = cells[i];
+            _writer.Write(cell.Kind switch
+            {
+                OutputCellKind.Null => string.Empty,
+                OutputCellKind.Number or OutputCellKind.Boolean => cell.Text,
+                _ => Escape(cell.Text),
+            });
         }
 
-        _writer.Write(',');
-        if (message.DeviceSequence is { } sequence)
-        {
-            _writer.Write(sequence.ToString(CultureInfo.InvariantCulture));
-        }
-
-        _writer.Write(',');
-        _writer.Write(message.Qos.ToString(CultureInfo.InvariantCulture));
-        _writer.Write(',');
-        _writer.Write(message.Retain ? "true" : "false");
-        _writer.Write(',');
-        WriteField(PayloadText.Of(message.Payload));
         _writer.Write(LineEnd);
         _rows++;
     }
@@ -58,6 +49,4 @@ internal sealed class CsvQueryOutput : QueryOutput
     /// <summary>The RFC 4180 form of one field.</summary>
     public static string Escape(string field) =>
         field.AsSpan().IndexOfAny(",\"\r\n") >= 0 ? "\"" + field.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : field;
-
-    private void WriteField(string field) => _writer.Write(Escape(field));
 }

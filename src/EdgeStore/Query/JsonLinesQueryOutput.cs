@@ -2,13 +2,12 @@ using System.Buffers;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
-using EdgeStore.Storage;
 
 namespace EdgeStore.Query;
 
 /// <summary>
-/// One JSON object per line, in the shape the command-line contract fixes:
-/// `{"id":1,"topic":"..","receivedAt":"ISO","deviceTs":"ISO"|null,"seq":N|null,"qos":1,"retain":false,"payload":".."}`.
+/// One JSON object per line, one property per column: numbers and booleans as JSON numbers and booleans, no value as
+/// null, JSON objects and arrays embedded as JSON (never as an escaped string).
 /// </summary>
 internal sealed class JsonLinesQueryOutput : QueryOutput
 {
@@ -18,41 +17,42 @@ internal sealed class JsonLinesQueryOutput : QueryOutput
     private readonly ArrayBufferWriter<byte> _buffer = new(1024);
     private long _rows;
 
-    public JsonLinesQueryOutput(TextWriter writer)
+    public JsonLinesQueryOutput(TextWriter writer, IReadOnlyList<OutputColumn> columns)
+        : base(columns)
     {
         _writer = writer;
     }
 
-    public override void Write(StoredMessage message)
+    public override void Write(IReadOnlyList<OutputCell> cells)
     {
         _buffer.ResetWrittenCount();
         using (var json = new Utf8JsonWriter(_buffer, WriterOptions))
         {
             json.WriteStartObject();
-            json.WriteNumber("id"u8, message.Id);
-            json.WriteString("topic"u8, message.Topic);
-            json.WriteString("receivedAt"u8, FormatTime(message.ReceivedAt));
-            if (message.DeviceTimestamp is { } deviceTimestamp)
+            for (var i = 0; i < cells.Count; i++)
             {
-                json.WriteString("deviceTs"u8, FormatTime(deviceTimestamp));
-            }
-            else
-            {
-                json.WriteNull("deviceTs"u8);
+                var cell = cells[i];
+                json.WritePropertyName(Columns[i].JsonName);
+                switch (cell.Kind)
+                {
+                    case OutputCellKind.Null:
+                        json.WriteNullValue();
+                        break;
+                    case OutputCellKind.Number:
+                        json.WriteRawValue(cell.Text);
+                        break;
+                    case OutputCellKind.Boolean:
+                        json.WriteBooleanValue(cell.Text == "true");
+                        break;
+                    case OutputCellKind.Json:
+                        json.WriteRawValue(cell.Json ?? cell.Text);
+                        break;
+                    default:
+                        json.WriteStringValue(cell.Text);
+                        break;
+                }
             }
 
-            if (message.DeviceSequence is { } sequence)
-            {
-                json.WriteNumber("seq"u8, sequence);
-            }
-            else
-            {
-                json.WriteNull("seq"u8);
-            }
-
-            json.WriteNumber("qos"u8, message.Qos);
-            json.WriteBoolean("retain"u8, message.Retain);
-            json.WriteString("payload"u8, PayloadText.Of(message.Payload));
             json.WriteEndObject();
         }
 

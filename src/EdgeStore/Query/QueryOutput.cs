@@ -1,24 +1,27 @@
-using System.Globalization;
-using EdgeStore.Storage;
-
 namespace EdgeStore.Query;
 
-/// <summary>Writes query results to a text stream in one of the formats of `edgestore query --format`.</summary>
+/// <summary>
+/// Writes rows of cells to a text stream in one of the formats of `--format` (query, topics, quarantine): the columns
+/// are fixed when it is created, and each row has one cell per column.
+/// </summary>
 internal abstract class QueryOutput
 {
-    public abstract void Write(StoredMessage message);
+    protected QueryOutput(IReadOnlyList<OutputColumn> columns)
+    {
+        Columns = columns;
+    }
+
+    public IReadOnlyList<OutputColumn> Columns { get; }
+
+    public abstract void Write(IReadOnlyList<OutputCell> cells);
 
     /// <summary>Writes whatever is still buffered. Returns the number of rows written in all.</summary>
     public abstract long Complete();
 
-    public static QueryOutput Create(QueryOutputFormat format, TextWriter writer) => format switch
+    public static QueryOutput Create(QueryOutputFormat format, TextWriter writer, IReadOnlyList<OutputColumn> columns) => format switch
     {
-        QueryOutputFormat.Csv => new CsvQueryOutput(writer),
-        QueryOutputFormat.Jsonl => new JsonLinesQueryOutput(writer),
-        _ => new TableQueryOutput(writer),
+        QueryOutputFormat.Csv => new CsvQueryOutput(writer, columns),
+        QueryOutputFormat.Jsonl => new JsonLinesQueryOutput(writer, columns),
+        _ => new TableQueryOutput(writer, columns),
     };
-
-    /// <summary>Every time in query output: UTC, ISO-8601, millisecond precision (`2026-05-01T12:00:00.000Z`).</summary>
-    public static string FormatTime(DateTimeOffset time) =>
-        time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
 }

@@ -1,51 +1,50 @@
 using System.Globalization;
 using System.Text;
-using EdgeStore.Storage;
 
 namespace EdgeStore.Query;
 
 /// <summary>
 /// Aligned columns for people. Column widths come from the first <see cref="WidthSampleRows"/> rows (so a long query
-/// streams instead of being held in memory); a later, wider value simply pushes its line out. Payloads are shown on one
-/// line (control characters escaped) and cut to <see cref="MaxPayloadChars"/> characters.
+/// streams instead of being held in memory); a later, wider value simply pushes its line out. Text is shown on one
+/// line (control characters escaped) and cut to <see cref="MaxTextChars"/> characters; no value shows as `-`.
 /// </summary>
 internal sealed class TableQueryOutput : QueryOutput
 {
     public const int WidthSampleRows = 1000;
-    public const int MaxPayloadChars = 120;
-
-    private static readonly string[] Header = ["ID", "TOPIC", "RECEIVED AT", "DEVICE TS", "SEQ", "QOS", "RETAIN", "PAYLOAD"];
-
-    // Numbers are right-aligned, text left-aligned.
-    private static readonly bool[] RightAligned = [true, false, false, false, true, true, false, false];
+    public const int MaxTextChars = 120;
 
     private readonly TextWriter _writer;
+    private readonly string[] _header;
     private readonly List<string[]> _pending = [];
     private int[]? _widths;
     private long _rows;
 
-    public TableQueryOutput(TextWriter writer)
+    public TableQueryOutput(TextWriter writer, IReadOnlyList<OutputColumn> columns)
+        : base(columns)
     {
         _writer = writer;
+        _header = [.. columns.Select(c => c.Title)];
     }
 
-    public override void Write(StoredMessage message)
+    public override void Write(IReadOnlyList<OutputCell> cells)
     {
-        var cells = new[]
+        var shown = new string[cells.Count];
+        for (var i = 0; i < cells.Count; i++)
         {
-            message.Id.ToString(CultureInfo.InvariantCulture),
-            message.Topic,
-            FormatTime(message.ReceivedAt),
-            message.DeviceTimestamp is { } deviceTimestamp ? FormatTime(deviceTimestamp) : "-",
-            message.DeviceSequence?.ToString(CultureInfo.InvariantCulture) ?? "-",
-            message.Qos.ToString(CultureInfo.InvariantCulture),
-            message.Retain ? "yes" : "no",
-            OneLine(PayloadText.Of(message.Payload)),
-        };
+            var cell = cells[i];
+            shown[i] = cell.Kind switch
+            {
+                OutputCellKind.Null => "-",
+                OutputCellKind.Boolean => cell.Text == "true" ? "yes" : "no",
+                OutputCellKind.Number => cell.Text,
+                _ => OneLine(cell.Text),
+            };
+        }
+
         _rows++;
         if (_widths is null)
         {
-            _pending.Add(cells);
+            _pending.Add(shown);
             if (_pending.Count >= WidthSampleRows)
             {
                 FlushPending();
@@ -54,7 +53,7 @@ internal sealed class TableQueryOutput : QueryOutput
             return;
         }
 
-        WriteLine(cells);
+        WriteLine(shown);
     }
 
     public override long Complete()
@@ -68,13 +67,13 @@ internal sealed class TableQueryOutput : QueryOutput
         return _rows;
     }
 
-    /// <summary>The payload on one line: control characters escaped, long payloads cut with an ellipsis.</summary>
-    public static string OneLine(string payload)
+    /// <summary>Text on one line: control characters escaped, long text cut with an ellipsis.</summary>
+    public static string OneLine(string text)
     {
-        var builder = new StringBuilder(Math.Min(payload.Length, MaxPayloadChars + 8));
-        foreach (var c in payload)
+        var builder = new StringBuilder(Math.Min(text.Length, MaxTextChars + 8));
+        foreach (var c in text)
         {
-            if (builder.Length >= MaxPayloadChars)
+            if (builder.Length >= MaxTextChars)
             {
                 builder.Append('…');
                 break;
@@ -95,7 +94,7 @@ internal sealed class TableQueryOutput : QueryOutput
 
     private void FlushPending()
     {
-        _widths = Header.Select(h => h.Length).ToArray();
+        _widths = [.. _header.Select(h => h.Length)];
         foreach (var cells in _pending)
         {
             for (var i = 0; i < cells.Length; i++)
@@ -104,7 +103,7 @@ internal sealed class TableQueryOutput : QueryOutput
             }
         }
 
-        WriteLine(Header);
+        WriteLine(_header);
         foreach (var cells in _pending)
         {
             WriteLine(cells);
@@ -125,7 +124,7 @@ internal sealed class TableQueryOutput : QueryOutput
             }
 
             var last = i == cells.Length - 1;
-            if (RightAligned[i])
+            if (Columns[i].RightAligned)
             {
                 line.Append(cells[i].PadLeft(widths[i]));
             }

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Reflection;
 using System.Text.Json.Nodes;
 using EdgeStore.Configuration;
+using EdgeStore.Maintenance;
 using Microsoft.Extensions.Configuration;
 
 namespace EdgeStore.RemoteTuning;
@@ -34,6 +35,7 @@ internal static class EffectiveConfiguration
             remoteKeys.AddRange(overrides.Keys.Select(path => TunableSettings.Find(path)!.SettingKey));
         }
 
+        FillDefaults(settings);
         var lines = new List<EffectiveSetting>();
         foreach (var section in typeof(EdgeStoreSettings).GetProperties(BindingFlags.Public | BindingFlags.Instance))
         {
@@ -41,6 +43,50 @@ internal static class EffectiveConfiguration
         }
 
         return lines;
+    }
+
+    /// <summary>
+    /// Writes into the unset settings the values the daemon uses for them (the defaults of <see cref="MaintenanceOptions"/>,
+    /// which the settings leave null), so `config show` prints "90" and the 02:00 window rather than "(none)" and "[]".
+    /// </summary>
+    internal static void FillDefaults(EdgeStoreSettings settings)
+    {
+        var options = MaintenanceOptions.From(settings);
+        var retention = settings.Retention;
+        retention.MessagesDays ??= options.MessagesRetentionDays;
+        retention.QuarantineDays ??= options.QuarantineRetentionDays;
+
+        var maintenance = settings.Maintenance;
+        if (maintenance.Windows.Count == 0)
+        {
+            maintenance.Windows = [.. options.Windows.Select(w => new MaintenanceWindowSettings
+            {
+                Start = w.Start.ToString("HH:mm", CultureInfo.InvariantCulture),
+                Duration = DurationText.Format(w.Duration),
+                Days = "Mon-Sun",
+            })];
+        }
+
+        maintenance.TimeZone ??= options.TimeZone.Id;
+        maintenance.RetentionChunkRows ??= options.RetentionChunkRows;
+        maintenance.VacuumFreePagePercent ??= (int)Math.Round(options.VacuumFreePageRatio * 100);
+        maintenance.VacuumFreeMiB ??= options.VacuumFreeBytes >> 20;
+        maintenance.VacuumMinFreeKiB ??= options.VacuumMinFreeBytes >> 10;
+        maintenance.WalHardLimitMiB ??= options.WalHardLimitBytes >> 20;
+        maintenance.WalGuardInterval ??= DurationText.Format(options.WalGuardInterval);
+        maintenance.OnDemandBudget ??= DurationText.Format(options.OnDemandBudget);
+        maintenance.CheckpointRetryDelay ??= DurationText.Format(options.CheckpointRetryDelay);
+
+        var storage = settings.Storage;
+        storage.MinFreeBytes ??= options.MinFreeBytes;
+        storage.MinFreePercent ??= (int)options.MinFreePercent;
+        storage.DiskFullPolicy ??= options.DiskFullPolicy.ToString();
+        storage.DiskCheckInterval ??= DurationText.Format(options.DiskCheckInterval);
+
+        var safeMode = settings.SafeMode;
+        safeMode.UncleanExits ??= options.SafeModeUncleanExits;
+        safeMode.Period ??= DurationText.Format(options.SafeModePeriod);
+        safeMode.CalmPeriod ??= DurationText.Format(options.SafeModeCalmPeriod);
     }
 
     /// <summary>The keys a configuration tree sets (`Mqtt:Port`, `Mqtt:Subscriptions:0:Filter`), for telling sources apart.</summary>
@@ -51,7 +97,7 @@ internal static class EffectiveConfiguration
     {
         if (value is null || value is string || value.GetType().IsPrimitive || value is decimal)
         {
-            lines.Add(new EffectiveSetting(key, Format(key, value), Source(key, fileKeys, environmentKeys, remoteKeys)));
+            lines.Add(new EffectiveSetting(key, Format(key, value), Source(key, fileKeys, environmentKeys, remoteKeys), Typed(key, value)));
             return;
         }
 
@@ -59,7 +105,7 @@ internal static class EffectiveConfiguration
         {
             if (list.Count == 0)
             {
-                lines.Add(new EffectiveSetting(key, "[]", Source(key, fileKeys, environmentKeys, remoteKeys)));
+                lines.Add(new EffectiveSetting(key, "[]", Source(key, fileKeys, environmentKeys, remoteKeys), new JsonArray()));
             }
 
             for (var i = 0; i < list.Count; i++)
@@ -105,13 +151,30 @@ internal static class EffectiveConfiguration
         };
     }
 
-    /// <summary>The same lines as JSON (`--format json`): `{"Ingest:MaxBatchRows": {"value": "500", "source": "remote"}, ...}`.</summary>
+    // The value as JSON keeps its type: numbers as numbers, switches as true/false, unset as null, secrets as a string.
+    private static JsonNode? Typed(string key, object? value) => value switch
+    {
+        _ when Secrets.Contains(key) => JsonValue.Create(Format(key, value)),
+        null => null,
+        bool b => JsonValue.Create(b),
+        int i => JsonValue.Create(i),
+        long l => JsonValue.Create(l),
+        double d => JsonValue.Create(d),
+        decimal m => JsonValue.Create(m),
+        string text => JsonValue.Create(text),
+        _ => JsonValue.Create(Format(key, value)),
+    };
+
+    /// <summary>
+    /// The same lines as JSON (`--format json`), values typed: `{"Ingest:MaxBatchRows": {"value": 500, "source":
+    /// "remote"}, "Mqtt:Host": {"value": "127.0.0.1", ...}, "Mqtt:Username": {"value": null, ...}, ...}`.
+    /// </summary>
     internal static JsonObject ToJson(IReadOnlyList<EffectiveSetting> lines)
     {
         var root = new JsonObject();
         foreach (var line in lines)
         {
-            root[line.Key] = new JsonObject { ["value"] = line.Value, ["source"] = line.Source };
+            root[line.Key] = new JsonObject { ["value"] = line.Json?.DeepClone(), ["source"] = line.Source };
         }
 
         return root;
@@ -119,7 +182,7 @@ internal static class EffectiveConfiguration
 }
 
 /// <summary>One line of `edgestore config show`: a setting key (`Ingest:MaxBatchRows`), its effective value, and where it came from.</summary>
-internal sealed record EffectiveSetting(string Key, string Value, string Source)
+internal sealed record EffectiveSetting(string Key, string Value, string Source, JsonNode? Json = null)
 {
     public const string FromDefault = "default";
     public const string FromFile = "file";

@@ -303,8 +303,11 @@ internal sealed partial class RemoteTuningService : BackgroundService
         }
     }
 
-    [LoggerMessage(EventId = 6201, Level = LogLevel.Information, Message = "Remote tuning listening under {Prefix} (desired documents and commands: {Enabled})")]
-    private static partial void LogStarted(ILogger logger, string prefix, bool enabled);
+    [LoggerMessage(EventId = 6201, Level = LogLevel.Information, Message = "Remote tuning under {Prefix}: {Mode}")]
+    private static partial void LogStartedText(ILogger logger, string prefix, string mode);
+
+    private static void LogStarted(ILogger logger, string prefix, bool enabled) =>
+        LogStartedText(logger, prefix, enabled ? "accepting desired settings and commands" : "reporting only (RemoteTuning:Enabled is false: desired settings and commands are ignored)");
 
     [LoggerMessage(EventId = 6202, Level = LogLevel.Warning, Message = "A desired document was superseded by a newer one before the rate limit let it through ({Superseded} since start)")]
     private static partial void LogSuperseded(ILogger logger, long superseded);

@@ -1,3 +1,4 @@
+using EdgeStore.Storage;
 using EdgeStore.Maintenance;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -193,17 +194,26 @@ internal sealed partial class DiskGuard : BackgroundService
         return true;
     }
 
-    [LoggerMessage(EventId = 4101, Level = LogLevel.Error, Message = "Disk low: {AvailableBytes} bytes free, threshold {ThresholdBytes} bytes, on the filesystem of {DatabasePath}; acknowledgements stopped, the broker keeps the backlog")]
-    private static partial void LogDiskLow(ILogger logger, long availableBytes, long thresholdBytes, string databasePath);
+    [LoggerMessage(EventId = 4101, Level = LogLevel.Error, Message = "Disk low: {AvailableBytes} free, threshold {ThresholdBytes}, on the filesystem of {DatabasePath}; acknowledgements stopped, the broker keeps the backlog")]
+    private static partial void LogDiskLowText(ILogger logger, string availableBytes, string thresholdBytes, string databasePath);
 
-    [LoggerMessage(EventId = 4102, Level = LogLevel.Information, Message = "Disk space back: {AvailableBytes} bytes free (threshold {ThresholdBytes}); acknowledgements resume")]
-    private static partial void LogDiskRecovered(ILogger logger, long availableBytes, long thresholdBytes);
+    private static void LogDiskLow(ILogger logger, long availableBytes, long thresholdBytes, string databasePath) =>
+        LogDiskLowText(logger, ByteSize.Text(availableBytes), ByteSize.Text(thresholdBytes), databasePath);
+
+    [LoggerMessage(EventId = 4102, Level = LogLevel.Information, Message = "Disk space back: {AvailableBytes} free (threshold {ThresholdBytes}); acknowledgements resume")]
+    private static partial void LogDiskRecoveredText(ILogger logger, string availableBytes, string thresholdBytes);
+
+    private static void LogDiskRecovered(ILogger logger, long availableBytes, long thresholdBytes) =>
+        LogDiskRecoveredText(logger, ByteSize.Text(availableBytes), ByteSize.Text(thresholdBytes));
 
     [LoggerMessage(EventId = 4103, Level = LogLevel.Error, Message = "Database {DatabasePath} is full (SQLITE_FULL): acknowledgements stopped until space returns")]
     private static partial void LogStorageFull(ILogger logger, string databasePath);
 
-    [LoggerMessage(EventId = 4104, Level = LogLevel.Warning, Message = "Disk low ({AvailableBytes} bytes free): deleted the {Rows} oldest messages (DiskFullPolicy DeleteOldest)")]
-    private static partial void LogDeletedOldest(ILogger logger, int rows, long availableBytes);
+    [LoggerMessage(EventId = 4104, Level = LogLevel.Warning, Message = "Disk low ({AvailableBytes} free): deleted the {Rows} oldest messages (DiskFullPolicy DeleteOldest)")]
+    private static partial void LogDeletedOldestText(ILogger logger, int rows, string availableBytes);
+
+    private static void LogDeletedOldest(ILogger logger, int rows, long availableBytes) =>
+        LogDeletedOldestText(logger, rows, ByteSize.Text(availableBytes));
 
     [LoggerMessage(EventId = 4105, Level = LogLevel.Warning, Message = "Disk space check for {DatabasePath} failed")]
     private static partial void LogCheckFailed(ILogger logger, Exception exception, string databasePath);

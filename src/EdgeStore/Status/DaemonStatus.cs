@@ -20,11 +20,34 @@ internal sealed class DaemonStatus
     private long _brokerLossWarnings;
     private string[] _refusedSubscriptions = [];
     private string _phase = "starting";
+    private MigrationStatus? _migration;
 
+    /// <summary>
+    /// Raised, on the thread that made the change, when <see cref="Phase"/> or <see cref="Migration"/> is set: the status
+    /// file is rewritten at once, so a start-up that takes minutes shows what it is doing before the periodic writes begin.
+    /// </summary>
+    public event Action? PhaseChanged;
+
+    /// <summary><c>starting</c>, <c>opening</c>, <c>migrating</c>, <c>running</c>, <c>stopping</c>, <c>stopped</c> (docs/STATUS.md).</summary>
     public string Phase
     {
         get => Volatile.Read(ref _phase);
-        set => Volatile.Write(ref _phase, value);
+        set
+        {
+            Volatile.Write(ref _phase, value);
+            PhaseChanged?.Invoke();
+        }
+    }
+
+    /// <summary>The schema migration under way at start-up, or null when none is running.</summary>
+    public MigrationStatus? Migration
+    {
+        get => Volatile.Read(ref _migration);
+        set
+        {
+            Volatile.Write(ref _migration, value);
+            PhaseChanged?.Invoke();
+        }
     }
 
     public bool BrokerConnected
@@ -96,7 +119,10 @@ internal sealed class DaemonStatus
 
     /// <summary>The one-line summary systemd shows in `systemctl status` (STATUS=).</summary>
     public string ToStatusLine() =>
-        $"{Phase}; broker {(BrokerConnected ? "connected" : "disconnected")}; backlog {Backlog}; " +
+        (Migration is { } migration
+            ? $"migrating the database to schema version {migration.ToVersion} ({migration.Rows} rows)"
+            : Phase) +
+        $"; broker {(BrokerConnected ? "connected" : "disconnected")}; backlog {Backlog}; " +
         $"stored {RowsStored}; mmap limit {MmapLimitBytes / (1024 * 1024)} MiB{(SafeMode ? "; storage-safe mode" : string.Empty)}" +
         (RefusedSubscriptions.Count > 0 ? $"; subscription refused: {string.Join(", ", RefusedSubscriptions)}" : string.Empty);
 }

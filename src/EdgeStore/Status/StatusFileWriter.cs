@@ -13,8 +13,11 @@ namespace EdgeStore.Status;
 /// Writes <c>status.json</c> in the state directory every few seconds and once more when the host has stopped (phase
 /// "stopped"), for `edgestore status` and any script that wants the daemon's numbers without a socket. Each write goes
 /// through <see cref="AtomicFile"/>, so a reader sees either the previous or the next complete document, never a torn one.
+/// The first write happens in StartingAsync, which the host runs before any service's StartAsync, so the file exists
+/// before the database is opened and is rewritten every interval through a long start-up; every change of phase
+/// (opening, migrating and each migration progress report, running, stopping) is also written at once.
 /// </summary>
-internal sealed partial class StatusFileWriter : BackgroundService
+internal sealed partial class StatusFileWriter : BackgroundService, IHostedLifecycleService
 {
     public static readonly TimeSpan DefaultInterval = TimeSpan.FromSeconds(5);
 
@@ -26,7 +29,10 @@ internal sealed partial class StatusFileWriter : BackgroundService
     private readonly DateTimeOffset _startedAt;
     private readonly int _processId = Environment.ProcessId;
     private readonly Lock _writeGate = new();
+    private readonly DaemonHealth _health = new();
     private StatusSources? _sources;
+    private DaemonStatus? _phaseSource;
+    private ITimer? _startupTimer;
     private bool _failureLogged;
 
     public StatusFileWriter(string statusPath, string databasePath, TimeSpan interval, IServiceProvider services, TimeProvider timeProvider, ILogger<StatusFileWriter> logger)
@@ -74,12 +80,28 @@ internal sealed partial class StatusFileWriter : BackgroundService
         }
     }
 
-    public override Task StartAsync(CancellationToken cancellationToken)
+    public Task StartingAsync(CancellationToken cancellationToken)
     {
         // ApplicationStopped fires after every hosted service (ingestion included) has stopped: the final counts.
         _services.GetService<IHostApplicationLifetime>()?.ApplicationStopped.Register(() => WriteNow("stopped"));
-        return base.StartAsync(cancellationToken);
+        _phaseSource = _services.GetService<DaemonStatus>();
+        if (_phaseSource is not null)
+        {
+            _phaseSource.PhaseChanged += OnPhaseChanged;
+        }
+
+        // Until the periodic loop below takes over (this service starts after the store has opened), a timer keeps the
+        // file fresh through a long start-up: `edgestore status` never calls a migrating daemon stale.
+        _startupTimer = _timeProvider.CreateTimer(static state => ((StatusFileWriter)state!).WriteNow(), this, _interval, _interval);
+        WriteNow();
+        return Task.CompletedTask;
     }
+
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
@@ -92,8 +114,20 @@ internal sealed partial class StatusFileWriter : BackgroundService
         WriteNow(hosted ? "stopping" : "stopped");
     }
 
+    public override void Dispose()
+    {
+        if (_phaseSource is not null)
+        {
+            _phaseSource.PhaseChanged -= OnPhaseChanged;
+        }
+
+        _startupTimer?.Dispose();
+        base.Dispose();
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        _startupTimer?.Dispose();
         using var timer = new PeriodicTimer(_interval, _timeProvider);
         do
         {
@@ -114,6 +148,8 @@ internal sealed partial class StatusFileWriter : BackgroundService
         }
     }
 
+    private void OnPhaseChanged() => WriteNow();
+
     private void WriteDocument(Utf8JsonWriter json, string? phaseOverride)
     {
         var sources = _sources ??= StatusSources.From(_services);
@@ -124,6 +160,16 @@ internal sealed partial class StatusFileWriter : BackgroundService
         json.WriteString("startedAt", _startedAt);
         json.WriteString("updatedAt", _timeProvider.GetUtcNow());
         json.WriteString("phase", phaseOverride ?? status?.Phase ?? "unknown");
+
+        // What keeps a running daemon from its job; `edgestore status` says "degraded" and exits 5 while any is listed.
+        json.WriteStartArray("problems");
+        foreach (var problem in phaseOverride is null ? _health.Problems(sources, _services.GetService<IngestHeartbeat>()) : [])
+        {
+            json.WriteStringValue(problem);
+        }
+
+        json.WriteEndArray();
+        WriteMigration(json, status?.Migration);
         WriteNullable(json, "brokerConnected", status?.BrokerConnected);
         WriteNullable(json, "backlog", status?.Backlog);
         WriteNullable(json, "rowsStored", status?.RowsStored);
@@ -242,6 +288,23 @@ internal sealed partial class StatusFileWriter : BackgroundService
         WriteNullable(json, "walSizeBytes", FileSize(_databasePath + "-wal"));
         json.WriteEndObject();
 
+        json.WriteEndObject();
+    }
+
+    private void WriteMigration(Utf8JsonWriter json, MigrationStatus? migration)
+    {
+        if (migration is null)
+        {
+            json.WriteNull("migration");
+            return;
+        }
+
+        json.WriteStartObject("migration");
+        json.WriteNumber("fromVersion", migration.FromVersion);
+        json.WriteNumber("toVersion", migration.ToVersion);
+        json.WriteString("step", migration.Step);
+        json.WriteNumber("rows", migration.Rows);
+        json.WriteNumber("elapsedSeconds", Math.Round(Math.Max(0, (_timeProvider.GetUtcNow() - migration.StepStartedAt).TotalSeconds), 1));
         json.WriteEndObject();
     }
 

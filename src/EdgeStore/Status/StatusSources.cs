@@ -8,7 +8,8 @@ namespace EdgeStore.Status;
 
 /// <summary>
 /// The services the status file reads, each optional: a host without maintenance or memory governance still gets a
-/// status file with those fields null. Resolved once, at the first write, after the host has started them.
+/// status file with those fields null. Resolved once, at the first write, which is in the host's StartingAsync, before
+/// any service has started: each field shows what its service reports so far.
 /// </summary>
 internal sealed record StatusSources(
     DaemonStatus? Daemon,

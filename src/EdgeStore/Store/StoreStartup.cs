@@ -1,3 +1,4 @@
+using EdgeStore.Commands;
 using EdgeStore.Configuration;
 using EdgeStore.Status;
 using EdgeStore.Ingest;
@@ -57,7 +58,7 @@ internal sealed partial class StoreStartup : IHostedService, IAsyncDisposable
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        _status.Phase = "opening database";
+        _status.Phase = "opening";
         var storageOptions = IngestOptions.ForStorage(_settings.Storage, _settings.Ingest);
 
         // The mmap cap counts EdgeStore's cgroup limit as well as MemTotal (docs/ARCHITECTURE.md, C2); from here on the memory
@@ -67,7 +68,34 @@ internal sealed partial class StoreStartup : IHostedService, IAsyncDisposable
         // Storage-safe mode (C3): after repeated unclean exits, no mapping at all.
         storageOptions.MmapSizeBytes = _safeMode.CapMmap(storageOptions.MmapSizeBytes);
 
-        var database = await _store.OpenAsync(storageOptions, _loggerFactory, _timeProvider, cancellationToken);
+        // The host cancels cancellationToken when a stop is requested during start-up (SIGTERM): a migration under way
+        // then rolls its step back and the open ends with OperationCanceledException, which RunCommand turns into exit 0.
+        TelemetryDatabase database;
+        try
+        {
+            database = await _store.OpenAsync(storageOptions, _loggerFactory, _timeProvider, new MigrationPhase(_status, _timeProvider), cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Start-up is abandoned: the host neither stops the services nor raises ApplicationStopped, so RunMarkerService
+            // will not mark this exit clean. It is clean (the step rolled back inside SQLite), and must not count towards
+            // storage-safe mode; the status file says "stopped" rather than a migration that no longer runs.
+            _status.Migration = null;
+            _status.Phase = "stopped";
+            _safeMode.MarkCleanExit();
+            throw;
+        }
+        catch (Exception e) when (PlainError.For(e, storageOptions.Path) is { } plain)
+        {
+            // A file, permission or "not a database" problem: the operator's to fix, said in one line (RunCommand).
+            throw new OperatorProblemException(plain, e);
+        }
+        finally
+        {
+            _status.Migration = null;
+        }
+
+        _status.Phase = "opening";
 
         // Governor pushes go through the maintenance window lock: a window keeps mmap at 0 until it hands back.
         var connections = database.Connections;

@@ -39,7 +39,19 @@ internal sealed class TelemetryStore : IAsyncDisposable
     }
 
     /// <summary>Opens and migrates the database; a store is opened once.</summary>
-    public async Task<TelemetryDatabase> OpenAsync(StorageOptions options, ILoggerFactory loggerFactory, TimeProvider timeProvider, CancellationToken ct)
+    public Task<TelemetryDatabase> OpenAsync(StorageOptions options, ILoggerFactory loggerFactory, TimeProvider timeProvider, CancellationToken ct) =>
+        OpenAsync(options, loggerFactory, timeProvider, migrationProgress: null, ct);
+
+    /// <summary>
+    /// Opens and migrates the database, telling <paramref name="migrationProgress"/> where a migration stands; cancelling
+    /// <paramref name="ct"/> stops a migration with its step rolled back. A store is opened once.
+    /// </summary>
+    public async Task<TelemetryDatabase> OpenAsync(
+        StorageOptions options,
+        ILoggerFactory loggerFactory,
+        TimeProvider timeProvider,
+        IProgress<MigrationProgress>? migrationProgress,
+        CancellationToken ct)
     {
         lock (_gate)
         {
@@ -49,7 +61,7 @@ internal sealed class TelemetryStore : IAsyncDisposable
             }
         }
 
-        var database = await TelemetryDatabase.OpenAsync(options, loggerFactory, timeProvider, ct).ConfigureAwait(false);
+        var database = await TelemetryDatabase.OpenAsync(options, loggerFactory, timeProvider, migrationProgress, ct).ConfigureAwait(false);
         lock (_gate)
         {
             _database = database;

@@ -94,7 +94,7 @@ public sealed class MemoryLimitsTests : IAsyncLifetime
         var mappings = ProcessMappings.Of(_storage.DatabasePath).SizesBytes;
         Assert.NotEmpty(mappings);
         Assert.All(mappings, size => Assert.True(size <= 1 * Mib, $"mapping of {size} bytes"));
-        Assert.Contains("mmap 1048576 bytes", _storage.Logs.WithEventId(3006)[^1].Message, StringComparison.Ordinal);
+        Assert.Contains("mmap 1 MiB", _storage.Logs.WithEventId(3006)[^1].Message, StringComparison.Ordinal);
 
         await stop.CancelAsync();
         await run.WaitAsync(TimeSpan.FromSeconds(30));

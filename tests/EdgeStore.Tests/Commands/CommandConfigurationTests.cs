@@ -38,7 +38,7 @@ public sealed class CommandConfigurationTests : IDisposable
         }
 
         var queryError = new StringWriter();
-        Assert.Equal(ExitCodes.InvalidInput, await QueryCommand.RunAsync(new QueryArguments(config, database, "#", null, null, null, false, default), TextWriter.Null, queryError, TimeProvider.System, CancellationToken.None));
+        Assert.Equal(ExitCodes.InvalidInput, await QueryCommand.RunAsync(new QueryArguments(config, database, "#", null, null, null, false), TextWriter.Null, queryError, TimeProvider.System, CancellationToken.None));
         Assert.Contains(PortError, queryError.ToString(), StringComparison.Ordinal);
         Assert.False(File.Exists(Path.Combine(_directory, "b.db")));
     }

@@ -2,7 +2,6 @@ using System.Text;
 using System.Text.Json;
 using System.Threading.Channels;
 using EdgeStore.Commands;
-using EdgeStore.Query;
 using EdgeStore.Storage;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -54,7 +53,7 @@ public sealed class QueryCommandTests : IAsyncLifetime
     [Fact]
     public async Task A_wildcard_filter_and_a_duration_select_the_matching_rows_in_order()
     {
-        var (exitCode, output, _) = await QueryAsync("sensors/+/telemetry", since: "10m", format: QueryOutputFormat.Jsonl);
+        var (exitCode, output, _) = await QueryAsync("sensors/+/telemetry", since: "10m", format: "jsonl");
 
         Assert.Equal(0, exitCode);
         var rows = output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(line => JsonDocument.Parse(line).RootElement).ToList();
@@ -67,7 +66,7 @@ public sealed class QueryCommandTests : IAsyncLifetime
     [Fact]
     public async Task Until_limit_and_descending_order()
     {
-        var (exitCode, output, _) = await QueryAsync("sensors/dev-0002/#", until: "30m", limit: 3, descending: true, format: QueryOutputFormat.Csv);
+        var (exitCode, output, _) = await QueryAsync("sensors/dev-0002/#", until: "30m", limit: 3, descending: true, format: "csv");
 
         Assert.Equal(0, exitCode);
         var lines = output.Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
@@ -87,9 +86,9 @@ public sealed class QueryCommandTests : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData("sensors/#/x", null, null, "edgestore: --topic: not a valid MQTT topic filter (got 'sensors/#/x')")]
-    [InlineData("sensors/#", "yesterday", null, "edgestore: --since: expected a duration such as 10m, 2h or 7d, or an ISO-8601 time (got 'yesterday')")]
-    [InlineData("sensors/#", null, 0, "edgestore: --limit: must be at least 1 (got 0)")]
+    [InlineData("sensors/#/x", null, null, "edgestore query: --topic is not a valid MQTT topic filter (got 'sensors/#/x'); use levels separated by /, with + for one level and # only at the end")]
+    [InlineData("sensors/#", "yesterday", null, "edgestore query: --since is not a time (got 'yesterday'); give a duration back from now such as 10m, 2h or 7d, or an ISO-8601 time such as 2026-05-01T12:00:00Z")]
+    [InlineData("sensors/#", null, 0, "edgestore query: --limit must be at least 1 (got 0); leave it out for every row")]
     public async Task Bad_arguments_exit_2_with_the_reason(string topic, string? since, int? limit, string expected)
     {
         var (exitCode, output, error) = await QueryAsync(topic, since: since, limit: limit);
@@ -106,15 +105,15 @@ public sealed class QueryCommandTests : IAsyncLifetime
         var error = new StringWriter();
 
         var exitCode = await QueryCommand.RunAsync(
-            new QueryArguments(null, missing, "#", null, null, null, false, QueryOutputFormat.Table), new StringWriter(), error, new FakeTimeProvider(Now), CancellationToken.None);
+            new QueryArguments(null, missing, "#", null, null, null, false, "table"), new StringWriter(), error, new FakeTimeProvider(Now), CancellationToken.None);
 
         Assert.Equal(1, exitCode);
-        Assert.Equal($"edgestore: no database at {missing}", error.ToString().Trim());
+        Assert.Equal($"edgestore query: no database ({missing}); check --db, or Storage:Path in the configuration", error.ToString().Trim());
         Assert.False(File.Exists(missing));
     }
 
     private async Task<(int ExitCode, string Output, string Error)> QueryAsync(
-        string topic, string? since = null, string? until = null, int? limit = null, bool descending = false, QueryOutputFormat format = QueryOutputFormat.Table)
+        string topic, string? since = null, string? until = null, int? limit = null, bool descending = false, string format = "table")
     {
         var output = new StringWriter();
         var error = new StringWriter();

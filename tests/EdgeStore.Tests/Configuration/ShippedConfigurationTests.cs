@@ -1,4 +1,5 @@
 using EdgeStore.Configuration;
+using EdgeStore.Testing;
 
 namespace EdgeStore.Tests.Configuration;
 
@@ -8,7 +9,7 @@ public sealed class ShippedConfigurationTests
     [Fact]
     public void The_example_configuration_file_is_valid()
     {
-        var file = Path.Combine(RepositoryRoot(), "config", "edgestore.json");
+        var file = Path.Combine(RepositoryRoot.Path, "config", "edgestore.json");
         var loader = new SettingsLoader(new Dictionary<string, string?>(), new MachineFacts("gw", null), "/nonexistent/edgestore.json");
 
         var result = loader.Load(file);
@@ -16,18 +17,8 @@ public sealed class ShippedConfigurationTests
         Assert.True(result.IsValid, string.Join("; ", result.Errors));
         Assert.Equal(1883, result.Settings!.Mqtt.Port);
         Assert.Equal("sensors/#", Assert.Single(result.Settings.Mqtt.Subscriptions).Filter);
-    }
 
-    private static string RepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "EdgeStore.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("EdgeStore.sln not found above " + AppContext.BaseDirectory);
+        // One gateway layout: the service and an operator's shell (no $STATE_DIRECTORY there) find the same database.
+        Assert.Equal("/var/lib/edgestore/edgestore.db", result.Settings.Storage.Path);
     }
 }

@@ -104,13 +104,22 @@ public sealed partial class DaemonMaintenanceTests(ITestOutputHelper output) : I
             await WaitForRowsAsync(stored);
             var maps = await File.ReadAllTextAsync($"/proc/{safe.ProcessId}/maps");
             Assert.DoesNotContain(DatabasePath + "\n", maps, StringComparison.Ordinal);
+
+            // safe-mode show speaks for the running daemon as status does (status.json is rewritten every 5 s).
+            var (_, whileRunning) = await Wait.ForAsync(
+                () => RunAsync(environment, Patience, "safe-mode", "show"),
+                result => result.Output.Contains($"running daemon (PID {safe.ProcessId}): storage-safe mode ON", StringComparison.Ordinal),
+                Patience,
+                "safe-mode show naming the running daemon in safe mode");
+            Assert.Contains("the next start stays in storage-safe mode", whileRunning, StringComparison.Ordinal);
             safe.Signal(UnixSignal.SigTerm);
             Assert.Equal(0, await safe.WaitForExitAsync(Patience));
         }
 
         var (showExit, shown) = await RunAsync(environment, Patience, "safe-mode", "show");
         Assert.Equal(0, showExit);
-        Assert.Contains("storage-safe mode on since", shown, StringComparison.Ordinal);
+        Assert.Contains("the next start stays in storage-safe mode (on since", shown, StringComparison.Ordinal);
+        Assert.Contains("no running daemon", shown, StringComparison.Ordinal);
         var (clearExit, cleared) = await RunAsync(environment, Patience, "safe-mode", "clear");
         Assert.True(clearExit == 0, cleared);
 

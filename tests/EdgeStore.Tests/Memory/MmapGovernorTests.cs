@@ -34,7 +34,7 @@ public sealed class MmapGovernorTests
         Assert.Equal(again, first);
         Assert.False(within.Clamped);
         Assert.Equal(first, rig.Cap.LastClamp);
-        Assert.Single(rig.CapLogger.Lines, l => l.Contains("Storage:MmapSizeMiB asks for mmap 1073741824 bytes; clamped to 134217728 bytes", StringComparison.Ordinal));
+        Assert.Single(rig.CapLogger.Lines, l => l.Contains("Storage:MmapSizeMiB asks for mmap 1 GiB; clamped to 128 MiB", StringComparison.Ordinal));
         Assert.Equal(0, rig.Cap.Clamp(-5, "remote").AppliedBytes);
     }
 
@@ -83,7 +83,7 @@ public sealed class MmapGovernorTests
         // released: 128 -> 64 (64 MiB), then 64 -> 0 (64 MiB): the 100 MiB file bounds the first to 36 MiB.
         Assert.Equal((100 - 64) * MiB + (64 * MiB), counters.BytesReleased);
         Assert.Equal(128 * MiB, rig.Status.MmapLimitBytes);
-        Assert.Contains(rig.GovernorLogger.Lines, l => l.Contains("Memory limits set for Critical: mmap 67108864 -> 0 bytes, cache 8388608 -> 2097152 bytes, shrink_memory True", StringComparison.Ordinal));
+        Assert.Contains(rig.GovernorLogger.Lines, l => l.Contains("Memory limits set for Critical: mmap 64 MiB -> 0 bytes, cache 8 MiB -> 2 MiB, shrink_memory True", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -113,7 +113,7 @@ public sealed class RealPressureTests
         if (rise.Contains("to Critical", StringComparison.Ordinal))
         {
             var critical = await daemon.WaitForLineAsync(l => l.Contains("Memory limits set for Critical", StringComparison.Ordinal), TimeSpan.FromSeconds(30), "Critical limits");
-            Assert.Contains("-> 0 bytes, cache 8388608 -> 2097152 bytes, shrink_memory True", critical, StringComparison.Ordinal);
+            Assert.Contains("-> 0 bytes, cache 8 MiB -> 2 MiB, shrink_memory True", critical, StringComparison.Ordinal);
         }
 
         await thrash.WaitForExitAsync(TimeSpan.FromSeconds(120)); // the thrashing load ended
@@ -144,12 +144,18 @@ public sealed class RealPressureTests
         }
     }
 
+    // "mmap 256 MiB -> 128 MiB": the governor's log line prints sizes as an operator reads them.
     private static (long From, long To)? MmapChange(string line)
     {
-        var match = Regex.Match(line, @"mmap (\d+) -> (\d+) bytes");
-        return match.Success
-            ? (long.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture), long.Parse(match.Groups[2].Value, CultureInfo.InvariantCulture))
-            : null;
+        var match = Regex.Match(line, @"mmap ([\d.]+ (?:bytes|KiB|MiB|GiB)) -> ([\d.]+ (?:bytes|KiB|MiB|GiB))");
+        return match.Success ? (Bytes(match.Groups[1].Value), Bytes(match.Groups[2].Value)) : null;
+    }
+
+    private static long Bytes(string text)
+    {
+        var parts = text.Split(' ');
+        var unit = parts[1] switch { "KiB" => 1L << 10, "MiB" => 1L << 20, "GiB" => 1L << 30, _ => 1L };
+        return (long)(double.Parse(parts[0], CultureInfo.InvariantCulture) * unit);
     }
 
     private static void AssertInCgroup(int pid, MemoryCgroupSandbox sandbox)

@@ -18,13 +18,13 @@ public sealed class QueryOutputTests
     private static readonly StoredMessage Binary = new(8, "raw", Received, null, null, 2, false, [0xff, 0x00, 0x10]);
 
     [Fact]
-    public void Jsonl_writes_one_object_per_line_in_the_contract_shape()
+    public void Jsonl_writes_one_object_per_line_in_the_contract_shape_with_json_payloads_embedded()
     {
         var lines = Render(QueryOutputFormat.Jsonl, Reading, Odd, Binary).Split('\n', StringSplitOptions.RemoveEmptyEntries);
 
         Assert.Equal(3, lines.Length);
         Assert.Equal(
-            """{"id":7,"topic":"sensors/dev-0001/telemetry","receivedAt":"2026-05-01T12:00:00.123Z","deviceTs":"2026-05-01T12:00:00.100Z","seq":42,"qos":1,"retain":false,"payload":"{\"seq\":42,\"t\":21.5}"}""",
+            """{"id":7,"topic":"sensors/dev-0001/telemetry","receivedAt":"2026-05-01T12:00:00.123Z","deviceTs":"2026-05-01T12:00:00.100Z","seq":42,"qos":1,"retain":false,"payload":{"seq":42,"t":21.5}}""",
             lines[0]);
         using var odd = JsonDocument.Parse(lines[1]);
         Assert.Equal(JsonValueKind.Null, odd.RootElement.GetProperty("deviceTs").ValueKind);
@@ -89,7 +89,7 @@ public sealed class QueryOutputTests
     {
         var line = TableQueryOutput.OneLine(new string('x', 500));
 
-        Assert.Equal(TableQueryOutput.MaxPayloadChars + 1, line.Length);
+        Assert.Equal(TableQueryOutput.MaxTextChars + 1, line.Length);
         Assert.EndsWith("x…", line, StringComparison.Ordinal);
     }
 
@@ -101,13 +101,48 @@ public sealed class QueryOutputTests
         Assert.Equal("base64:" + Convert.ToBase64String(Encoding.UTF8.GetBytes("base64:abc")), PayloadText.Of(Encoding.UTF8.GetBytes("base64:abc")));
     }
 
+    [Theory]
+    [InlineData("temp", true)]
+    [InlineData("env.temp", true)]
+    [InlineData("values[0]", true)]
+    [InlineData("[0]", true)]
+    [InlineData("a.b[2][1].c", true)]
+    [InlineData("", false)]
+    [InlineData("a..b", false)]
+    [InlineData(".a", false)]
+    [InlineData("a.", false)]
+    [InlineData("a[x]", false)]
+    [InlineData("a[-1]", false)]
+    [InlineData("a[0", false)]
+    [InlineData("a]b", false)]
+    [InlineData("a[0]b", false)]
+    [InlineData("a.[0]", false)]
+    public void Field_paths_are_names_and_array_indexes(string text, bool valid)
+    {
+        Assert.Equal(valid, JsonFieldPath.TryParse(text, out _));
+    }
+
+    [Fact]
+    public void A_field_path_finds_nested_values_and_nothing_where_the_payload_has_none()
+    {
+        using var document = JsonDocument.Parse("""{"env":{"temp":19.25},"values":[3,[4,5]],"s":"x"}""");
+        string? Find(string path) => JsonFieldPath.TryParse(path, out var parsed) ? parsed!.Find(document.RootElement)?.GetRawText() : "invalid";
+
+        Assert.Equal("19.25", Find("env.temp"));
+        Assert.Equal("5", Find("values[1][1]"));
+        Assert.Null(Find("values[2]"));
+        Assert.Null(Find("s.length"));
+        Assert.Null(Find("missing"));
+    }
+
     private static string Render(QueryOutputFormat format, params StoredMessage[] messages)
     {
         var writer = new StringWriter();
-        var output = QueryOutput.Create(format, writer);
+        var output = QueryOutput.Create(format, writer, MessageRows.Columns);
+        var rows = new MessageRows(OutputTime.Utc, embedJsonPayloads: format == QueryOutputFormat.Jsonl);
         foreach (var message in messages)
         {
-            output.Write(message);
+            output.Write(rows.Cells(message));
         }
 
         Assert.Equal(messages.Length, output.Complete());

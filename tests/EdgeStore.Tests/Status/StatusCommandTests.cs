@@ -25,7 +25,7 @@ public sealed class StatusCommandTests : IDisposable
         var (exitCode, output, error) = await RunAsync(asJson: false);
         Assert.Equal(ExitCodes.NotRunning, exitCode);
         Assert.Equal(string.Empty, output);
-        Assert.Contains($"no status: is edgestore running? expected {Path.Combine(_directory, "status.json")}", error, StringComparison.Ordinal);
+        Assert.Contains($"not running: no status file at {Path.Combine(_directory, "status.json")}", error, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -36,7 +36,7 @@ public sealed class StatusCommandTests : IDisposable
         var (exitCode, output, error) = await RunAsync(asJson: false);
         Assert.True(exitCode == ExitCodes.Ok, error + output);
         var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.Contains("running (updated 3 s ago)", Line(lines, "state:"), StringComparison.Ordinal);
+        Assert.Contains("running (updated 3s ago)", Line(lines, "state:"), StringComparison.Ordinal);
         Assert.EndsWith(" 42", Line(lines, "rows stored:"), StringComparison.Ordinal);
         Assert.Contains("connected", Line(lines, "broker:"), StringComparison.Ordinal);
         Assert.Contains("level changes", Line(lines, "memory pressure:"), StringComparison.Ordinal);
@@ -58,18 +58,59 @@ public sealed class StatusCommandTests : IDisposable
     }
 
     [Fact]
-    public async Task A_file_older_than_30_s_is_stale_and_exits_3()
+    public async Task A_file_older_than_30_s_from_a_live_pid_is_degraded_and_exits_5()
     {
         WriteStatus("running", rowsStored: 1);
         _clock.Advance(TimeSpan.FromSeconds(31));
         var (exitCode, output, _) = await RunAsync(asJson: false);
-        Assert.Equal(ExitCodes.NotRunning, exitCode);
-        Assert.Contains("stale (daemon not running?): last updated 31 s ago", output, StringComparison.Ordinal);
+        Assert.Equal(ExitCodes.Degraded, exitCode);
+        Assert.Contains("degraded: PID", output, StringComparison.Ordinal);
+        Assert.Contains("has not updated its status (last update 31s ago)", output, StringComparison.Ordinal);
 
         var (jsonExit, json, jsonError) = await RunAsync(asJson: true);
-        Assert.Equal(ExitCodes.NotRunning, jsonExit);
+        Assert.Equal(ExitCodes.Degraded, jsonExit);
         Assert.StartsWith("{", json, StringComparison.Ordinal);
-        Assert.Contains("stale (daemon not running?)", jsonError, StringComparison.Ordinal);
+        Assert.Contains("may be hung", jsonError, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_fresh_file_whose_pid_is_gone_is_not_running_and_exits_3()
+    {
+        // kill -9 leaves a "running" file behind that looks fresh for 30 s; the PID says otherwise.
+        WriteStatus("running", rowsStored: 1);
+        var (exitCode, output, _) = await RunAsync(asJson: false, alive: _ => false);
+        Assert.Equal(ExitCodes.NotRunning, exitCode);
+        Assert.Contains($"not running: PID {Environment.ProcessId} is gone without a clean stop", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_listed_problem_is_degraded_and_exits_5()
+    {
+        WriteStatus("running", rowsStored: 1, brokerConnected: false);
+        var (exitCode, output, _) = await RunAsync(asJson: false);
+        Assert.Equal(ExitCodes.Degraded, exitCode);
+        Assert.Contains("degraded: broker disconnected", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_starting_daemon_is_degraded_and_says_its_phase()
+    {
+        WriteStatus("opening database", rowsStored: 0);
+        var (exitCode, output, _) = await RunAsync(asJson: false);
+        Assert.Equal(ExitCodes.Degraded, exitCode);
+        Assert.Contains("starting: opening database", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_migrating_daemon_shows_the_step_and_its_progress_and_exits_5()
+    {
+        WriteStatus("migrating", rowsStored: 0, migration: new MigrationStatus(1, 2, "series/time and quarantine time indexes", 2_000_000, _clock.GetUtcNow() - TimeSpan.FromSeconds(4)));
+        var (exitCode, output, _) = await RunAsync(asJson: false);
+        Assert.Equal(ExitCodes.Degraded, exitCode);
+        Assert.Contains(
+            "starting: migrating the schema from version 1 to 2 (series/time and quarantine time indexes): 2000000 rows, 4 s so far",
+            output,
+            StringComparison.Ordinal);
     }
 
     [Fact]
@@ -78,7 +119,7 @@ public sealed class StatusCommandTests : IDisposable
         WriteStatus("stopped", rowsStored: 1);
         var (exitCode, output, _) = await RunAsync(asJson: false);
         Assert.Equal(ExitCodes.NotRunning, exitCode);
-        Assert.Contains("stopped (daemon not running", output, StringComparison.Ordinal);
+        Assert.Contains("not running: stopped cleanly at", output, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -93,10 +134,10 @@ public sealed class StatusCommandTests : IDisposable
     private static string Line(string[] lines, string key) =>
         lines.SingleOrDefault(l => l.StartsWith(key, StringComparison.Ordinal)) ?? throw new Xunit.Sdk.XunitException($"no '{key}' line in:\n{string.Join('\n', lines)}");
 
-    private void WriteStatus(string phase, long rowsStored)
+    private void WriteStatus(string phase, long rowsStored, bool brokerConnected = true, MigrationStatus? migration = null)
     {
         var services = new ServiceCollection();
-        var status = new DaemonStatus { Phase = phase, BrokerConnected = true, MmapLimitBytes = 16L * 1024 * 1024 };
+        var status = new DaemonStatus { Phase = phase, Migration = migration, BrokerConnected = brokerConnected, MmapLimitBytes = 16L * 1024 * 1024 };
         status.AddStored(rowsStored, 0, rowsStored);
         services.AddSingleton(status);
         using var provider = services.BuildServiceProvider();
@@ -105,11 +146,12 @@ public sealed class StatusCommandTests : IDisposable
         writer.Dispose();
     }
 
-    private async Task<(int ExitCode, string Output, string Error)> RunAsync(bool asJson)
+    // The PID in these files is the test process's own: alive, but not an "edgestore" command line.
+    private async Task<(int ExitCode, string Output, string Error)> RunAsync(bool asJson, Func<int, bool>? alive = null)
     {
         var output = new StringWriter();
         var error = new StringWriter();
-        var exitCode = await StatusCommand.RunAsync(null, DatabasePath, asJson, _clock, output, error, CancellationToken.None);
+        var exitCode = await StatusCommand.RunAsync(null, DatabasePath, asJson, _clock, output, error, CancellationToken.None, alive ?? (_ => true));
         return (exitCode, output.ToString(), error.ToString());
     }
 }

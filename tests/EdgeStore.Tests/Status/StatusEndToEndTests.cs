@@ -29,16 +29,12 @@ public sealed class StatusEndToEndTests(ITestOutputHelper output)
         Assert.True(stored == messages, $"stored {stored} of {messages}.\n{daemon.Dump()}");
 
         // The file is rewritten every few seconds: poll (bounded) until it shows the stored rows.
-        var json = await Wait.ForAsync(
-            async () =>
-            {
-                var (exitCode, text, error) = await StatusAsync(scenario, "json");
-                Assert.True(exitCode == 0, $"edgestore status exited {exitCode}: {error}\n{text}\n{daemon.Dump()}");
-                return text;
-            },
-            text => Parse(text).GetProperty("rowsStored").GetInt64() >= messages,
+        // The first file may predate the broker connection (exit 5, "broker disconnected"); the daemon is up throughout.
+        var (_, json, _) = await Wait.ForAsync(
+            () => StatusAsync(scenario, "json"),
+            result => result.ExitCode == 0 && Parse(result.Output).GetProperty("rowsStored").GetInt64() >= messages,
             TimeSpan.FromSeconds(90),
-            $"`edgestore status` showing {messages} rows stored");
+            $"`edgestore status` exiting 0 and showing {messages} rows stored");
         var running = Parse(json);
 
         Assert.Equal(daemon.ProcessId, running.GetProperty("pid").GetInt32());
@@ -70,12 +66,38 @@ public sealed class StatusEndToEndTests(ITestOutputHelper output)
         var stopped = Parse(stoppedJson);
         Assert.Equal("stopped", stopped.GetProperty("phase").GetString());
         Assert.Equal(messages, stopped.GetProperty("rowsStored").GetInt64());
-        Assert.Contains("stopped (daemon not running", stoppedError, StringComparison.Ordinal);
+        Assert.Contains("not running: stopped cleanly", stoppedError, StringComparison.Ordinal);
 
         var (stoppedTextExit, stoppedText, _) = await StatusAsync(scenario, "text");
         Assert.Equal(3, stoppedTextExit);
-        Assert.Contains("stopped (daemon not running", stoppedText, StringComparison.Ordinal);
+        Assert.Contains("not running: stopped cleanly", stoppedText, StringComparison.Ordinal);
         output.WriteLine(stoppedText);
+        scenario.MarkPassed();
+    }
+
+    [Fact]
+    public async Task Status_says_degraded_while_the_broker_is_down_and_not_running_right_after_kill_9()
+    {
+        await using var scenario = new DaemonScenario(output, "e2e-status-honest");
+        var daemon = await scenario.StartSubscribedDaemonAsync();
+        await Wait.ForAsync(async () => (await StatusAsync(scenario, "text")).ExitCode, code => code == 0, TimeSpan.FromSeconds(60), "status exit 0 while subscribed");
+
+        // The broker goes away: the daemon lives on, reconnecting, and says so with exit code 5.
+        scenario.Broker.Stop();
+        var degraded = await Wait.ForAsync(
+            () => StatusAsync(scenario, "text"),
+            result => result.ExitCode == 5,
+            TimeSpan.FromSeconds(60),
+            "status exit 5 (degraded) with the broker down");
+        Assert.Contains("degraded: broker disconnected", degraded.Output, StringComparison.Ordinal);
+
+        // kill -9 leaves a status file that still says "running" and looks fresh: the PID tells the truth at once.
+        daemon.Kill();
+        await daemon.WaitForExitAsync(CommandTimeout);
+        var (exitCode, text, _) = await StatusAsync(scenario, "text");
+        Assert.True(exitCode == 3, $"status exited {exitCode} after kill -9:\n{text}");
+        Assert.Contains($"not running: PID {daemon.ProcessId} is gone without a clean stop", text, StringComparison.Ordinal);
+        Assert.Equal("running", Parse(await File.ReadAllTextAsync(Path.Combine(Path.GetDirectoryName(scenario.DatabasePath)!, "status.json"))).GetProperty("phase").GetString());
         scenario.MarkPassed();
     }
 

@@ -79,6 +79,40 @@ public sealed class StatusFileWriterTests : IDisposable
     }
 
     [Fact]
+    public async Task The_file_shows_the_start_up_phases_and_the_migration_before_any_service_has_started()
+    {
+        var opening = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var builder = new HostApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Services.AddSingleton<DaemonStatus>();
+        builder.Services.AddHostedService(_ => new StartThatWaits(opening.Task)); // the store's place: started first
+        builder.Services.AddStatusFile(DatabasePath, TimeSpan.FromMilliseconds(100));
+        using var host = builder.Build();
+        var status = host.Services.GetRequiredService<DaemonStatus>();
+
+        var start = host.StartAsync();
+        await WaitForAsync(root => root.GetProperty("phase").GetString() == "starting");
+        status.Phase = "opening";
+        await WaitForAsync(root => root.GetProperty("phase").GetString() == "opening");
+        status.Migration = new MigrationStatus(1, 2, "series/time and quarantine time indexes", 2_000_000, DateTimeOffset.UtcNow.AddSeconds(-3));
+        status.Phase = "migrating";
+        var migrating = await WaitForAsync(root => root.GetProperty("phase").GetString() == "migrating");
+
+        Assert.False(start.IsCompleted);
+        var migration = migrating.GetProperty("migration");
+        Assert.Equal(1, migration.GetProperty("fromVersion").GetInt32());
+        Assert.Equal(2, migration.GetProperty("toVersion").GetInt32());
+        Assert.Equal("series/time and quarantine time indexes", migration.GetProperty("step").GetString());
+        Assert.Equal(2_000_000, migration.GetProperty("rows").GetInt64());
+        Assert.True(migration.GetProperty("elapsedSeconds").GetDouble() >= 3);
+
+        status.Migration = null;
+        opening.SetResult();
+        await start;
+        await host.StopAsync();
+        Assert.Equal(JsonValueKind.Null, ReadStatus().GetProperty("migration").ValueKind);
+    }
+
+    [Fact]
     public async Task A_reader_racing_the_writer_always_sees_a_complete_document()
     {
         using var host = BuildHost();
@@ -147,5 +181,13 @@ public sealed class StatusFileWriterTests : IDisposable
     {
         using var document = JsonDocument.Parse(text);
         return document.RootElement.Clone();
+    }
+
+    /// <summary>A hosted service whose start lasts until the test lets it finish, as opening a large database does.</summary>
+    private sealed class StartThatWaits(Task finished) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken) => finished.WaitAsync(cancellationToken);
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }

@@ -46,7 +46,7 @@ public sealed class StoreStartupTests : IDisposable
             Assert.NotNull(opened.Database);
             Assert.NotNull(opened.Writer);
             Assert.Equal(TelemetryDatabase.LatestSchemaVersion, opened.Database.SchemaVersion);
-            Assert.Equal("opening database", host.Services.GetRequiredService<DaemonStatus>().Phase);
+            Assert.Equal("opening", host.Services.GetRequiredService<DaemonStatus>().Phase);
             await Assert.ThrowsAsync<InvalidOperationException>(
                 () => opened.OpenAsync(opened.Database.Options, NullLoggerFactory.Instance, TimeProvider.System, CancellationToken.None));
         }

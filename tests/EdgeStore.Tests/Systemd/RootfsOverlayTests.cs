@@ -1,3 +1,5 @@
+using EdgeStore.Testing;
+
 namespace EdgeStore.Tests.Systemd;
 
 /// <summary>
@@ -6,21 +8,7 @@ namespace EdgeStore.Tests.Systemd;
 /// </summary>
 public sealed class RootfsOverlayTests
 {
-    private static readonly string Repository = FindRepository();
-
-    private static string FindRepository()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        for (var depth = 0; directory is not null && depth < 12; depth++, directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "EdgeStore.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new DirectoryNotFoundException("EdgeStore.sln not found above " + AppContext.BaseDirectory);
-    }
+    private static readonly string Repository = RepositoryRoot.Path;
 
     private static string InRepository(string relative) => Path.Combine(Repository, relative);
 
