@@ -23,8 +23,10 @@ internal sealed class DaemonStatus
     private MigrationStatus? _migration;
 
     /// <summary>
-    /// Raised, on the thread that made the change, when <see cref="Phase"/> or <see cref="Migration"/> is set: the status
-    /// file is rewritten at once, so a start-up that takes minutes shows what it is doing before the periodic writes begin.
+    /// Raised, on the thread that made the change, when <see cref="Phase"/> or <see cref="Migration"/> is set or
+    /// <see cref="BrokerConnected"/> changes: the status file is rewritten at once, so a start-up that takes minutes shows
+    /// what it is doing before the periodic writes begin, and `edgestore status` says "degraded: broker disconnected"
+    /// (or no longer says it) as soon as the connection changes rather than up to one interval later.
     /// </summary>
     public event Action? PhaseChanged;
 
@@ -53,7 +55,13 @@ internal sealed class DaemonStatus
     public bool BrokerConnected
     {
         get => Volatile.Read(ref _brokerConnected) != 0;
-        set => Volatile.Write(ref _brokerConnected, value ? 1 : 0);
+        set
+        {
+            if (Interlocked.Exchange(ref _brokerConnected, value ? 1 : 0) != (value ? 1 : 0))
+            {
+                PhaseChanged?.Invoke();
+            }
+        }
     }
 
     /// <summary>Messages received from the broker and not yet committed.</summary>

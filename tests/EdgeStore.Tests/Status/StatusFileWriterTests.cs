@@ -113,6 +113,28 @@ public sealed class StatusFileWriterTests : IDisposable
     }
 
     [Fact]
+    public async Task A_broker_connection_change_rewrites_the_file_at_once()
+    {
+        // An interval far beyond the test: only the change itself can rewrite the file.
+        var builder = new HostApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Services.AddSingleton(new DaemonStatus { Phase = "running" });
+        builder.Services.AddStatusFile(DatabasePath, TimeSpan.FromHours(1));
+        using var host = builder.Build();
+        var status = host.Services.GetRequiredService<DaemonStatus>();
+        await host.StartAsync();
+        Assert.False(ReadStatus().GetProperty("brokerConnected").GetBoolean());
+        Assert.Contains("broker disconnected", ReadStatus().GetProperty("problems")[0].GetString(), StringComparison.Ordinal);
+
+        status.BrokerConnected = true;
+        Assert.True(ReadStatus().GetProperty("brokerConnected").GetBoolean());
+        Assert.Equal(0, ReadStatus().GetProperty("problems").GetArrayLength());
+
+        status.BrokerConnected = false;
+        Assert.False(ReadStatus().GetProperty("brokerConnected").GetBoolean());
+        await host.StopAsync();
+    }
+
+    [Fact]
     public async Task A_reader_racing_the_writer_always_sees_a_complete_document()
     {
         using var host = BuildHost();
