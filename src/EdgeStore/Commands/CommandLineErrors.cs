@@ -34,12 +34,9 @@ internal static class CommandLineErrors
         }
 
         // "Required command was not provided" is only news when nothing unknown was typed in its place.
-        if (lines.Count == 0 || (command.Subcommands.Count > 0 && !unknownGiven && !lines.Exists(l => l.Contains("which command", StringComparison.Ordinal))))
+        if (command.Subcommands.Count > 0 && !unknownGiven)
         {
-            if (command.Subcommands.Count > 0 && !unknownGiven)
-            {
-                lines.Add($"{path}: which command? one of {Names(command.Subcommands.Select(c => c.Name))}");
-            }
+            lines.Add($"{path}: which command? one of {Names(command.Subcommands.Select(c => c.Name))}");
         }
 
         lines.Add($"Run '{path} --help' for {(command is RootCommand ? "the commands" : "its options")}.");
