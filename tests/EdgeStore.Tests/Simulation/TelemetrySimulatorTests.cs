@@ -54,10 +54,11 @@ public sealed class TelemetrySimulatorTests : IDisposable
         await using var publisher = await ConnectAsync("publisher", []);
         var simulator = new TelemetrySimulator(publisher, TimeProvider.System, NullLogger.Instance);
 
-        // 20 messages a second for 2 s: the schedule says 40. The rate is low enough that a loaded machine keeps up with
-        // it (a run stops at twice its duration even when behind: at 200/s for 1 s a busy CI machine published 89 in 2 s).
+        // 5 messages a second for 8 s: the schedule says 40. The rate is low enough that a loaded machine keeps up with
+        // it (a run stops at twice its duration even when behind: at 200/s for 1 s a busy CI machine published 89 in 2 s,
+        // and at 20/s for 2 s, with every test class starting at once, 27 in 4 s).
         var result = await simulator.RunAsync(
-            new SimulationPlan(4, 20, TimeSpan.FromSeconds(2), Count: null, MqttQualityOfService.AtLeastOnce, "sim", MalformedEvery: 10, MaxInFlight: 100),
+            new SimulationPlan(4, 5, TimeSpan.FromSeconds(8), Count: null, MqttQualityOfService.AtLeastOnce, "sim", MalformedEvery: 10, MaxInFlight: 100),
             CancellationToken.None);
 
         Assert.Equal(40, result.Published);
