@@ -1,6 +1,5 @@
-using System.Collections;
 using System.Globalization;
-using System.Reflection;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using EdgeStore.Configuration;
 using EdgeStore.Maintenance;
@@ -36,10 +35,13 @@ internal static class EffectiveConfiguration
         }
 
         FillDefaults(settings);
+        // The settings as a JSON tree (code generated at build time, no reflection), walked in the schema's order: the
+        // schema names every setting and nothing else (computed properties such as Memory:PollInterval are not settings).
+        var tree = JsonSerializer.SerializeToNode(settings, EdgeStoreJsonContext.Default.EdgeStoreSettings);
         var lines = new List<EffectiveSetting>();
-        foreach (var section in typeof(EdgeStoreSettings).GetProperties(BindingFlags.Public | BindingFlags.Instance))
+        foreach (var (name, shape) in SettingsSchema.Root.Members)
         {
-            Flatten(section.Name, section.GetValue(settings), lines, fileKeys, environmentKeys, remoteKeys);
+            Flatten(name, shape, tree?[name], lines, new Sources(fileKeys, environmentKeys, remoteKeys));
         }
 
         return lines;
@@ -93,49 +95,52 @@ internal static class EffectiveConfiguration
     public static IReadOnlyCollection<string> KeysOf(IConfiguration configuration) =>
         configuration.AsEnumerable().Where(pair => pair.Value is not null).Select(pair => pair.Key).ToHashSet(StringComparer.OrdinalIgnoreCase);
 
-    private static void Flatten(string key, object? value, List<EffectiveSetting> lines, IReadOnlyCollection<string> fileKeys, IReadOnlyCollection<string> environmentKeys, List<string> remoteKeys)
+    private static void Flatten(string key, SettingShape shape, JsonNode? value, List<EffectiveSetting> lines, Sources sources)
     {
-        if (value is null || value is string || value.GetType().IsPrimitive || value is decimal)
+        if (shape.IsScalar || value is null)
         {
-            lines.Add(new EffectiveSetting(key, Format(key, value), Source(key, fileKeys, environmentKeys, remoteKeys), Typed(key, value)));
+            lines.Add(new EffectiveSetting(key, Format(key, value), Source(key, sources), Typed(key, value)));
             return;
         }
 
-        if (value is IList list)
+        if (shape.Kind == SettingKind.List)
         {
+            var list = value.AsArray();
             if (list.Count == 0)
             {
-                lines.Add(new EffectiveSetting(key, "[]", Source(key, fileKeys, environmentKeys, remoteKeys), new JsonArray()));
+                lines.Add(new EffectiveSetting(key, "[]", Source(key, sources), new JsonArray()));
             }
 
             for (var i = 0; i < list.Count; i++)
             {
-                Flatten($"{key}:{i.ToString(CultureInfo.InvariantCulture)}", list[i], lines, fileKeys, environmentKeys, remoteKeys);
+                Flatten($"{key}:{i.ToString(CultureInfo.InvariantCulture)}", shape.Element!, list[i], lines, sources);
             }
 
             return;
         }
 
-        foreach (var property in value.GetType().GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanWrite))
+        foreach (var (name, member) in shape.Members)
         {
-            Flatten($"{key}:{property.Name}", property.GetValue(value), lines, fileKeys, environmentKeys, remoteKeys);
+            Flatten($"{key}:{name}", member, value[name], lines, sources);
         }
     }
 
-    private static string Source(string key, IReadOnlyCollection<string> fileKeys, IReadOnlyCollection<string> environmentKeys, List<string> remoteKeys)
+    private sealed record Sources(IReadOnlyCollection<string> File, IReadOnlyCollection<string> Environment, List<string> Remote);
+
+    private static string Source(string key, Sources sources)
     {
         static bool Covers(IEnumerable<string> keys, string key) => keys.Any(k =>
             string.Equals(k, key, StringComparison.OrdinalIgnoreCase)
             || key.StartsWith(k + ":", StringComparison.OrdinalIgnoreCase)
             || k.StartsWith(key + ":", StringComparison.OrdinalIgnoreCase));
 
-        return Covers(remoteKeys, key) ? EffectiveSetting.FromRemote
-            : Covers(environmentKeys, key) ? EffectiveSetting.FromEnvironment
-            : Covers(fileKeys, key) ? EffectiveSetting.FromFile
+        return Covers(sources.Remote, key) ? EffectiveSetting.FromRemote
+            : Covers(sources.Environment, key) ? EffectiveSetting.FromEnvironment
+            : Covers(sources.File, key) ? EffectiveSetting.FromFile
             : EffectiveSetting.FromDefault;
     }
 
-    private static string Format(string key, object? value)
+    private static string Format(string key, JsonNode? value)
     {
         if (Secrets.Contains(key))
         {
@@ -145,25 +150,14 @@ internal static class EffectiveConfiguration
         return value switch
         {
             null => "(none)",
-            bool b => b ? "true" : "false",
-            IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
-            _ => value.ToString() ?? string.Empty,
+            JsonValue text when text.GetValueKind() == JsonValueKind.String => text.GetValue<string>(),
+            _ => value.ToJsonString(),
         };
     }
 
     // The value as JSON keeps its type: numbers as numbers, switches as true/false, unset as null, secrets as a string.
-    private static JsonNode? Typed(string key, object? value) => value switch
-    {
-        _ when Secrets.Contains(key) => JsonValue.Create(Format(key, value)),
-        null => null,
-        bool b => JsonValue.Create(b),
-        int i => JsonValue.Create(i),
-        long l => JsonValue.Create(l),
-        double d => JsonValue.Create(d),
-        decimal m => JsonValue.Create(m),
-        string text => JsonValue.Create(text),
-        _ => JsonValue.Create(Format(key, value)),
-    };
+    private static JsonNode? Typed(string key, JsonNode? value) =>
+        Secrets.Contains(key) ? JsonValue.Create(Format(key, value)) : value?.DeepClone();
 
     /// <summary>
     /// The same lines as JSON (`--format json`), values typed: `{"Ingest:MaxBatchRows": {"value": 500, "source":

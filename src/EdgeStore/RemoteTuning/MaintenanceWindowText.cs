@@ -99,7 +99,7 @@ internal static class MaintenanceWindowText
             });
             if (window is not null && shapeOk)
             {
-                result.Add(new JsonObject
+                result.Add((JsonNode)new JsonObject
                 {
                     ["start"] = MaintenanceWindow.FormatStart(window.Start),
                     ["duration"] = duration!.Trim().ToLowerInvariant(),

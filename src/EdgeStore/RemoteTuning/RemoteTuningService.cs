@@ -276,7 +276,7 @@ internal sealed partial class RemoteTuningService : BackgroundService
             reply["id"] = id;
         }
 
-        await _control.TryPublishAsync(_control.Topics.MaintenanceResult, JsonSerializer.SerializeToUtf8Bytes(reply, ControlJson.Compact), MqttQualityOfService.AtLeastOnce, retain: false, ct);
+        await _control.TryPublishAsync(_control.Topics.MaintenanceResult, ControlJson.ToUtf8(reply), MqttQualityOfService.AtLeastOnce, retain: false, ct);
     }
 
     /// <summary>An optional correlation id from `{"id": "..."}` (at most 64 characters), echoed in the result.</summary>

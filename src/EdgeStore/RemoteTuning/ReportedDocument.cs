@@ -25,13 +25,13 @@ internal sealed record ReportedDocument(
         var clamped = new JsonArray();
         foreach (var c in Clamped)
         {
-            clamped.Add(new JsonObject { ["path"] = c.Path, ["requested"] = c.Requested, ["applied"] = c.Applied, ["reason"] = c.Reason });
+            clamped.Add((JsonNode)new JsonObject { ["path"] = c.Path, ["requested"] = c.Requested, ["applied"] = c.Applied, ["reason"] = c.Reason });
         }
 
         var errors = new JsonArray();
         foreach (var e in Errors)
         {
-            errors.Add(new JsonObject { ["path"] = e.Path, ["code"] = e.Code, ["message"] = e.Message });
+            errors.Add((JsonNode)new JsonObject { ["path"] = e.Path, ["code"] = e.Code, ["message"] = e.Message });
         }
 
         return new JsonObject
@@ -48,5 +48,5 @@ internal sealed record ReportedDocument(
         };
     }
 
-    public byte[] ToUtf8() => JsonSerializer.SerializeToUtf8Bytes(ToJson(), ControlJson.Compact);
+    public byte[] ToUtf8() => ControlJson.ToUtf8(ToJson());
 }

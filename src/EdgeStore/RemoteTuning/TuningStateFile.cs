@@ -84,7 +84,7 @@ internal sealed class TuningStateFile
             ["status"] = state.Status,
             ["reason"] = state.Reason,
         };
-        var bytes = JsonSerializer.SerializeToUtf8Bytes(root, ControlJson.Indented);
+        var bytes = ControlJson.ToUtf8(root, indented: true);
 
         AtomicFile.WriteAllBytes(Path, bytes, syncToDisk: true);
     }

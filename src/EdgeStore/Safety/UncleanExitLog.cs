@@ -16,8 +16,6 @@ internal sealed class UncleanExitLog
     /// <summary>Only the newest entries are kept; enough for any sane threshold.</summary>
     private const int MaxEntries = 100;
 
-    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
-
     [JsonPropertyName("uncleanExits")]
     public List<DateTimeOffset> UncleanExits { get; set; } = [];
 
@@ -37,7 +35,7 @@ internal sealed class UncleanExitLog
 
         try
         {
-            return JsonSerializer.Deserialize<UncleanExitLog>(File.ReadAllText(path), JsonOptions) ?? new UncleanExitLog();
+            return JsonSerializer.Deserialize(File.ReadAllText(path), EdgeStoreJsonContext.Default.UncleanExitLog) ?? new UncleanExitLog();
         }
         catch (Exception ex) when (ex is JsonException or IOException or UnauthorizedAccessException)
         {
@@ -53,6 +51,6 @@ internal sealed class UncleanExitLog
             UncleanExits.RemoveRange(0, UncleanExits.Count - MaxEntries);
         }
 
-        AtomicFile.Write(path, stream => JsonSerializer.Serialize(stream, this, JsonOptions), syncToDisk: true);
+        AtomicFile.Write(path, stream => JsonSerializer.Serialize(stream, this, EdgeStoreJsonContext.Default.UncleanExitLog), syncToDisk: true);
     }
 }

@@ -95,7 +95,7 @@ internal sealed class MetricsPublisher(
                 }
 
                 lastPublished = timeProvider.GetTimestamp();
-                var payload = JsonSerializer.SerializeToUtf8Bytes(Sample(), ControlJson.Compact);
+                var payload = ControlJson.ToUtf8(Sample());
                 await control.TryPublishAsync(control.Topics.Metrics, payload, MqttQualityOfService.AtMostOnce, retain: false, stoppingToken);
             }
         }
