@@ -9,6 +9,13 @@ internal sealed class IngestSettings
     /// </summary>
     public int QueueCapacity { get; set; } = 20_000;
 
+    /// <summary>
+    /// The same queue bounded in payload bytes (MiB): whichever bound is reached first stops the socket being read, so
+    /// a burst of large payloads cannot fill the memory a small cgroup allows. One payload larger than this is still
+    /// taken when the queue holds nothing.
+    /// </summary>
+    public int QueueCapacityMiB { get; set; } = 16;
+
     /// <summary>A batch is committed when it holds this many rows...</summary>
     public int MaxBatchRows { get; set; } = 2000;
 

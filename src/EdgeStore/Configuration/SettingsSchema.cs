@@ -46,6 +46,7 @@ internal static class SettingsSchema
             Member("DiskCheckInterval", SettingShape.Text))),
         Member("Ingest", SettingShape.Section(
             Member("QueueCapacity", SettingShape.Int),
+            Member("QueueCapacityMiB", SettingShape.Int),
             Member("MaxBatchRows", SettingShape.Int),
             Member("MaxBatchLatencyMs", SettingShape.Int))),
         Member("Decoder", SettingShape.Section(

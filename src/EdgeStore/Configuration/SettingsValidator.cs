@@ -126,6 +126,7 @@ internal static class SettingsValidator
     private static void ValidateIngest(IngestSettings ingest, List<SettingsError> errors)
     {
         new SettingRange(1, 1_000_000).Check(errors, "Ingest:QueueCapacity", ingest.QueueCapacity);
+        new SettingRange(1, 4096).Check(errors, "Ingest:QueueCapacityMiB", ingest.QueueCapacityMiB);
         SettingRanges.MaxBatchRows.Check(errors, "Ingest:MaxBatchRows", ingest.MaxBatchRows);
         SettingRanges.MaxBatchLatencyMs.Check(errors, "Ingest:MaxBatchLatencyMs", ingest.MaxBatchLatencyMs);
     }

@@ -46,7 +46,7 @@ internal sealed partial class IngestService : IHostedService, IAsyncDisposable
 
     private readonly TelemetryStore _store;
     private BatchWriter? _writer;
-    private Channel<IngestRecord>? _channel;
+    private IngestQueue? _channel;
     private MqttClient? _client;
     private Task _writerTask = Task.CompletedTask;
     private Task _beatTask = Task.CompletedTask;
@@ -101,12 +101,7 @@ internal sealed partial class IngestService : IHostedService, IAsyncDisposable
 
         _writer = writer;
         _writer.Heartbeat = _heartbeat.WriterBeat;
-        _channel = Channel.CreateBounded<IngestRecord>(new BoundedChannelOptions(_settings.Ingest.QueueCapacity)
-        {
-            FullMode = BoundedChannelFullMode.Wait,
-            SingleReader = true,
-            SingleWriter = false,
-        });
+        _channel = new IngestQueue(_settings.Ingest.QueueCapacity, (long)_settings.Ingest.QueueCapacityMiB << 20);
         _writerTask = Task.Run(RunWriterAsync, CancellationToken.None);
 
         var clientOptions = IngestOptions.ForClient(_settings.Mqtt, _settings.Ingest);
@@ -122,7 +117,7 @@ internal sealed partial class IngestService : IHostedService, IAsyncDisposable
         _beatTask = Task.Run(() => BeatAsync(_beatStop.Token), CancellationToken.None);
 
         _status.Phase = "running";
-        LogStarted(_logger, clientOptions.Host, clientOptions.Port, clientOptions.ClientId, _settings.Ingest.QueueCapacity, _settings.Ingest.MaxBatchRows, _settings.Ingest.MaxBatchLatencyMs);
+        LogStarted(_logger, clientOptions.Host, clientOptions.Port, clientOptions.ClientId, _settings.Ingest.QueueCapacity, _settings.Ingest.QueueCapacityMiB, _settings.Ingest.MaxBatchRows, _settings.Ingest.MaxBatchLatencyMs);
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
@@ -139,7 +134,7 @@ internal sealed partial class IngestService : IHostedService, IAsyncDisposable
         //    A batch held at a closed ack gate (disk low) is left unacknowledged: the broker redelivers it.
         Volatile.Write(ref _accepting, 0);
         await _ackGateRelease.CancelAsync();
-        _channel.Writer.TryComplete();
+        _channel.Complete();
 
         // 2. The writer commits everything queued, reports each batch (acks go to the client) and returns. If the host's
         //    shutdown timeout runs out first, it commits what it holds and returns; the rest is redelivered later.
@@ -290,12 +285,12 @@ internal sealed partial class IngestService : IHostedService, IAsyncDisposable
             }
 
             // Awaiting a full channel here is the back-pressure: the client's receive loop stops reading the socket.
-            if (!_channel!.Writer.TryWrite(record))
+            if (!_channel!.TryWrite(record))
             {
                 Interlocked.Increment(ref _handlersWaitingForQueue);
                 try
                 {
-                    await _channel.Writer.WriteAsync(record, cancellationToken);
+                    await _channel.WriteAsync(record, cancellationToken);
                 }
                 catch (ChannelClosedException)
                 {
@@ -473,8 +468,8 @@ internal sealed partial class IngestService : IHostedService, IAsyncDisposable
         }
     }
 
-    [LoggerMessage(EventId = 1002, Level = LogLevel.Information, Message = "Ingesting from {Host}:{Port} as {ClientId} (queue {QueueCapacity}, batches of up to {MaxBatchRows} rows or {MaxBatchLatencyMs} ms)")]
-    private static partial void LogStarted(ILogger logger, string host, int port, string clientId, int queueCapacity, int maxBatchRows, int maxBatchLatencyMs);
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Information, Message = "Ingesting from {Host}:{Port} as {ClientId} (queue of up to {QueueCapacity} messages or {QueueCapacityMiB} MiB of payload, batches of up to {MaxBatchRows} rows or {MaxBatchLatencyMs} ms)")]
+    private static partial void LogStarted(ILogger logger, string host, int port, string clientId, int queueCapacity, int queueCapacityMiB, int maxBatchRows, int maxBatchLatencyMs);
 
     [LoggerMessage(EventId = 1003, Level = LogLevel.Information, Message = "Subscribed to {Filters} (session present: {SessionPresent})")]
     private static partial void LogSubscribed(ILogger logger, string filters, bool sessionPresent);

@@ -68,6 +68,41 @@ public sealed class IngestServiceTests : IDisposable
     }
 
     [Fact]
+    public async Task A_byte_bound_far_below_the_stream_and_below_one_payload_only_slows_the_socket_down()
+    {
+        // 1 MiB of queue for 30 payloads of 256 KiB (7.5 MiB) and two of 1.5 MiB (each larger than the whole bound): the
+        // queue takes a payload over the bound only when it holds nothing, so every message arrives, none is stuck.
+        var settings = Settings(
+            ("EDGESTORE__INGEST__QUEUECAPACITYMIB", "1"),
+            ("EDGESTORE__INGEST__MAXBATCHROWS", "4"),
+            ("EDGESTORE__MQTT__MAXIMUMPACKETSIZEBYTES", (4 << 20).ToString(CultureInfo.InvariantCulture)));
+        using var host = await StartAsync(settings);
+        await using var publisher = await ConnectPublisherAsync();
+
+        var sizes = Enumerable.Range(1, 32).Select(i => i is 10 or 20 ? 3 << 19 : 256 << 10).ToArray();
+        var publishes = new List<Task>();
+        for (var i = 0; i < sizes.Length; i++)
+        {
+            var payload = new byte[sizes[i]];
+            Array.Fill(payload, (byte)('a' + (i % 26)));
+            publishes.Add(publisher.PublishAsync($"sensors/big/{i:D2}", payload, MqttQualityOfService.AtLeastOnce, false, CancellationToken.None));
+        }
+
+        await Task.WhenAll(publishes);
+        await WaitUntilAsync(() => RowCount() >= sizes.Length);
+        await host.StopAsync(CancellationToken.None);
+
+        using var connection = OpenDatabase();
+        Assert.Equal(sizes.Length, Scalar(connection, "SELECT count(*) FROM messages"));
+        for (var i = 0; i < sizes.Length; i++)
+        {
+            var expected = (int)('a' + (i % 26));
+            Assert.Equal(sizes[i], Scalar(connection, $"SELECT length(m.payload) FROM messages m JOIN series s ON s.id = m.series_id WHERE s.topic = 'sensors/big/{i:D2}'"));
+            Assert.Equal(expected, Scalar(connection, $"SELECT unicode(substr(CAST(m.payload AS TEXT), {sizes[i]}, 1)) FROM messages m JOIN series s ON s.id = m.series_id WHERE s.topic = 'sensors/big/{i:D2}'"));
+        }
+    }
+
+    [Fact]
     public async Task Malformed_json_goes_to_quarantine_and_the_stream_around_it_is_stored()
     {
         var settings = Settings(("EDGESTORE__DECODER__JSONTOPICS__0", "sensors/+/json"));
