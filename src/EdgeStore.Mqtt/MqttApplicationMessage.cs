@@ -12,6 +12,14 @@ public sealed class MqttApplicationMessage
 
     public ReadOnlyMemory<byte> Payload { get; init; }
 
+    /// <summary>
+    /// True when <see cref="Payload"/> lies in an array rented from <see cref="System.Buffers.ArrayPool{T}.Shared"/>
+    /// (<see cref="MqttClientOptions.RentPayloadBuffers"/>): the consumer owns it from then on, and returns it with
+    /// <see cref="MqttPayloadPool.Return"/> once nothing reads the payload any more. Not returning it only costs the
+    /// allocation the pool would have saved; returning it while still in use corrupts another message.
+    /// </summary>
+    public bool PayloadRented { get; init; }
+
     public MqttQualityOfService Qos { get; init; }
 
     public bool Retain { get; init; }

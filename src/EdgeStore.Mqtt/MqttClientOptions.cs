@@ -51,6 +51,13 @@ public sealed class MqttClientOptions
     /// </summary>
     public int OversizePrefixBytes { get; set; } = 1024;
 
+    /// <summary>
+    /// Received payloads (up to 4 KiB; larger ones get their own array) are copied into arrays rented from the shared array pool instead of new arrays, and handed over
+    /// with <see cref="MqttApplicationMessage.PayloadRented"/> set: for a consumer that stores a message and then has no
+    /// further use for its payload (it returns the array with <see cref="MqttPayloadPool.Return"/>). Off by default.
+    /// </summary>
+    public bool RentPayloadBuffers { get; set; }
+
     /// <summary>How long the broker may take to answer SUBSCRIBE, UNSUBSCRIBE or PINGREQ before the connection is
     /// closed and made again. The wait restarts whenever bytes arrive (the answer may queue behind messages), and
     /// time the consumer holds the receive loop does not count.</summary>

@@ -12,10 +12,17 @@ internal static class PublishPacket
     public const byte DupFlag = 0x08;
     public const byte RetainFlag = 0x01;
 
+    /// <summary>
+    /// Payloads up to this size are rented when asked (telemetry is typically tens to hundreds of bytes). Larger ones get
+    /// their own array: the shared pool keeps up to 32 arrays per size per core, and a burst of large payloads must not
+    /// leave megabytes parked in it inside a small cgroup.
+    /// </summary>
+    public const int MaxRentedPayloadBytes = 4096;
+
     /// <summary>Decodes a PUBLISH body. For an oversize PUBLISH the reader holds only the head and the payload prefix,
     /// and <paramref name="oversizeLength"/> is the whole payload length.</summary>
     public static MqttApplicationMessage Read(
-        ref SequenceReader<byte> reader, byte flags, MqttProtocolVersion version, long generation, TopicCache? topics = null, long? oversizeLength = null)
+        ref SequenceReader<byte> reader, byte flags, MqttProtocolVersion version, long generation, TopicCache? topics = null, long? oversizeLength = null, bool rentPayload = false)
     {
         var qos = (MqttQualityOfService)((flags >> 1) & 0x03);
         var topic = MqttWireReader.ReadTopic(ref reader, topics);
@@ -28,11 +35,13 @@ internal static class PublishPacket
             throw new MqttProtocolException($"PUBLISH topic '{topic}' is not a valid topic name") { ReasonCode = 0x90 };
         }
 
-        var payload = MqttWireReader.ReadBytes(ref reader, reader.Remaining, "payload");
+        var rented = rentPayload && oversizeLength is null && reader.Remaining is > 0 and <= MaxRentedPayloadBytes;
+        var payload = rented ? ReadRented(ref reader) : MqttWireReader.ReadBytes(ref reader, reader.Remaining, "payload");
         return new MqttApplicationMessage
         {
             Topic = topic,
             Payload = payload,
+            PayloadRented = rented,
             Qos = qos,
             Retain = (flags & RetainFlag) != 0,
             Duplicate = (flags & DupFlag) != 0,
@@ -48,6 +57,16 @@ internal static class PublishPacket
             SubscriptionIdentifiers = properties.SubscriptionIdentifiers is { } ids ? ids : [],
             OversizeLength = oversizeLength,
         };
+    }
+
+    // The rest of the packet is the payload: copied into a pooled array, handed on as exactly its bytes.
+    private static ReadOnlyMemory<byte> ReadRented(ref SequenceReader<byte> reader)
+    {
+        var length = (int)reader.Remaining;
+        var array = ArrayPool<byte>.Shared.Rent(length);
+        reader.TryCopyTo(array.AsSpan(0, length));
+        reader.Advance(length);
+        return array.AsMemory(0, length);
     }
 
     public static byte GetFlags(MqttApplicationMessage message) =>

@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Runtime.InteropServices;
 using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
@@ -287,7 +289,7 @@ public sealed class BatchWriter : IAsyncDisposable
         }
         finally
         {
-            _batch.Clear();
+            ClearBatch();
             StorageLog.WriterStopped(_logger, Counters.Batches, Counters.Inserted, Counters.Redeliveries, Counters.Quarantined);
         }
     }
@@ -480,6 +482,21 @@ public sealed class BatchWriter : IAsyncDisposable
         }
     }
 
+    // Empties _batch once its records are committed or given up: no payload of it is bound again, so the pooled ones go
+    // back to the pool here, and only here.
+    private void ClearBatch()
+    {
+        foreach (var record in _batch)
+        {
+            if (record.PooledPayload && MemoryMarshal.TryGetArray(record.Payload, out var segment) && segment.Array is { Length: > 0 } array)
+            {
+                ArrayPool<byte>.Shared.Return(array);
+            }
+        }
+
+        _batch.Clear();
+    }
+
     // Commits _batch (retrying transient failures unless told not to) and reports it. False when it could not commit.
     private async ValueTask<bool> CommitAndReportAsync(Func<CommittedBatch, CancellationToken, ValueTask> onCommitted, CancellationToken stopping, bool retry = true)
     {
@@ -501,7 +518,7 @@ public sealed class BatchWriter : IAsyncDisposable
                 if (!retry || stopping.IsCancellationRequested || !await DelayWithBeatsAsync(delay, stopping).ConfigureAwait(false))
                 {
                     StorageLog.UncommittedAtStop(_logger, _batch.Count);
-                    _batch.Clear();
+                    ClearBatch();
                     return false;
                 }
 
@@ -512,7 +529,7 @@ public sealed class BatchWriter : IAsyncDisposable
             {
                 _statements.RollbackIfOpen();
                 ForgetSeriesCreatedInBatch();
-                _batch.Clear();
+                ClearBatch();
                 throw;
             }
 
@@ -521,7 +538,7 @@ public sealed class BatchWriter : IAsyncDisposable
                 StorageLog.CommitRecovered(_logger, attempt);
             }
 
-            _batch.Clear();
+            ClearBatch();
             Counters.AddBatch(committed.Inserted, committed.Redeliveries, committed.Quarantined, committed.CommitDuration);
             StorageLog.BatchCommitted(_logger, committed.Records, committed.Inserted, committed.Redeliveries, committed.Quarantined, committed.CommitDuration.TotalMilliseconds);
             await onCommitted(committed, stopping.IsCancellationRequested ? CancellationToken.None : stopping).ConfigureAwait(false);

@@ -233,6 +233,7 @@ internal sealed partial class IngestService : IHostedService, IAsyncDisposable
             // What the writer needs to tell a redelivery from a reading: the broker's own words, never the content.
             PacketId = message.PacketId,
             Redelivered = message.Duplicate,
+            PooledPayload = message.PayloadRented,
         };
 
         if (await EnqueueAsync(record, cancellationToken))

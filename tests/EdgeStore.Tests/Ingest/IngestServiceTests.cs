@@ -68,6 +68,58 @@ public sealed class IngestServiceTests : IDisposable
     }
 
     [Fact]
+    public async Task Every_stored_payload_is_byte_for_byte_what_was_published_while_payload_arrays_are_pooled_and_reused()
+    {
+        // Payloads come from the shared array pool and go back after their batch commits. Had one gone back before its
+        // bytes were bound, a later message would have written over it: every row is compared with what was sent.
+        // Small batches and a small queue make arrays cycle through the pool many times during the run.
+        var settings = Settings(("EDGESTORE__INGEST__MAXBATCHROWS", "7"), ("EDGESTORE__INGEST__QUEUECAPACITY", "32"));
+        using var host = await StartAsync(settings);
+        await using var publisher = await ConnectPublisherAsync();
+
+        const int count = 3000;
+        var sent = new Dictionary<string, byte[]>();
+        var publishes = new List<Task>();
+        for (var i = 0; i < count; i++)
+        {
+            // Lengths that share the pool's size buckets (33..64, 65..128, ...) with distinct content in every byte.
+            var payload = new byte[40 + (i * 37 % 200)];
+            for (var b = 0; b < payload.Length; b++)
+            {
+                payload[b] = (byte)(i + (b * 31));
+            }
+
+            var topic = $"sensors/pool/{i % 10}/{i}";
+            sent[topic] = payload;
+            publishes.Add(publisher.PublishAsync(topic, payload, MqttQualityOfService.AtLeastOnce, false, CancellationToken.None));
+            if (publishes.Count >= 200)
+            {
+                await Task.WhenAll(publishes);
+                publishes.Clear();
+            }
+        }
+
+        await Task.WhenAll(publishes);
+        await WaitUntilAsync(() => RowCount() >= count);
+        await host.StopAsync(CancellationToken.None);
+
+        using var connection = OpenDatabase();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT s.topic, m.payload FROM messages m JOIN series s ON s.id = m.series_id";
+        using var reader = command.ExecuteReader();
+        var rows = 0;
+        while (reader.Read())
+        {
+            rows++;
+            var topic = reader.GetString(0);
+            Assert.True(sent.TryGetValue(topic, out var expected), $"a row for {topic}, which was never published");
+            Assert.Equal(expected, (byte[])reader.GetValue(1));
+        }
+
+        Assert.Equal(count, rows);
+    }
+
+    [Fact]
     public async Task A_byte_bound_far_below_the_stream_and_below_one_payload_only_slows_the_socket_down()
     {
         // 1 MiB of queue for 30 payloads of 256 KiB (7.5 MiB) and two of 1.5 MiB (each larger than the whole bound): the
