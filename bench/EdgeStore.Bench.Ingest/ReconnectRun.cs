@@ -12,14 +12,17 @@ namespace EdgeStore.Bench.Ingest;
 /// relayed connection (no DISCONNECT: the broker keeps the session, unacknowledged messages are redelivered) and waits
 /// for the broker to log the daemon's next SUBSCRIBE, N times. Mqtt:ReconnectMinDelayMs is 10 (the lowest allowed; the
 /// daemon pauses 5-15 ms before reconnecting). At the end every published message must be stored once.
-/// Reconnects seen = the daemon's "Connected to MQTT broker" log lines minus the first, cross-checked with the
-/// broker's SUBSCRIBE lines. RssAnon: the daemon's /proc/PID/status every 100 ms over its whole life; "final" is read
+/// Reconnects seen = the daemon's "Connected to MQTT broker ... as 'edgestore-bench'" log lines minus the first,
+/// cross-checked with the broker's SUBSCRIBE lines; the remote-tuning connection ('edgestore-bench-control') goes
+/// through the relay too and is cut with it, so its reconnects are counted alongside. RssAnon: the daemon's /proc/PID/status every 100 ms over its whole life; "final" is read
 /// 2 s after the last row was stored.
 /// </summary>
 internal sealed class ReconnectRun(BenchOptions options)
 {
     private const string ClientId = "edgestore-bench";
-    private const string ConnectedLine = "Connected to MQTT broker";
+    // The daemon opens two MQTT connections through the relay, ingest and remote tuning ("-control"); a cut drops both.
+    private const string ConnectedLine = $"as '{ClientId}' over";
+    private const string ControlConnectedLine = $"as '{ClientId}-control' over";
 
     public static async Task PrintAsync(BenchOptions options)
     {
@@ -47,7 +50,7 @@ internal sealed class ReconnectRun(BenchOptions options)
         }
 
         Console.WriteLine();
-        Console.WriteLine("| build | cuts | reconnects seen (daemon log / broker SUBSCRIBEs) | seconds | published | stored | missing | dup | RssAnon MiB after start | peak RssAnon MiB | final RssAnon MiB | daemon CPU s |");
+        Console.WriteLine("| build | cuts | ingest reconnects seen: daemon log / broker SUBSCRIBEs; control connection reconnects | seconds | published | stored | missing | dup | RssAnon MiB after start | peak RssAnon MiB | final RssAnon MiB | daemon CPU s |");
         Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|");
         foreach (var row in rows)
         {
@@ -70,6 +73,7 @@ internal sealed class ReconnectRun(BenchOptions options)
         environment["EDGESTORE__MQTT__RECONNECTMAXDELAYMS"] = "1000";
         using var daemon = ChildProcess.Start(options.BuildPath(build), ["run"], environment, directory);
         daemon.Watch(ConnectedLine);
+        daemon.Watch(ControlConnectedLine);
         await using var sampler = new ResourceSampler(daemon.ProcessId, new Dictionary<string, int> { ["daemon"] = daemon.ProcessId });
         await WaitForCountAsync(() => broker.Count(subscribed), 1, TimeSpan.FromSeconds(90), daemon);
         var afterStart = ProcFs.ReadStatusKiB(daemon.ProcessId, "RssAnon").GetValueOrDefault("RssAnon");
@@ -122,6 +126,7 @@ internal sealed class ReconnectRun(BenchOptions options)
         var final = ProcFs.ReadStatusKiB(daemon.ProcessId, "RssAnon").GetValueOrDefault("RssAnon");
         var cpu = sampler.CpuUsed().GetValueOrDefault("daemon");
         var reconnectsLogged = daemon.Count(ConnectedLine) - 1;
+        var controlReconnects = daemon.Count(ControlConnectedLine) - 1;
         var subscribes = broker.Count(subscribed) - 1;
         var exit = await daemon.StopAsync(TimeSpan.FromSeconds(30));
         if (exit != 0)
@@ -132,7 +137,7 @@ internal sealed class ReconnectRun(BenchOptions options)
         var duplicates = probe.Duplicates();
         var stored = probe.Rows();
         return string.Create(culture,
-            $"| {build}{problem} | {cuts:N0} | {reconnectsLogged:N0} / {subscribes:N0} | {seconds:0.0} | {published:N0} | {stored:N0} | {published - (stored - duplicates):N0} | {duplicates:N0} | {afterStart / 1024.0:0.0} | {sampler.PeakRssAnonKiB / 1024.0:0.0} | {final / 1024.0:0.0} | {cpu.TotalSeconds:0.0} |");
+            $"| {build}{problem} | {cuts:N0} | {reconnectsLogged:N0} / {subscribes:N0} / {controlReconnects:N0} | {seconds:0.0} | {published:N0} | {stored:N0} | {published - (stored - duplicates):N0} | {duplicates:N0} | {afterStart / 1024.0:0.0} | {sampler.PeakRssAnonKiB / 1024.0:0.0} | {final / 1024.0:0.0} | {cpu.TotalSeconds:0.0} |");
     }
 
     private static async Task WaitForCountAsync(Func<long> count, long atLeast, TimeSpan timeout, ChildProcess daemon)
