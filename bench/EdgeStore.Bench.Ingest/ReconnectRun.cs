@@ -147,7 +147,12 @@ internal sealed class ReconnectRun(BenchOptions options)
         {
             if (daemon.HasExited)
             {
-                throw new InvalidOperationException($"the daemon exited ({daemon.ExitCode}): {IngestRun.LastLines(daemon.Output, 5)}");
+                // The whole retained log, for the reason: the last lines are only the orderly stop.
+                var log = Path.Combine(Path.GetTempPath(), $"edgestore-reconnect-{daemon.ProcessId}.log");
+                await File.WriteAllTextAsync(log, daemon.Output);
+                var warnings = daemon.Output.Split('\n').Where(l => l.Contains(" warn: ", StringComparison.Ordinal) || l.Contains(" fail: ", StringComparison.Ordinal) || l.Contains(" crit: ", StringComparison.Ordinal))
+                    .Where(l => !l.Contains("lost:", StringComparison.Ordinal)).TakeLast(5);
+                throw new InvalidOperationException($"the daemon exited ({daemon.ExitCode}) after SUBSCRIBE {count()}; its log is in {log}; last warnings other than lost connections: {string.Join(" / ", warnings)}");
             }
 
             if (clock.Elapsed > timeout)
