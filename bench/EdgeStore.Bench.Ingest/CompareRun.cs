@@ -44,7 +44,7 @@ internal sealed record CompareResult(
 /// </para>
 /// <para>CPU: user + system time of each process between the publisher's start and the end of the window
 /// (mosquitto_sub's from its shell's <c>times</c>, since it has exited by then); peak RssAnon: the subscriber's
-/// /proc/PID/status every 100 ms over the same span and its start-up.</para>
+/// /proc/PID/status every 100 ms from its SUBSCRIBE to the end of the window.</para>
 /// </summary>
 internal sealed partial class CompareRun(BenchOptions options)
 {
@@ -181,6 +181,7 @@ internal sealed partial class CompareRun(BenchOptions options)
             }
 
             var cpu = sampler.CpuUsed();
+            var peakRssAnonKiB = sampler.PeakRssAnonKiB;
             TimeSpan subscriberCpu;
             if (system == "ceiling")
             {
@@ -231,7 +232,7 @@ internal sealed partial class CompareRun(BenchOptions options)
                 duplicates,
                 Stopwatch.GetElapsedTime(started, end),
                 publisherRate,
-                sampler.PeakRssAnonKiB,
+                peakRssAnonKiB,
                 subscriberCpu,
                 cpu.GetValueOrDefault("broker"),
                 cpu.GetValueOrDefault("publisher"),
