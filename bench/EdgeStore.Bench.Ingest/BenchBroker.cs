@@ -37,10 +37,13 @@ internal sealed class BenchBroker : IAsyncDisposable
             .AppendLine(CultureInfo.InvariantCulture, $"max_inflight_messages {maxInflightMessages}")
             .AppendLine("max_queued_messages 1000000")
             .AppendLine("max_queued_bytes 0")
-            .AppendLine("log_dest stdout")
+            // stderr: mosquitto writes it unbuffered, so a line is read (and time-stamped by ChildProcess) as it happens.
+            .AppendLine("log_dest stderr")
             .AppendLine("log_type error")
             .AppendLine("log_type warning")
             .AppendLine("log_type notice")
+            // "CLIENTID QOS FILTER" per SUBSCRIBE: when a subscription is in place, seen from the broker.
+            .AppendLine("log_type subscribe")
             .AppendLine("connection_messages true");
         if (Environment.UserName == "root")
         {
@@ -69,6 +72,18 @@ internal sealed class BenchBroker : IAsyncDisposable
     }
 
     public string Output => _process.Output;
+
+    /// <summary>Waits for a log line containing <paramref name="text"/> read after <paramref name="after"/> and returns
+    /// when it was read (<see cref="System.Diagnostics.Stopwatch.GetTimestamp"/>).</summary>
+    public Task<long> WaitForLineAsync(string text, TimeSpan timeout, long after = 0) => _process.WaitForLineAsync(text, timeout, after);
+
+    /// <summary>Counts log lines containing <paramref name="text"/> from now on.</summary>
+    public void Watch(string text) => _process.Watch(text);
+
+    public long Count(string text) => _process.Count(text);
+
+    /// <summary>The log line mosquitto writes when it has taken a client's SUBSCRIBE to sensors/# at QoS 1.</summary>
+    public static string SubscribedLine(string clientId) => $": {clientId} 1 sensors/#";
 
     public async ValueTask DisposeAsync()
     {

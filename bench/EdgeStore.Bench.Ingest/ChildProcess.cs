@@ -3,14 +3,19 @@ using EdgeStore.Testing;
 
 namespace EdgeStore.Bench.Ingest;
 
-/// <summary>A process the bench started: output kept (bounded), waited for, signalled by its PID only.</summary>
+/// <summary>
+/// A process the bench started: output kept (bounded), each line stamped with <see cref="Stopwatch.GetTimestamp"/> when
+/// the bench read it, waited for, signalled by its PID only. Lines containing a <see cref="Watch"/>ed text are counted
+/// even after the retained output has dropped them.
+/// </summary>
 internal sealed class ChildProcess : IDisposable
 {
     private const int MaxRetainedLines = 5_000;
 
     private readonly Process _process;
     private readonly Lock _gate = new();
-    private readonly Queue<string> _lines = new();
+    private readonly Queue<(long Timestamp, string Line)> _lines = new();
+    private readonly Dictionary<string, long> _watched = new(StringComparer.Ordinal);
     private readonly string _name;
 
     private ChildProcess(Process process, string name)
@@ -25,13 +30,19 @@ internal sealed class ChildProcess : IDisposable
 
     public int ExitCode => _process.ExitCode;
 
+    /// <summary><see cref="Stopwatch.GetTimestamp"/> taken just before the process was started (before fork/exec).</summary>
+    public long StartTimestamp { get; private set; }
+
+    /// <summary>The wall clock (Unix ms) taken at the same moment as <see cref="StartTimestamp"/>.</summary>
+    public long StartUnixMs { get; private set; }
+
     public string Output
     {
         get
         {
             lock (_gate)
             {
-                return string.Join('\n', _lines);
+                return string.Join('\n', _lines.Select(l => l.Line));
             }
         }
     }
@@ -60,24 +71,58 @@ internal sealed class ChildProcess : IDisposable
         var child = new ChildProcess(process, Path.GetFileName(fileName) + " " + string.Join(' ', arguments.Take(1)));
         process.OutputDataReceived += (_, e) => child.OnLine(e.Data);
         process.ErrorDataReceived += (_, e) => child.OnLine(e.Data);
+        child.StartUnixMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        child.StartTimestamp = Stopwatch.GetTimestamp();
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return child;
     }
 
-    public bool HasLine(string text)
+    public bool HasLine(string text) => LineTimestamp(text, 0) is not null;
+
+    /// <summary>When the first line containing <paramref name="text"/> read after <paramref name="after"/> was read.</summary>
+    public long? LineTimestamp(string text, long after)
     {
         lock (_gate)
         {
-            return _lines.Any(l => l.Contains(text, StringComparison.Ordinal));
+            foreach (var (timestamp, line) in _lines)
+            {
+                if (timestamp > after && line.Contains(text, StringComparison.Ordinal))
+                {
+                    return timestamp;
+                }
+            }
+
+            return null;
         }
     }
 
-    public async Task WaitForLineAsync(string text, TimeSpan timeout)
+    /// <summary>Counts, from now on, the lines that contain <paramref name="text"/> (see <see cref="Count"/>).</summary>
+    public void Watch(string text)
+    {
+        lock (_gate)
+        {
+            _watched.TryAdd(text, 0);
+        }
+    }
+
+    /// <summary>Lines read so far that contain a <see cref="Watch"/>ed text.</summary>
+    public long Count(string text)
+    {
+        lock (_gate)
+        {
+            return _watched.GetValueOrDefault(text);
+        }
+    }
+
+    /// <summary>Waits for a line containing <paramref name="text"/> read after <paramref name="after"/> (a
+    /// <see cref="Stopwatch.GetTimestamp"/> value) and returns when it was read.</summary>
+    public async Task<long> WaitForLineAsync(string text, TimeSpan timeout, long after = 0)
     {
         var clock = Stopwatch.StartNew();
-        while (!HasLine(text))
+        long? seen;
+        while ((seen = LineTimestamp(text, after)) is null)
         {
             if (_process.HasExited)
             {
@@ -89,8 +134,10 @@ internal sealed class ChildProcess : IDisposable
                 throw new TimeoutException($"{_name} did not print \"{text}\" within {timeout.TotalSeconds:0} s:\n{Output}");
             }
 
-            await Task.Delay(50);
+            await Task.Delay(10);
         }
+
+        return seen.Value;
     }
 
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
@@ -146,9 +193,18 @@ internal sealed class ChildProcess : IDisposable
             return;
         }
 
+        var timestamp = Stopwatch.GetTimestamp();
         lock (_gate)
         {
-            _lines.Enqueue(line);
+            foreach (var text in _watched.Keys.ToArray())
+            {
+                if (line.Contains(text, StringComparison.Ordinal))
+                {
+                    _watched[text]++;
+                }
+            }
+
+            _lines.Enqueue((timestamp, line));
             if (_lines.Count > MaxRetainedLines)
             {
                 _lines.Dequeue();

@@ -32,7 +32,7 @@ internal sealed partial class IngestRun(BenchOptions options, BenchScenario scen
         await using var broker = await BenchBroker.StartAsync(directory, scenario.BrokerInflight);
         var databasePath = Path.Combine(directory, "edgestore.db");
         var probe = new StoreProbe(databasePath);
-        var environment = DaemonEnvironment(broker.Port, databasePath);
+        var environment = DaemonEnvironment(options, scenario, broker.Port, databasePath);
         var clock = Stopwatch.StartNew();
         var deadline = options.Timeout;
 
@@ -142,7 +142,8 @@ internal sealed partial class IngestRun(BenchOptions options, BenchScenario scen
         }
     }
 
-    private Dictionary<string, string> DaemonEnvironment(int port, string databasePath)
+    /// <summary>The daemon's settings for a scenario: the broker at <paramref name="port"/>, subscription sensors/# at QoS 1.</summary>
+    internal static Dictionary<string, string> DaemonEnvironment(BenchOptions options, BenchScenario scenario, int port, string databasePath)
     {
         var environment = new Dictionary<string, string>
         {
@@ -177,7 +178,10 @@ internal sealed partial class IngestRun(BenchOptions options, BenchScenario scen
         return environment;
     }
 
-    private ChildProcess StartPublisher(int port) => ChildProcess.Start(
+    private ChildProcess StartPublisher(int port) => StartPublisher(options, port, scenario.Qos);
+
+    /// <summary><c>edgestore simulate --rate 0</c>: the bench's load in every mode, <see cref="BenchOptions.EdgeStorePath"/>.</summary>
+    internal static ChildProcess StartPublisher(BenchOptions options, int port, int qos) => ChildProcess.Start(
         options.EdgeStorePath,
         [
             "simulate",
@@ -187,10 +191,10 @@ internal sealed partial class IngestRun(BenchOptions options, BenchScenario scen
             "--count", options.Messages.ToString(CultureInfo.InvariantCulture),
             "--rate", "0",
             "--duration", ((int)options.Timeout.TotalSeconds).ToString(CultureInfo.InvariantCulture) + "s",
-            "--qos", scenario.Qos.ToString(CultureInfo.InvariantCulture),
+            "--qos", qos.ToString(CultureInfo.InvariantCulture),
         ]);
 
-    private static (long Published, double Rate) ParsePublished(string output)
+    internal static (long Published, double Rate) ParsePublished(string output)
     {
         var match = PublishedLine().Match(output);
         return match.Success
@@ -199,7 +203,7 @@ internal sealed partial class IngestRun(BenchOptions options, BenchScenario scen
             : (0, 0);
     }
 
-    private static string LastLines(string output, int count) =>
+    internal static string LastLines(string output, int count) =>
         string.Join(" / ", output.Split('\n').Where(l => l.Length > 0).TakeLast(count));
 
     private static int CountLines(string output, string text) =>

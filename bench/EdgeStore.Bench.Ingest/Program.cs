@@ -20,6 +20,28 @@ catch (ArgumentException e)
 }
 
 var culture = CultureInfo.InvariantCulture;
+if (options.Mode != BenchMode.Scenarios)
+{
+    Console.WriteLine(string.Create(culture, $"edgestore ingest bench, {options.Mode.ToString().ToLowerInvariant()} mode: {Environment.ProcessorCount} cores, {DateTimeOffset.UtcNow:u}, mosquitto {MosquittoVersion()}"));
+    Console.WriteLine($"AOT: {options.EdgeStoreAotPath}");
+    Console.WriteLine($"JIT: {options.EdgeStoreJitPath}");
+    if (options.Mode == BenchMode.Compare)
+    {
+        Console.WriteLine($"MQTTnet subscriber: {options.MqttNetStorePath}");
+        Console.WriteLine($"publisher: {options.EdgeStorePath} simulate --devices {options.Devices} --count {options.Messages} --rate 0");
+    }
+
+    Console.WriteLine($"load average before: {File.ReadAllText("/proc/loadavg").Trim()}");
+    await (options.Mode switch
+    {
+        BenchMode.Compare => CompareRun.PrintAsync(options),
+        BenchMode.Reconnects => ReconnectRun.PrintAsync(options),
+        _ => StartupRun.PrintAsync(options),
+    });
+    Console.WriteLine($"load average after: {File.ReadAllText("/proc/loadavg").Trim()}");
+    return 0;
+}
+
 Console.WriteLine(string.Create(culture, $"edgestore ingest bench: {options.Messages} messages from {options.Devices} devices per run, {Environment.ProcessorCount} cores, {DateTimeOffset.UtcNow:u}"));
 Console.WriteLine($"daemon: {options.EdgeStorePath}");
 Console.WriteLine($"load average before: {File.ReadAllText("/proc/loadavg").Trim()}");
@@ -66,3 +88,17 @@ foreach (var r in results)
 
 Console.WriteLine($"load average after: {File.ReadAllText("/proc/loadavg").Trim()}");
 return 0;
+
+static string MosquittoVersion()
+{
+    var path = EdgeStore.Testing.MosquittoBroker.FindMosquitto();
+    if (path is null)
+    {
+        return "(not installed)";
+    }
+
+    using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(path, ["-h"]) { RedirectStandardOutput = true, UseShellExecute = false })!;
+    var first = process.StandardOutput.ReadLine() ?? "";
+    process.WaitForExit(5_000);
+    return first.Replace("mosquitto version ", "", StringComparison.Ordinal).Trim();
+}
