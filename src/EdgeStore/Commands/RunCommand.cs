@@ -129,6 +129,7 @@ internal static class RunCommand
         var logger = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("EdgeStore.Run");
         var ingest = host.Services.GetRequiredService<IngestService>();
         var lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
+        var hostedServices = host.Services.GetServices<IHostedService>().ToList();
         logger.LogInformation("EdgeStore {Version} starting with {ConfigFile}", Program.Version, loaded.ConfigFile ?? "defaults (no configuration file)");
         foreach (var notice in loaded.Notices)
         {
@@ -167,7 +168,30 @@ internal static class RunCommand
             return ExitCodes.Failure;
         }
 
+        // A background loop that died stopped the host (BackgroundServiceExceptionBehavior.StopHost) through the same
+        // orderly stop as SIGTERM: exit 1 all the same, so systemd's Restart=on-failure brings the daemon back.
+        if (FailedBackgroundService(hostedServices) is { } failed)
+        {
+            logger.LogCritical(failed.Error, "EdgeStore stopped because {Service} failed: {Reason}", failed.Name, failed.Error.Message);
+            await error.WriteLineAsync($"edgestore run: stopped because {failed.Name} failed: {failed.Error.Message}");
+            return ExitCodes.Failure;
+        }
+
         return ingest.Fault is null ? ExitCodes.Ok : ExitCodes.Failure;
+    }
+
+    /// <summary>The first background service whose loop ended with an exception, or null.</summary>
+    internal static (string Name, Exception Error)? FailedBackgroundService(IEnumerable<IHostedService> services)
+    {
+        foreach (var service in services)
+        {
+            if (service is BackgroundService { ExecuteTask: { IsFaulted: true, Exception: { } error } })
+            {
+                return (service.GetType().Name, error.InnerExceptions.Count == 1 ? error.InnerException! : error);
+            }
+        }
+
+        return null;
     }
 
     /// <summary>
