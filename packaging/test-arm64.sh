@@ -123,6 +123,20 @@ arm64_wait() { # arm64_wait SECONDS COMMAND...: polls every half second.
     "$@"
 }
 
+arm64_wait_running() { # arm64_wait_running SECONDS COMMAND...: as arm64_wait, but fails at once when the daemon exited.
+    local deadline=$((SECONDS + $1))
+    shift
+    while ((SECONDS < deadline)); do
+        "$@" && return 0
+        if ! kill -0 "$arm64_daemon_pid" 2>/dev/null; then
+            echo "    qemu: edgestore run is not running"
+            return 1
+        fi
+        sleep 0.5
+    done
+    "$@"
+}
+
 # 1. The binary: an aarch64 ELF, and so is the SQLite beside it.
 arm64_is_aarch64() {
     local description
@@ -174,8 +188,20 @@ EOF
 qemu-aarch64-static -L "$arm64_sysroot" "$arm64_binary" run --config "$arm64_config" >"$arm64_daemon_log" 2>&1 &
 arm64_daemon_pid=$!
 echo "test-arm64: edgestore run under qemu is pid $arm64_daemon_pid, its log $arm64_daemon_log"
-arm64_subscribed() { kill -0 "$arm64_daemon_pid" 2>/dev/null && grep -qs "Subscribed to" "$arm64_daemon_log"; }
-check "edgestore run under qemu subscribes at the broker (within 120 s)" arm64_wait 120 arm64_subscribed
+arm64_subscribed() { # within 120 s; a daemon that exits fails at once
+    local deadline=$((SECONDS + 120))
+    while ((SECONDS < deadline)); do
+        grep -qs "Subscribed to" "$arm64_daemon_log" && return 0
+        if ! kill -0 "$arm64_daemon_pid" 2>/dev/null; then
+            echo "    qemu: edgestore run exited before it subscribed"
+            return 1
+        fi
+        sleep 0.5
+    done
+    echo "    qemu: edgestore run did not subscribe within 120 s"
+    return 1
+}
+check "edgestore run under qemu subscribes at the broker (within 120 s)" arm64_subscribed
 
 # 4. 50 QoS 1 messages, each with its own probe number and temperature 20 + N/10.
 arm64_payloads() {
@@ -190,7 +216,7 @@ check "mosquitto_pub published $arm64_count QoS 1 messages to $arm64_topic" arm6
 
 arm64_x64_rows() { "$x64_binary" query --db "$arm64_db" --topic 'sensors/#' --format jsonl 2>/dev/null | grep -c '"probe":"arm64-' || true; }
 arm64_all_stored() { [[ $(arm64_x64_rows) -eq $arm64_count ]]; }
-check "all $arm64_count messages are stored (read by the x64 binary, within 120 s)" arm64_wait 120 arm64_all_stored
+check "all $arm64_count messages are stored (read by the x64 binary, within 120 s)" arm64_wait_running 120 arm64_all_stored
 
 arm64_query() {
     local rows distinct
@@ -212,12 +238,12 @@ arm64_status() {
     echo "    qemu: edgestore status exited $code: $(grep -m1 '^state:' <<<"$text" || head -n 1 <<<"$text")"
     [[ $code -eq 0 ]]
 }
-check "edgestore status under qemu exits 0 while the daemon runs (within 60 s)" arm64_wait 60 arm64_status
+check "edgestore status under qemu exits 0 while the daemon runs (within 60 s)" arm64_wait_running 60 arm64_status
 
 # 5. SIGTERM: exit 0 within 30 s, "Stopped cleanly", and the rows still in the file.
 arm64_sigterm() {
     local code=0 deadline=$((SECONDS + 30))
-    kill -TERM "$arm64_daemon_pid"
+    kill -TERM "$arm64_daemon_pid" 2>/dev/null || true
     while kill -0 "$arm64_daemon_pid" 2>/dev/null && ((SECONDS < deadline)); do
         sleep 0.5
     done
