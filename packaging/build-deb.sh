@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds edgestore_<version>_<arch>.deb from a self-contained publish directory:
+# Builds edgestore_<version>_<arch>.deb from a Native AOT publish directory (build-arm64.sh):
 #   packaging/build-deb.sh --arch amd64|arm64 --publish-dir DIR --out DIR [--version X.Y.Z]
 # Prints the path of the .deb on its last line.
 set -euo pipefail
@@ -54,7 +54,7 @@ install -d -m 0755 "$root/DEBIAN" "$root/usr/bin" "$root/usr/lib/edgestore" "$ro
     "$root/usr/lib/sysusers.d" "$root/etc/edgestore" "$root/usr/share/doc/edgestore/examples/systemd" \
     "$root/usr/share/doc/edgestore/examples/mosquitto" "$root/usr/share/man/man1" "$root/usr/share/lintian/overrides"
 
-# The application: the single-file executable and the native libraries beside it. Debug symbols stay out.
+# The application: the Native AOT executable and SQLite beside it. Debug symbols (edgestore.dbg) stay out.
 for file in "$publish_dir"/*; do
     name=$(basename "$file")
     case "$name" in
@@ -70,7 +70,8 @@ for file in "$publish_dir"/*; do
 done
 ln -s ../lib/edgestore/edgestore "$root/usr/bin/edgestore"
 
-# Native libraries can be stripped (the bundle cannot: its assemblies are appended to the ELF file).
+# The executable comes stripped from the publish (StripSymbols, the default for Native AOT: its symbols went to
+# edgestore.dbg); SQLite's library is stripped here.
 strip_tool="strip"
 if [[ "$arch" == arm64 && "$(dpkg --print-architecture)" != arm64 ]]; then
     strip_tool=aarch64-linux-gnu-strip
@@ -99,21 +100,37 @@ done
 echo "/etc/edgestore/edgestore.json" > "$root/DEBIAN/conffiles"
 chmod 0644 "$root/DEBIAN/conffiles"
 
-# Shared-library dependencies. dpkg-shlibdeps reads the ELF files, so it works for the build machine's
-# architecture; for arm64 built on amd64 the same Debian packages apply (the set of libraries the .NET
-# host and SQLite link against does not depend on the CPU), with the versions found for amd64.
-shlib_depends=""
-if [[ "$arch" == "$(dpkg --print-architecture)" ]]; then
-    mkdir -p "$work/shlibs/debian"
-    printf 'Source: edgestore\n\nPackage: edgestore\nArchitecture: any\n' > "$work/shlibs/debian/control"
-    elf_args=()
-    while IFS= read -r -d '' elf; do
-        elf_args+=("-e$elf")
-    done < <(find "$root/usr/lib/edgestore" -type f \( -name edgestore -o -name '*.so' \) -print0)
-    shlib_depends=$(cd "$work/shlibs" && dpkg-shlibdeps -O "${elf_args[@]}" 2>/dev/null | sed -n 's/^shlibs:Depends=//p')
+# Shared-library dependencies, computed by dpkg-shlibdeps from the ELF files (the Native AOT binary needs only
+# libc6: libc, libm and the loader). For arm64 built on amd64 it reads the arm64 libraries of Debian's cross
+# toolchain (-l/usr/aarch64-linux-gnu/lib, libc6-arm64-cross) with DEB_HOST_ARCH=arm64. That package has only a
+# shlibs file, which names "libc6:arm64 (>= 2.36)": the qualifier is this package's own architecture, so it is
+# dropped, and 2.36 is the cross libc's version rather than the 2.34 that libc6's symbols file yields for the
+# amd64 binary (both link against the same GLIBC_2.34 symbol set): stricter than needed, and met by Debian 12 and
+# Raspberry Pi OS bookworm. A failure stops the build; there is no guessed fallback.
+mkdir -p "$work/shlibs/debian"
+printf 'Source: edgestore\n\nPackage: edgestore\nArchitecture: any\n' > "$work/shlibs/debian/control"
+elf_args=()
+while IFS= read -r -d '' elf; do
+    elf_args+=("-e$elf")
+done < <(find "$root/usr/lib/edgestore" -type f \( -name edgestore -o -name '*.so' \) -print0)
+shlibdeps_env=()
+if [[ "$arch" != "$(dpkg --print-architecture)" ]]; then
+    if [[ "$arch" != arm64 || ! -e /usr/aarch64-linux-gnu/lib/libc.so.6 ]]; then
+        echo "build-deb: dpkg-shlibdeps needs the arm64 cross libc for an $arch package (apt-get install libc6-arm64-cross)" >&2
+        exit 1
+    fi
+    shlibdeps_env=(DEB_HOST_ARCH=arm64)
+    elf_args=(-l/usr/aarch64-linux-gnu/lib "${elf_args[@]}")
 fi
+if ! shlibdeps_out=$(cd "$work/shlibs" && env "${shlibdeps_env[@]}" dpkg-shlibdeps -O "${elf_args[@]}" 2>"$work/shlibdeps.err"); then
+    cat "$work/shlibdeps.err" >&2
+    echo "build-deb: dpkg-shlibdeps failed for $arch" >&2
+    exit 1
+fi
+shlib_depends=$(sed -n 's/^shlibs:Depends=//p' <<<"$shlibdeps_out" | sed "s/:$arch\b//g")
 if [[ -z "$shlib_depends" ]]; then
-    shlib_depends="libc6 (>= 2.34), libgcc-s1 (>= 4.2), libstdc++6 (>= 5)"
+    echo "build-deb: dpkg-shlibdeps named no dependency for $arch: $shlibdeps_out" >&2
+    exit 1
 fi
 # Opened at run time with dlopen, so invisible to dpkg-shlibdeps: OpenSSL for TLS to the broker.
 # No libicu: the app is built with InvariantGlobalization=true.
