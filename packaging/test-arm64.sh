@@ -3,7 +3,8 @@
 # (SC2154: when sourced, $out, $repo and $version come from test-package.sh.)
 # The linux-arm64 Native AOT binary end to end under qemu-user: --version, `edgestore run` against a mosquitto this
 # script starts on a free 127.0.0.1 port, 50 QoS 1 messages stored, `edgestore query` and `edgestore status` under
-# qemu, and SIGTERM: exit 0 within 30 s with "Stopped cleanly" and the rows still in the file.
+# qemu, `config show`, metrics and remote tuning (the JSON paths), and SIGTERM: exit 0 within 30 s with "Stopped
+# cleanly" and the rows still in the file.
 #
 # Sourced by packaging/test-package.sh (after build-arm64.sh built artifacts/publish/linux-arm64 and linux-x64), so
 # every assertion goes through its check() and counts in "packaging: N passed, N failed". Run on its own it does
@@ -19,7 +20,7 @@ if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
     while (($# > 0)); do
         case "$1" in
             --out) out=$2; shift 2 ;;
-            -h | --help) sed -n '2,13p' "$0"; exit 0 ;;
+            -h | --help) sed -n '2,14p' "$0"; exit 0 ;;
             *) echo "test-arm64: unknown argument $1" >&2; exit 2 ;;
         esac
     done
@@ -182,7 +183,9 @@ cat >"$arm64_config" <<EOF
     "ClientId": "edgestore-arm64-qemu-test",
     "Subscriptions": [ { "Filter": "sensors/#", "Qos": 1 } ]
   },
-  "Storage": { "Path": "$arm64_db" }
+  "Storage": { "Path": "$arm64_db" },
+  "Node": { "Id": "qemu" },
+  "Metrics": { "IntervalSeconds": 5 }
 }
 EOF
 qemu-aarch64-static -L "$arm64_sysroot" "$arm64_binary" run --config "$arm64_config" >"$arm64_daemon_log" 2>&1 &
@@ -239,6 +242,44 @@ arm64_status() {
     [[ $code -eq 0 ]]
 }
 check "edgestore status under qemu exits 0 while the daemon runs (within 60 s)" arm64_wait_running 60 arm64_status
+
+# The paths that write JSON, which is where reflection used to hide (a Native AOT build without their generated code
+# crashed `config show` and stopped the daemon at its first metrics sample): config show, metrics and remote tuning.
+arm64_config_show() {
+    local shown
+    shown=$(on_arm64 config show --format json --config "$arm64_config" 2>&1) || { indent "config show" <<<"$shown"; return 1; }
+    tr -d ' \n' <<<"$shown" | grep -qF "\"Mqtt:Port\":{\"value\":$arm64_port,\"source\":\"file\"}" \
+        && tr -d ' \n' <<<"$shown" | grep -qF '"Ingest:QueueCapacity":{"value":20000,"source":"default"}'
+}
+check "edgestore config show --format json under qemu prints typed values and their sources" arm64_config_show
+arm64_metrics() {
+    local sample
+    sample=$(timeout 60 mosquitto_sub -h 127.0.0.1 -p "$arm64_port" -t edgestore/qemu/metrics -C 1 2>&1) || return 1
+    echo "    qemu: metrics: ${sample:0:120}..."
+    grep -qF "\"rowsStored\":$arm64_count," <<<"$sample"
+}
+check "the daemon under qemu publishes metrics (rowsStored $arm64_count) within 60 s" arm64_metrics
+arm64_tuning() {
+    local reports="$arm64_work/reported.txt" subscriber deadline=$((SECONDS + 60)) found=1
+    mosquitto_sub -h 127.0.0.1 -p "$arm64_port" -t edgestore/qemu/config/reported >"$reports" 2>&1 &
+    subscriber=$!
+    sleep 0.5
+    if timeout 30 mosquitto_pub -h 127.0.0.1 -p "$arm64_port" -q 1 -r -t edgestore/qemu/config/desired \
+        -m '{"version": 7, "config": {"ingest": {"maxBatchRows": 500}}}'; then
+        while ((SECONDS < deadline)); do
+            if grep -F '"appliedVersion":7' "$reports" | grep -F '"status":"applied"' | grep -qF '"remote":{"ingest":{"maxBatchRows":500}}'; then
+                found=0
+                break
+            fi
+            sleep 0.5
+        done
+    fi
+    kill "$subscriber" 2>/dev/null || true
+    wait "$subscriber" 2>/dev/null || true
+    echo "    qemu: reported: $(tail -n 1 "$reports" | cut -c 1-160)..."
+    return "$found"
+}
+check "remote tuning under qemu applies a desired document and reports it back (within 60 s)" arm64_tuning
 
 # 5. SIGTERM: exit 0 within 30 s, "Stopped cleanly", and the rows still in the file.
 arm64_sigterm() {
