@@ -219,6 +219,20 @@ internal sealed partial class StatusFileWriter : BackgroundService, IHostedLifec
         WriteNullable(json, "bytesReleased", counters?.BytesReleased);
         WriteNullable(json, "applyFailures", counters?.ApplyFailures);
         WriteNullable(json, "cacheSizeBytes", counters?.CacheSizeBytes);
+
+        // The .NET heap of this process: what the garbage collector holds now, and how much was allocated since start
+        // (with rowsStored, bytes allocated per message: what the hot path costs the collector).
+        var heap = GC.GetGCMemoryInfo();
+        json.WriteNumber("managedHeapBytes", heap.HeapSizeBytes);
+        json.WriteNumber("managedCommittedBytes", heap.TotalCommittedBytes);
+        json.WriteNumber("managedAllocatedBytes", GC.GetTotalAllocatedBytes(precise: false));
+        json.WriteStartArray("gcCollections");
+        for (var generation = 0; generation <= GC.MaxGeneration; generation++)
+        {
+            json.WriteNumberValue(GC.CollectionCount(generation));
+        }
+
+        json.WriteEndArray();
         json.WriteEndObject();
 
         json.WriteStartObject("safeMode");

@@ -54,6 +54,9 @@ public sealed class StatusFileWriterTests : IDisposable
         Assert.Equal(0, memory.GetProperty("connectionsRecycled").GetInt64());
         Assert.Equal(JsonValueKind.Number, memory.GetProperty("bytesReleased").ValueKind);
         Assert.Equal(JsonValueKind.Number, memory.GetProperty("cacheSizeBytes").ValueKind);
+        Assert.True(memory.GetProperty("managedAllocatedBytes").GetInt64() > 0);
+        Assert.True(memory.GetProperty("managedCommittedBytes").GetInt64() >= memory.GetProperty("managedHeapBytes").GetInt64());
+        Assert.Equal(3, memory.GetProperty("gcCollections").GetArrayLength());
 
         Assert.False(running.GetProperty("safeMode").GetProperty("active").GetBoolean());
         var maintenance = running.GetProperty("maintenance");
