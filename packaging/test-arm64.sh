@@ -3,7 +3,7 @@
 # (SC2154: when sourced, $out, $repo and $version come from test-package.sh.)
 # The linux-arm64 Native AOT binary end to end under qemu-user: --version, `edgestore run` against a mosquitto this
 # script starts on a free 127.0.0.1 port, 50 QoS 1 messages stored, `edgestore query` and `edgestore status` under
-# qemu, `config show`, metrics and remote tuning (the JSON paths), and SIGTERM: exit 0 within 30 s with "Stopped
+# qemu, `config show`, metrics and remote tuning (the JSON paths), the uplink forwarding, and SIGTERM: exit 0 within 30 s with "Stopped
 # cleanly" and the rows still in the file.
 #
 # Sourced by packaging/test-package.sh (after build-arm64.sh built artifacts/publish/linux-arm64 and linux-x64), so
@@ -82,6 +82,7 @@ arm64_daemon_log="$arm64_work/edgestore.log"
 arm64_broker_log="$arm64_work/mosquitto.log"
 arm64_broker_pid=""
 arm64_daemon_pid=""
+arm64_upstream_pid=""
 arm64_failed_before=$failed
 arm64_start=$SECONDS
 arm64_count=50
@@ -106,6 +107,8 @@ arm64_stop() { # arm64_stop PID NAME: SIGTERM, up to 30 s, then SIGKILL; only th
 arm64_cleanup() {
     arm64_stop "$arm64_daemon_pid" "edgestore run under qemu"
     arm64_daemon_pid=""
+    arm64_stop "$arm64_upstream_pid" "mosquitto_sub (upstream)"
+    arm64_upstream_pid=""
     arm64_stop "$arm64_broker_pid" mosquitto
     arm64_broker_pid=""
     rm -rf "$arm64_work"
@@ -185,9 +188,15 @@ cat >"$arm64_config" <<EOF
   },
   "Storage": { "Path": "$arm64_db" },
   "Node": { "Id": "qemu" },
-  "Metrics": { "IntervalSeconds": 5 }
+  "Metrics": { "IntervalSeconds": 5 },
+  "Uplink": { "Enabled": true, "Host": "127.0.0.1", "Port": $arm64_port }
 }
 EOF
+# The uplink (MQTTnet, the one MQTT library EdgeStore does not own) forwards to the same broker under gateways/qemu/;
+# a subscriber started before the daemon records what arrives upstream.
+arm64_upstream="$arm64_work/upstream.txt"
+mosquitto_sub -h 127.0.0.1 -p "$arm64_port" -q 1 -t 'gateways/qemu/#' -v >"$arm64_upstream" 2>&1 &
+arm64_upstream_pid=$!
 qemu-aarch64-static -L "$arm64_sysroot" "$arm64_binary" run --config "$arm64_config" >"$arm64_daemon_log" 2>&1 &
 arm64_daemon_pid=$!
 echo "test-arm64: edgestore run under qemu is pid $arm64_daemon_pid, its log $arm64_daemon_log"
@@ -281,6 +290,12 @@ arm64_tuning() {
 }
 check "remote tuning under qemu applies a desired document and reports it back (within 60 s)" arm64_tuning
 
+arm64_forwarded() {
+    [[ $(grep -c "^gateways/qemu/$arm64_topic {.*\"probe\":\"arm64-" "$arm64_upstream" || true) -eq $arm64_count ]] \
+        && grep -F '"probe":"arm64-37"' "$arm64_upstream" | grep -qF '"temperature":23.7'
+}
+check "the uplink under qemu forwarded all $arm64_count rows to gateways/qemu/$arm64_topic (within 60 s)" arm64_wait_running 60 arm64_forwarded
+
 # 5. SIGTERM: exit 0 within 30 s, "Stopped cleanly", and the rows still in the file.
 arm64_sigterm() {
     local code=0 deadline=$((SECONDS + 30))
@@ -302,6 +317,8 @@ arm64_stopped_cleanly() { grep -q "Stopped cleanly: $arm64_count rows stored" "$
 check "the daemon logged \"Stopped cleanly: $arm64_count rows stored\"" arm64_stopped_cleanly
 check "the $arm64_count rows are in the file after the stop (x64 query)" arm64_all_stored
 
+arm64_stop "$arm64_upstream_pid" "mosquitto_sub (upstream)"
+arm64_upstream_pid=""
 arm64_stop "$arm64_broker_pid" mosquitto
 arm64_broker_pid=""
 echo "test-arm64: the qemu checks took $((SECONDS - arm64_start)) s"
