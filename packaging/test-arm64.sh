@@ -56,21 +56,7 @@ else
     arm64_standalone=false
 fi
 
-arm64_packages=()
-for arm64_package in qemu-user-static libc6-arm64-cross libstdc++6-arm64-cross mosquitto mosquitto-clients file python3; do
-    if ! dpkg-query -W -f='${Status}' "$arm64_package" 2>/dev/null | grep -q "install ok installed"; then
-        arm64_packages+=("$arm64_package")
-    fi
-done
-if ((${#arm64_packages[@]} > 0)); then
-    arm64_sudo=()
-    if [[ $(id -u) -ne 0 ]]; then
-        arm64_sudo=(sudo)
-    fi
-    echo "test-arm64: installing ${arm64_packages[*]}"
-    "${arm64_sudo[@]}" apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive "${arm64_sudo[@]}" apt-get install -y -qq --no-install-recommends "${arm64_packages[@]}" >/dev/null
-fi
+"$repo/scripts/apt-install.sh" test-arm64 qemu-user-static libc6-arm64-cross libstdc++6-arm64-cross mosquitto mosquitto-clients file python3
 
 arm64_binary="$out/publish/linux-arm64/edgestore"
 x64_binary="$out/publish/linux-x64/edgestore"
