@@ -238,6 +238,11 @@ public sealed class BatchWriterTests : IAsyncLifetime
         var writer = database.CreateWriter();
         var channel = Channel.CreateUnbounded<IngestRecord>();
         var settled = new List<IReadOnlyList<long>>();
+
+        // Both records are queued before the writer starts, so they are one batch (with MaxBatchLatency 0 a writer
+        // already running may take the first alone, and then the second batch releases 21 and holds 22).
+        channel.Writer.TryWrite(Qos1("s/a", "1", 1, tag: 21));
+        channel.Writer.TryWrite(Qos1("s/a", "2", 2, tag: 22));
         var run = writer.RunAsync(channel.Reader, async (batch, ct) =>
         {
             var result = await batch.SettleAsync(_ => true, ct);
@@ -246,9 +251,6 @@ public sealed class BatchWriterTests : IAsyncLifetime
                 settled.Add(result);
             }
         }, CancellationToken.None);
-
-        channel.Writer.TryWrite(Qos1("s/a", "1", 1, tag: 21));
-        channel.Writer.TryWrite(Qos1("s/a", "2", 2, tag: 22));
         await Wait.UntilAsync(() => _storage.Scalar("SELECT count(*) FROM messages") == 2 && Count(settled) >= 1, Generous, "the batch settled");
         Assert.Equal([(1L, 1L), (2L, 0L)], Ledger());
 
