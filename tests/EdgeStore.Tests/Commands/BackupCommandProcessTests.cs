@@ -12,33 +12,22 @@ namespace EdgeStore.Tests.Commands;
 /// stderr, the result in human sizes on stdout, and one-line refusals naming the path and what to do.
 /// </summary>
 [Collection(EndToEndCollection.Name)]
-public sealed partial class BackupCommandProcessTests : IAsyncLifetime
+public sealed partial class BackupCommandProcessTests : TelemetryFileCommandTests
 {
     private const int Rows = 3000;
 
-    private readonly ITestOutputHelper _log;
-    private readonly string _directory = Directory.CreateTempSubdirectory("edgestore-backup-process-").FullName;
-
     public BackupCommandProcessTests(ITestOutputHelper log)
+        : base(log, "backup-process")
     {
-        _log = log;
     }
 
-    private string DatabasePath => Path.Combine(_directory, "edgestore.db");
-
-    public Task InitializeAsync() =>
-        CreateAsync(DatabasePath, Enumerable.Range(0, Rows).Select(i => Message($"sensors/dev-{i % 10}/telemetry", $$"""{"seq":{{i}},"pad":"{{new string('x', 1000)}}"}""", Noon.AddSeconds(i))));
-
-    public Task DisposeAsync()
-    {
-        Directory.Delete(_directory, recursive: true);
-        return Task.CompletedTask;
-    }
+    private protected override IEnumerable<IngestRecord> Records =>
+        Enumerable.Range(0, Rows).Select(i => Message($"sensors/dev-{i % 10}/telemetry", $$"""{"seq":{{i}},"pad":"{{new string('x', 1000)}}"}""", Noon.AddSeconds(i)));
 
     [Fact]
     public async Task A_backup_reports_what_it_copies_in_human_sizes_and_holds_every_row()
     {
-        var target = Path.Combine(_directory, "copy.db");
+        var target = Path.Combine(WorkDirectory, "copy.db");
 
         var run = await BackupAsync(target);
 
@@ -51,13 +40,13 @@ public sealed partial class BackupCommandProcessTests : IAsyncLifetime
         Assert.All(run.Error, line => Assert.StartsWith("edgestore backup: ", line, StringComparison.Ordinal));
         using var copy = SqliteConnectionFactory.OpenReadOnly(target);
         Assert.Equal(Rows, SqliteConnectionFactory.ExecuteInt64(copy, "SELECT count(*) FROM messages"));
-        Assert.Empty(Directory.GetFiles(_directory, ".copy.db.partial-*"));
+        Assert.Empty(Directory.GetFiles(WorkDirectory, ".copy.db.partial-*"));
     }
 
     [Fact]
-    public async Task A_missing_directory_is_refused_with_exit_2_naming_it()
+    public async Task A_missingWorkDirectory_is_refused_with_exit_2_naming_it()
     {
-        var missing = Path.Combine(_directory, "no", "such");
+        var missing = Path.Combine(WorkDirectory, "no", "such");
 
         var run = await BackupAsync(Path.Combine(missing, "copy.db"));
 
@@ -68,9 +57,9 @@ public sealed partial class BackupCommandProcessTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task An_existing_directory_is_refused_with_exit_2_suggesting_a_file_in_it()
+    public async Task An_existingWorkDirectory_is_refused_with_exit_2_suggesting_a_file_in_it()
     {
-        var directory = Directory.CreateDirectory(Path.Combine(_directory, "backups")).FullName;
+        var directory = Directory.CreateDirectory(Path.Combine(WorkDirectory, "backups")).FullName;
 
         var run = await BackupAsync(directory);
 
@@ -84,7 +73,7 @@ public sealed partial class BackupCommandProcessTests : IAsyncLifetime
     [Fact]
     public async Task An_existing_file_is_kept_and_refused_with_exit_2_unless_force()
     {
-        var target = Path.Combine(_directory, "copy.db");
+        var target = Path.Combine(WorkDirectory, "copy.db");
         await File.WriteAllTextAsync(target, "keep me");
 
         var refused = await BackupAsync(target);
@@ -127,7 +116,7 @@ public sealed partial class BackupCommandProcessTests : IAsyncLifetime
     }
 
     private Task<CommandRun> BackupAsync(string target, params string[] more) =>
-        CommandRun.StartAsync(_log, _directory, ["backup", target, "--db", DatabasePath, .. more]);
+        RunAsync(["backup", target, "--db", DatabasePath, .. more]);
 
     [GeneratedRegex(@"^copied \d+\.\d (KiB|MiB) to .+ in \d+(\.\d)? s, quick_check ok$")]
     private static partial Regex Result();

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using EdgeStore.Storage;
 using EdgeStore.Tests.EndToEnd;
 using Xunit.Abstractions;
 using static EdgeStore.Tests.Commands.TelemetryFile;
@@ -7,32 +8,21 @@ namespace EdgeStore.Tests.Commands;
 
 /// <summary>`edgestore quarantine`, the built executable against a real database file.</summary>
 [Collection(EndToEndCollection.Name)]
-public sealed class QuarantineCommandTests : IAsyncLifetime
+public sealed class QuarantineCommandTests : TelemetryFileCommandTests
 {
     private const string FirstReason = "invalid JSON at byte 2: expected a property name";
 
-    private readonly ITestOutputHelper _log;
-    private readonly string _directory = Directory.CreateTempSubdirectory("edgestore-quarantine-").FullName;
-
     public QuarantineCommandTests(ITestOutputHelper log)
+        : base(log, "quarantine")
     {
-        _log = log;
     }
 
-    private string DatabasePath => Path.Combine(_directory, "edgestore.db");
-
-    public Task InitializeAsync() => CreateAsync(DatabasePath,
+    private protected override IEnumerable<IngestRecord> Records =>
     [
         Message("sensors/dev-1/telemetry", """{"temp":1}""", Noon),
         Quarantined("sensors/dev-3/telemetry", "{bad", Noon.AddMinutes(4), FirstReason),
         Quarantined("sensors/dev-4/telemetry", "", Noon.AddMinutes(5), "empty payload where JSON is expected"),
-    ]);
-
-    public Task DisposeAsync()
-    {
-        Directory.Delete(_directory, recursive: true);
-        return Task.CompletedTask;
-    }
+    ];
 
     [Fact]
     public async Task Quarantined_messages_come_with_topic_time_reason_and_payload()
@@ -83,5 +73,5 @@ public sealed class QuarantineCommandTests : IAsyncLifetime
     }
 
     private Task<CommandRun> QuarantineAsync(params string[] arguments) =>
-        CommandRun.StartAsync(_log, _directory, ["quarantine", "--db", DatabasePath, .. arguments]);
+        RunAsync(["quarantine", "--db", DatabasePath, .. arguments]);
 }

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text.Json;
+using EdgeStore.Storage;
 using EdgeStore.Tests.EndToEnd;
 using Xunit.Abstractions;
 using static EdgeStore.Tests.Commands.TelemetryFile;
@@ -11,34 +12,23 @@ namespace EdgeStore.Tests.Commands;
 /// columns, JSON payloads embedded in JSON lines, device time, local time, and one-line refusals of bad values.
 /// </summary>
 [Collection(EndToEndCollection.Name)]
-public sealed class QueryCommandProcessTests : IAsyncLifetime
+public sealed class QueryCommandProcessTests : TelemetryFileCommandTests
 {
     private const string Kitchen = """{"ts":1777636800,"temp":21.5,"env":{"temp":19.25,"hum":40},"values":[3,4],"name":"kitchen"}""";
     private const string Pretty = "{\n  \"temp\": \"n/a\",\n  \"env\": { \"temp\": null }\n}";
 
-    private readonly ITestOutputHelper _log;
-    private readonly string _directory = Directory.CreateTempSubdirectory("edgestore-query-process-").FullName;
-
     public QueryCommandProcessTests(ITestOutputHelper log)
+        : base(log, "query-process")
     {
-        _log = log;
     }
 
-    private string DatabasePath => Path.Combine(_directory, "edgestore.db");
-
-    public Task InitializeAsync() => CreateAsync(DatabasePath,
+    private protected override IEnumerable<IngestRecord> Records =>
     [
         Message("sensors/dev-1/telemetry", Kitchen, Noon.AddSeconds(5), deviceTime: Noon),
         Message("sensors/dev-1/telemetry", """{"temp":22}""", Noon.AddMinutes(1)),
         Message("sensors/dev-2/telemetry", Pretty, Noon.AddMinutes(2), deviceTime: Noon.AddHours(-1)),
         Message("plant/status", "OK", Noon.AddMinutes(3)),
-    ]);
-
-    public Task DisposeAsync()
-    {
-        Directory.Delete(_directory, recursive: true);
-        return Task.CompletedTask;
-    }
+    ];
 
     [Fact]
     public async Task Fields_print_the_time_the_topic_and_one_column_each_with_numbers_bare_in_csv()
@@ -139,8 +129,8 @@ public sealed class QueryCommandProcessTests : IAsyncLifetime
         var before = await File.ReadAllBytesAsync(DatabasePath);
 
         Assert.Equal(0, (await QueryAsync("--topic", "#", "--field", "temp")).ExitCode);
-        Assert.Equal(0, (await CommandRun.StartAsync(_log, _directory, ["topics", "--db", DatabasePath])).ExitCode);
-        Assert.Equal(0, (await CommandRun.StartAsync(_log, _directory, ["quarantine", "--db", DatabasePath])).ExitCode);
+        Assert.Equal(0, (await RunAsync(["topics", "--db", DatabasePath])).ExitCode);
+        Assert.Equal(0, (await RunAsync(["quarantine", "--db", DatabasePath])).ExitCode);
 
         Assert.Equal(SHA256.HashData(before), SHA256.HashData(await File.ReadAllBytesAsync(DatabasePath)));
     }
@@ -148,7 +138,7 @@ public sealed class QueryCommandProcessTests : IAsyncLifetime
     private Task<CommandRun> QueryAsync(params string[] arguments) => QueryAsync(arguments, null);
 
     private Task<CommandRun> QueryAsync(string[] arguments, IReadOnlyDictionary<string, string?>? environment) =>
-        CommandRun.StartAsync(_log, _directory, ["query", "--db", DatabasePath, .. arguments], environment);
+        RunAsync(["query", "--db", DatabasePath, .. arguments], environment);
 
     private static JsonElement Parse(string line)
     {

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using EdgeStore.Storage;
 using EdgeStore.Tests.EndToEnd;
 using Xunit.Abstractions;
 using static EdgeStore.Tests.Commands.TelemetryFile;
@@ -7,32 +8,21 @@ namespace EdgeStore.Tests.Commands;
 
 /// <summary>`edgestore topics`, the built executable against a real database file.</summary>
 [Collection(EndToEndCollection.Name)]
-public sealed class TopicsCommandTests : IAsyncLifetime
+public sealed class TopicsCommandTests : TelemetryFileCommandTests
 {
-    private readonly ITestOutputHelper _log;
-    private readonly string _directory = Directory.CreateTempSubdirectory("edgestore-topics-").FullName;
-
     public TopicsCommandTests(ITestOutputHelper log)
+        : base(log, "topics")
     {
-        _log = log;
     }
 
-    private string DatabasePath => Path.Combine(_directory, "edgestore.db");
-
-    public Task InitializeAsync() => CreateAsync(DatabasePath,
+    private protected override IEnumerable<IngestRecord> Records =>
     [
         Message("sensors/dev-2/telemetry", "1", Noon),
         Message("sensors/dev-1/telemetry", "2", Noon.AddSeconds(1)),
         Message("sensors/dev-1/telemetry", "3", Noon.AddMinutes(5)),
         Message("plant/status", "OK", Noon.AddHours(1)),
         Quarantined("sensors/dev-3/telemetry", "{", Noon, "invalid JSON"),
-    ]);
-
-    public Task DisposeAsync()
-    {
-        Directory.Delete(_directory, recursive: true);
-        return Task.CompletedTask;
-    }
+    ];
 
     [Fact]
     public async Task Every_topic_with_its_rows_and_first_and_last_receive_time_in_csv()
@@ -78,9 +68,9 @@ public sealed class TopicsCommandTests : IAsyncLifetime
     [Fact]
     public async Task A_missing_database_exits_1_and_a_bad_format_exits_2_each_with_one_line()
     {
-        var missing = Path.Combine(_directory, "none.db");
+        var missing = Path.Combine(WorkDirectory, "none.db");
 
-        var noDatabase = await CommandRun.StartAsync(_log, _directory, ["topics", "--db", missing]);
+        var noDatabase = await RunAsync(["topics", "--db", missing]);
         var badFormat = await TopicsAsync("--format", "yaml");
         var badFilter = await TopicsAsync("--topic", "a/#/b");
 
@@ -94,5 +84,5 @@ public sealed class TopicsCommandTests : IAsyncLifetime
     }
 
     private Task<CommandRun> TopicsAsync(params string[] arguments) =>
-        CommandRun.StartAsync(_log, _directory, ["topics", "--db", DatabasePath, .. arguments]);
+        RunAsync(["topics", "--db", DatabasePath, .. arguments]);
 }
