@@ -94,9 +94,7 @@ public sealed class TelemetryReader
                         CultureInfo.InvariantCulture,
                         $"{SelectMessages} AND {time} >= $since AND {time} < $until ORDER BY {time} {order}, id {order} LIMIT $limit");
                     command.Parameters.AddWithValue("$series", SeriesIdsJson(topics.Keys));
-                    command.Parameters.AddWithValue("$since", query.Since?.ToUnixTimeMilliseconds() ?? long.MinValue);
-                    command.Parameters.AddWithValue("$until", query.Until?.ToUnixTimeMilliseconds() ?? long.MaxValue);
-                    command.Parameters.AddWithValue("$limit", query.Limit is { } limit ? Math.Max(limit, 0) : -1);
+                    AddRange(command, query.Since, query.Until, query.Limit);
                     var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
                     await using (reader.ConfigureAwait(false))
                     {
@@ -182,9 +180,7 @@ public sealed class TelemetryReader
                 {
                     var order = query.Descending ? "DESC" : "ASC";
                     command.CommandText = string.Create(CultureInfo.InvariantCulture, $"{SelectQuarantine} ORDER BY received_at_ms {order}, id {order} LIMIT $limit");
-                    command.Parameters.AddWithValue("$since", query.Since?.ToUnixTimeMilliseconds() ?? long.MinValue);
-                    command.Parameters.AddWithValue("$until", query.Until?.ToUnixTimeMilliseconds() ?? long.MaxValue);
-                    command.Parameters.AddWithValue("$limit", query.Limit is { } limit ? Math.Max(limit, 0) : -1);
+                    AddRange(command, query.Since, query.Until, query.Limit);
                     var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
                     await using (reader.ConfigureAwait(false))
                     {
@@ -205,6 +201,15 @@ public sealed class TelemetryReader
         {
             _slots.Release();
         }
+    }
+
+    // The receive-time (or device-time) range and the row limit shared by the message and quarantine reads: an open end
+    // is the whole range, no limit is -1 (SQLite's "no limit").
+    private static void AddRange(SqliteCommand command, DateTimeOffset? since, DateTimeOffset? until, int? limit)
+    {
+        command.Parameters.AddWithValue("$since", since?.ToUnixTimeMilliseconds() ?? long.MinValue);
+        command.Parameters.AddWithValue("$until", until?.ToUnixTimeMilliseconds() ?? long.MaxValue);
+        command.Parameters.AddWithValue("$limit", limit is { } rows ? Math.Max(rows, 0) : -1);
     }
 
     public async Task<IReadOnlyList<SeriesInfo>> ListSeriesAsync(CancellationToken ct)
