@@ -14,9 +14,9 @@ public sealed class MqttApplicationMessage
 
     /// <summary>
     /// True when <see cref="Payload"/> lies in an array rented from <see cref="System.Buffers.ArrayPool{T}.Shared"/>
-    /// (<see cref="MqttClientOptions.RentPayloadBuffers"/>): the consumer owns it from then on, and returns it with
-    /// <see cref="MqttPayloadPool.Return"/> once nothing reads the payload any more. Not returning it only costs the
-    /// allocation the pool would have saved; returning it while still in use corrupts another message.
+    /// (<see cref="MqttClientOptions.RentPayloadBuffers"/>): the consumer owns it from then on, and returns the array to
+    /// that pool once nothing reads the payload any more. Not returning it only costs the allocation the pool would have
+    /// saved; returning it while still in use corrupts another message.
     /// </summary>
     public bool PayloadRented { get; init; }
 

@@ -52,9 +52,10 @@ public sealed class MqttClientOptions
     public int OversizePrefixBytes { get; set; } = 1024;
 
     /// <summary>
-    /// Received payloads (up to 4 KiB; larger ones get their own array) are copied into arrays rented from the shared array pool instead of new arrays, and handed over
-    /// with <see cref="MqttApplicationMessage.PayloadRented"/> set: for a consumer that stores a message and then has no
-    /// further use for its payload (it returns the array with <see cref="MqttPayloadPool.Return"/>). Off by default.
+    /// Received payloads (up to 4 KiB; larger ones get their own array) are copied into arrays rented from the shared
+    /// array pool instead of new arrays, and handed over with <see cref="MqttApplicationMessage.PayloadRented"/> set: for
+    /// a consumer that stores a message and then has no further use for its payload (it returns the array to the pool;
+    /// EdgeStore's batch writer does, after the commit). Off by default.
     /// </summary>
     public bool RentPayloadBuffers { get; set; }
 

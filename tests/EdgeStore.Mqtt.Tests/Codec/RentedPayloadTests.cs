@@ -30,7 +30,7 @@ public sealed class RentedPayloadTests
         Assert.Equal(payload, message.Payload.ToArray());
         Assert.True(MemoryMarshal.TryGetArray(message.Payload, out var segment));
         Assert.True(segment.Array!.Length >= length); // a pool array, possibly longer than the payload
-        MqttPayloadPool.Return(message.Payload);
+        ArrayPool<byte>.Shared.Return(segment.Array);
     }
 
     [Fact]
