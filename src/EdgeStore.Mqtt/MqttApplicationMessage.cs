@@ -13,12 +13,12 @@ public sealed class MqttApplicationMessage
     public ReadOnlyMemory<byte> Payload { get; init; }
 
     /// <summary>
-    /// True when <see cref="Payload"/> lies in an array rented from <see cref="System.Buffers.ArrayPool{T}.Shared"/>
-    /// (<see cref="MqttClientOptions.RentPayloadBuffers"/>): the consumer owns it from then on, and returns the array to
-    /// that pool once nothing reads the payload any more. Not returning it only costs the allocation the pool would have
-    /// saved; returning it while still in use corrupts another message.
+    /// The owner <see cref="MqttClientOptions.PayloadAllocator"/> named for the memory <see cref="Payload"/> was copied
+    /// into, or null when the payload has an array of its own. The consumer owns that memory from then on and hands it
+    /// back once nothing reads the payload any more: never doing so only costs the reuse; doing so while the payload
+    /// is still read corrupts another message.
     /// </summary>
-    public bool PayloadRented { get; init; }
+    public object? PayloadOwner { get; init; }
 
     public MqttQualityOfService Qos { get; init; }
 

@@ -52,12 +52,11 @@ public sealed class MqttClientOptions
     public int OversizePrefixBytes { get; set; } = 1024;
 
     /// <summary>
-    /// Received payloads (up to 4 KiB; larger ones get their own array) are copied into arrays rented from the shared
-    /// array pool instead of new arrays, and handed over with <see cref="MqttApplicationMessage.PayloadRented"/> set: for
-    /// a consumer that stores a message and then has no further use for its payload (it returns the array to the pool;
-    /// EdgeStore's batch writer does, after the commit). Off by default.
+    /// Where received payloads up to 4 KiB are copied (larger ones get their own array): for a consumer that stores a
+    /// message and then has no further use for its payload, and hands the memory back itself (EdgeStore's batch writer
+    /// does, after the commit). Null (the default) gives every payload its own array.
     /// </summary>
-    public bool RentPayloadBuffers { get; set; }
+    public MqttPayloadAllocator? PayloadAllocator { get; set; }
 
     /// <summary>How long the broker may take to answer SUBSCRIBE, UNSUBSCRIBE or PINGREQ before the connection is
     /// closed and made again. The wait restarts whenever bytes arrive (the answer may queue behind messages), and

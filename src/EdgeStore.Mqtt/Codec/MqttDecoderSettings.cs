@@ -3,5 +3,5 @@ namespace EdgeStore.Mqtt.Codec;
 /// <summary>What the decoder needs to know about the connection: the negotiated version, the largest packet we
 /// accept (checked from the fixed header, before the body is buffered) and the generation stamped into ack tokens.</summary>
 /// <summary>The optional topic cache belongs to the one receive loop that uses these settings. With
-/// <paramref name="RentPayloads"/> a PUBLISH payload is copied into an array rented from ArrayPool&lt;byte&gt;.Shared.</summary>
-internal readonly record struct MqttDecoderSettings(MqttProtocolVersion Version, uint MaximumPacketSizeBytes, long Generation, TopicCache? Topics = null, bool RentPayloads = false);
+/// <paramref name="Payloads"/> a PUBLISH payload up to 4 KiB is copied into the memory it gives.</summary>
+internal readonly record struct MqttDecoderSettings(MqttProtocolVersion Version, uint MaximumPacketSizeBytes, long Generation, TopicCache? Topics = null, MqttPayloadAllocator? Payloads = null);

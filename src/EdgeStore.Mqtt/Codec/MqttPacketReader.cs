@@ -70,7 +70,7 @@ internal static class MqttPacketReader
         var version = settings.Version;
         if (type == MqttPacketType.Publish)
         {
-            message = PublishPacket.Read(ref reader, flags, version, settings.Generation, settings.Topics, rentPayload: settings.RentPayloads);
+            message = PublishPacket.Read(ref reader, flags, version, settings.Generation, settings.Topics, payloads: settings.Payloads);
         }
         else
         {

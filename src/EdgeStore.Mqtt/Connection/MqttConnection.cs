@@ -404,7 +404,7 @@ internal sealed class MqttConnection : IAsyncDisposable
 
     private async Task ReadLoopAsync(CancellationToken cancellationToken)
     {
-        var settings = new MqttDecoderSettings(Version, _options.MaximumPacketSize, Generation, new TopicCache(), _options.RentPayloadBuffers);
+        var settings = new MqttDecoderSettings(Version, _options.MaximumPacketSize, Generation, new TopicCache(), _options.PayloadAllocator);
         var oversize = new OversizePublishReader(_options.OversizePrefixBytes);
         try
         {

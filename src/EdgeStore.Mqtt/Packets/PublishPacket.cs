@@ -13,16 +13,16 @@ internal static class PublishPacket
     public const byte RetainFlag = 0x01;
 
     /// <summary>
-    /// Payloads up to this size are rented when asked (telemetry is typically tens to hundreds of bytes). Larger ones get
-    /// their own array: the shared pool keeps up to 32 arrays per size per core, and a burst of large payloads must not
-    /// leave megabytes parked in it inside a small cgroup.
+    /// Payloads up to this size go to the consumer's <see cref="MqttPayloadAllocator"/> when it gives one (telemetry is
+    /// typically tens to hundreds of bytes). Larger ones get their own array: a burst of large payloads must not leave
+    /// megabytes parked in reusable memory inside a small cgroup.
     /// </summary>
-    public const int MaxRentedPayloadBytes = 4096;
+    public const int MaxAllocatedPayloadBytes = 4096;
 
     /// <summary>Decodes a PUBLISH body. For an oversize PUBLISH the reader holds only the head and the payload prefix,
     /// and <paramref name="oversizeLength"/> is the whole payload length.</summary>
     public static MqttApplicationMessage Read(
-        ref SequenceReader<byte> reader, byte flags, MqttProtocolVersion version, long generation, TopicCache? topics = null, long? oversizeLength = null, bool rentPayload = false)
+        ref SequenceReader<byte> reader, byte flags, MqttProtocolVersion version, long generation, TopicCache? topics = null, long? oversizeLength = null, MqttPayloadAllocator? payloads = null)
     {
         var qos = (MqttQualityOfService)((flags >> 1) & 0x03);
         var topic = MqttWireReader.ReadTopic(ref reader, topics);
@@ -35,13 +35,15 @@ internal static class PublishPacket
             throw new MqttProtocolException($"PUBLISH topic '{topic}' is not a valid topic name") { ReasonCode = 0x90 };
         }
 
-        var rented = rentPayload && oversizeLength is null && reader.Remaining is > 0 and <= MaxRentedPayloadBytes;
-        var payload = rented ? ReadRented(ref reader) : MqttWireReader.ReadBytes(ref reader, reader.Remaining, "payload");
+        object? owner = null;
+        var payload = payloads is not null && oversizeLength is null && reader.Remaining is > 0 and <= MaxAllocatedPayloadBytes
+            ? ReadInto(ref reader, payloads, out owner)
+            : MqttWireReader.ReadBytes(ref reader, reader.Remaining, "payload");
         return new MqttApplicationMessage
         {
             Topic = topic,
             Payload = payload,
-            PayloadRented = rented,
+            PayloadOwner = owner,
             Qos = qos,
             Retain = (flags & RetainFlag) != 0,
             Duplicate = (flags & DupFlag) != 0,
@@ -59,14 +61,19 @@ internal static class PublishPacket
         };
     }
 
-    // The rest of the packet is the payload: copied into a pooled array, handed on as exactly its bytes.
-    private static ReadOnlyMemory<byte> ReadRented(ref SequenceReader<byte> reader)
+    // The rest of the packet is the payload: copied into the consumer's memory, handed on as exactly its bytes.
+    private static ReadOnlyMemory<byte> ReadInto(ref SequenceReader<byte> reader, MqttPayloadAllocator payloads, out object? owner)
     {
         var length = (int)reader.Remaining;
-        var array = ArrayPool<byte>.Shared.Rent(length);
-        reader.TryCopyTo(array.AsSpan(0, length));
+        var memory = payloads(length, out owner);
+        if (memory.Length != length)
+        {
+            throw new InvalidOperationException($"the payload allocator gave {memory.Length} bytes for a payload of {length}");
+        }
+
+        reader.TryCopyTo(memory.Span);
         reader.Advance(length);
-        return array.AsMemory(0, length);
+        return memory;
     }
 
     public static byte GetFlags(MqttApplicationMessage message) =>

@@ -1,5 +1,3 @@
-using System.Buffers;
-using System.Runtime.InteropServices;
 using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
@@ -482,16 +480,13 @@ public sealed class BatchWriter : IAsyncDisposable
         }
     }
 
-    // Empties _batch once its records are committed or given up: no payload of it is bound again, so the pooled ones go
-    // back to the pool here, and only here.
+    // Empties _batch once its records are committed or given up: no payload of it is bound again, so the slab's holds
+    // on their memory are released here, and only here.
     private void ClearBatch()
     {
         foreach (var record in _batch)
         {
-            if (record.PooledPayload && MemoryMarshal.TryGetArray(record.Payload, out var segment) && segment.Array is { Length: > 0 } array)
-            {
-                ArrayPool<byte>.Shared.Return(array);
-            }
+            record.PayloadBlock?.Release();
         }
 
         _batch.Clear();

@@ -30,11 +30,11 @@ public readonly record struct IngestRecord(
     public IngestRecordKind Kind { get; init; }
 
     /// <summary>
-    /// <see cref="Payload"/> lies in an array rented from ArrayPool&lt;byte&gt;.Shared, which the writer owns from the
-    /// moment it takes the record: it returns the array once the record's batch is committed (or dropped), never earlier,
-    /// since a failed commit binds the same payload again.
+    /// The <see cref="PayloadSlab"/> block <see cref="Payload"/> was carved from, or null when the payload has an array
+    /// of its own. The writer owns that hold from the moment it takes the record and releases it once the record's
+    /// batch is committed (or dropped), never earlier, since a failed commit binds the same payload again.
     /// </summary>
-    public bool PooledPayload { get; init; }
+    public PayloadBlock? PayloadBlock { get; init; }
 
     /// <summary>
     /// A QoS 2 PUBREL: the broker has discarded the message, so its packet id may be reused once our PUBCOMP is out.

@@ -37,10 +37,6 @@ internal static class IngestOptions
             // the bounded ingest queue still applies back-pressure, so EdgeStore counts the overrun and goes on.
             DisconnectOnReceiveMaximumExceeded = false,
             MaximumPacketSize = (uint)mqtt.MaximumPacketSizeBytes,
-
-            // Payloads come from the shared array pool and the batch writer returns each one after its commit: the
-            // socket-to-SQLite path allocates no array per message (IngestRecord.PooledPayload).
-            RentPayloadBuffers = true,
             ConnectTimeout = TimeSpan.FromSeconds(mqtt.ConnectTimeoutSeconds),
             ReconnectMinDelay = TimeSpan.FromMilliseconds(mqtt.ReconnectMinDelayMs),
             ReconnectMaxDelay = TimeSpan.FromMilliseconds(mqtt.ReconnectMaxDelayMs),

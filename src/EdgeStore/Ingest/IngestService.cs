@@ -37,6 +37,7 @@ internal sealed partial class IngestService : IHostedService, IAsyncDisposable
     private readonly TimeProvider _timeProvider;
     private readonly IHostApplicationLifetime _lifetime;
     private readonly PayloadDecoder _decoder;
+    private readonly PayloadSlab _payloads = new();
     private readonly CancellationTokenSource _writerStop = new();
     private readonly CancellationTokenSource _beatStop = new();
 
@@ -105,6 +106,10 @@ internal sealed partial class IngestService : IHostedService, IAsyncDisposable
         _writerTask = Task.Run(RunWriterAsync, CancellationToken.None);
 
         var clientOptions = IngestOptions.ForClient(_settings.Mqtt, _settings.Ingest);
+
+        // Payloads are copied into the slab's blocks and the batch writer releases each after its commit: a burst of
+        // small messages allocates no array per payload and leaves none for the collector to copy (IngestRecord.PayloadBlock).
+        clientOptions.PayloadAllocator = _payloads.Allocate;
         _client = new MqttClient(clientOptions, _loggerFactory.CreateLogger<MqttClient>(), _timeProvider)
         {
             MessageReceived = OnMessageAsync,
@@ -233,7 +238,7 @@ internal sealed partial class IngestService : IHostedService, IAsyncDisposable
             // What the writer needs to tell a redelivery from a reading: the broker's own words, never the content.
             PacketId = message.PacketId,
             Redelivered = message.Duplicate,
-            PooledPayload = message.PayloadRented,
+            PayloadBlock = message.PayloadOwner as PayloadBlock,
         };
 
         if (await EnqueueAsync(record, cancellationToken))
