@@ -233,6 +233,10 @@ internal sealed partial class StatusFileWriter : BackgroundService, IHostedLifec
         }
 
         json.WriteEndArray();
+
+        // The young generation's cap the binary was built with (EdgeStore.csproj), or what DOTNET_GCGen0MaxBudget set; 0
+        // when neither did: what bounds the collector's share of the peak.
+        json.WriteNumber("gcGen0MaxBudgetBytes", GC.GetConfigurationVariables().TryGetValue("GCGen0MaxBudget", out var budget) && budget is long bytes ? bytes : 0);
         json.WriteEndObject();
 
         json.WriteStartObject("safeMode");

@@ -57,6 +57,7 @@ public sealed class StatusFileWriterTests : IDisposable
         Assert.True(memory.GetProperty("managedAllocatedBytes").GetInt64() > 0);
         Assert.True(memory.GetProperty("managedCommittedBytes").GetInt64() >= memory.GetProperty("managedHeapBytes").GetInt64());
         Assert.Equal(3, memory.GetProperty("gcCollections").GetArrayLength());
+        Assert.True(memory.GetProperty("gcGen0MaxBudgetBytes").GetInt64() >= 0);
 
         Assert.False(running.GetProperty("safeMode").GetProperty("active").GetBoolean());
         var maintenance = running.GetProperty("maintenance");
