@@ -108,9 +108,11 @@ internal static class MqttWireReader
     }
 
     /// <summary>A topic name: like <see cref="ReadString"/>, but served from <paramref name="cache"/> when the same
-    /// bytes were decoded before (no string allocated).</summary>
-    public static string ReadTopic(ref SequenceReader<byte> reader, TopicCache? cache)
+    /// bytes were decoded before (no string allocated). Only valid topic names (<see cref="MqttTopicFilter.IsValidTopicName"/>)
+    /// are cached, so <paramref name="validated"/> true means the name needs no further check.</summary>
+    public static string ReadTopic(ref SequenceReader<byte> reader, TopicCache? cache, out bool validated)
     {
+        validated = false;
         if (cache is null)
         {
             return ReadString(ref reader, "topic name");
@@ -134,11 +136,17 @@ internal static class MqttWireReader
         if (cached is not null)
         {
             reader.Advance(2 + length);
+            validated = true;
             return cached;
         }
 
         var topic = Decode(bytes, "topic name");
-        cache.Store(slot, bytes, topic);
+        if (MqttTopicFilter.IsValidTopicName(topic))
+        {
+            cache.Store(slot, bytes, topic);
+            validated = true;
+        }
+
         reader.Advance(2 + length);
         return topic;
     }

@@ -23,7 +23,7 @@ internal sealed class TopicCache
         return key is not null && utf8.SequenceEqual(key) ? _topics[slot] : null;
     }
 
-    /// <summary>Stores a topic that was just decoded and validated from <paramref name="utf8"/>.</summary>
+    /// <summary>Stores a topic that was just decoded from <paramref name="utf8"/> and found a valid topic name.</summary>
     public void Store(int slot, ReadOnlySpan<byte> utf8, string topic)
     {
         if (utf8.Length <= MaxCachedBytes)

@@ -25,12 +25,13 @@ internal static class PublishPacket
         ref SequenceReader<byte> reader, byte flags, MqttProtocolVersion version, long generation, TopicCache? topics = null, long? oversizeLength = null, MqttPayloadAllocator? payloads = null)
     {
         var qos = (MqttQualityOfService)((flags >> 1) & 0x03);
-        var topic = MqttWireReader.ReadTopic(ref reader, topics);
+        var topic = MqttWireReader.ReadTopic(ref reader, topics, out var validated);
         var packetId = qos == MqttQualityOfService.AtMostOnce ? (ushort)0 : MqttWireReader.ReadPacketId(ref reader);
         var properties = version == MqttProtocolVersion.V500 ? MqttProperties.Read(ref reader, MqttPropertyContext.Publish) : default;
 
-        // An empty topic is legal only with a topic alias (MQTT 5 §3.3.2.1); wildcards never (MQTT-3.3.2-2).
-        if (topic.Length == 0 ? properties.TopicAlias is null : !MqttTopicFilter.IsValidTopicName(topic))
+        // An empty topic is legal only with a topic alias (MQTT 5 §3.3.2.1); wildcards never (MQTT-3.3.2-2). A name
+        // served from the topic cache was checked when it was cached.
+        if (!validated && (topic.Length == 0 ? properties.TopicAlias is null : !MqttTopicFilter.IsValidTopicName(topic)))
         {
             throw new MqttProtocolException($"PUBLISH topic '{topic}' is not a valid topic name") { ReasonCode = 0x90 };
         }

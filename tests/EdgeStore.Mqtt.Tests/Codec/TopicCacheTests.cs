@@ -53,4 +53,18 @@ public sealed class TopicCacheTests
             MqttPacketReader.TryRead(ref buffer, new MqttDecoderSettings(MqttProtocolVersion.V311, 1024, 1, cache), out _, out _));
         Assert.Equal("a/b", Decode("a/b", cache).Topic);
     }
+
+    [Fact]
+    public void A_wildcard_topic_is_refused_every_time_it_comes_since_only_valid_names_are_cached()
+    {
+        var cache = new TopicCache();
+        for (var attempt = 0; attempt < 2; attempt++)
+        {
+            byte[] wildcard = [0x30, 0x05, 0x00, 0x03, (byte)'a', (byte)'/', (byte)'#'];
+            var buffer = new ReadOnlySequence<byte>(wildcard);
+
+            Assert.Throws<MqttProtocolException>(() =>
+                MqttPacketReader.TryRead(ref buffer, new MqttDecoderSettings(MqttProtocolVersion.V311, 1024, 1, cache), out _, out _));
+        }
+    }
 }
