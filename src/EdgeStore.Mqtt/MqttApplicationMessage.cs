@@ -4,9 +4,15 @@ namespace EdgeStore.Mqtt;
 /// One PUBLISH as the application sees it. The payload is a copy owned by the message: it stays valid after the
 /// receive callback returns and may be kept (for example queued for storage).
 /// </summary>
+/// <remarks>
+/// Telemetry rarely carries the MQTT 5 properties beyond the flags, so they live in a second object made only when a
+/// message has one: the message a PUBLISH decodes into, the one allocation per message on the receive path, stays small.
+/// </remarks>
 public sealed class MqttApplicationMessage
 {
     private static readonly IReadOnlyList<MqttUserProperty> NoUserProperties = [];
+    private static readonly IReadOnlyList<uint> NoSubscriptionIdentifiers = [];
+    private Rare? _rare;
 
     public required string Topic { get; init; }
 
@@ -28,22 +34,82 @@ public sealed class MqttApplicationMessage
     public bool Duplicate { get; init; }
 
     /// <summary>MQTT 5 content type property, or null.</summary>
-    public string? ContentType { get; init; }
+    public string? ContentType
+    {
+        get => _rare?.ContentType;
+        init
+        {
+            if (value is not null || _rare is not null)
+            {
+                RareHolder.ContentType = value;
+            }
+        }
+    }
 
     /// <summary>MQTT 5 payload format indicator: 0 = unspecified bytes, 1 = UTF-8 text; null when absent.</summary>
-    public byte? PayloadFormatIndicator { get; init; }
+    public byte? PayloadFormatIndicator
+    {
+        get => _rare?.PayloadFormatIndicator;
+        init
+        {
+            if (value is not null || _rare is not null)
+            {
+                RareHolder.PayloadFormatIndicator = value;
+            }
+        }
+    }
 
     /// <summary>MQTT 5 message expiry interval in seconds, or null.</summary>
-    public uint? MessageExpiryIntervalSeconds { get; init; }
+    public uint? MessageExpiryIntervalSeconds
+    {
+        get => _rare?.MessageExpiryIntervalSeconds;
+        init
+        {
+            if (value is not null || _rare is not null)
+            {
+                RareHolder.MessageExpiryIntervalSeconds = value;
+            }
+        }
+    }
 
     /// <summary>MQTT 5 response topic, or null.</summary>
-    public string? ResponseTopic { get; init; }
+    public string? ResponseTopic
+    {
+        get => _rare?.ResponseTopic;
+        init
+        {
+            if (value is not null || _rare is not null)
+            {
+                RareHolder.ResponseTopic = value;
+            }
+        }
+    }
 
     /// <summary>MQTT 5 correlation data, or empty.</summary>
-    public ReadOnlyMemory<byte> CorrelationData { get; init; }
+    public ReadOnlyMemory<byte> CorrelationData
+    {
+        get => _rare?.CorrelationData ?? default;
+        init
+        {
+            if (!value.IsEmpty || _rare is not null)
+            {
+                RareHolder.CorrelationData = value;
+            }
+        }
+    }
 
     /// <summary>MQTT 5 user properties in wire order (empty for 3.1.1).</summary>
-    public IReadOnlyList<MqttUserProperty> UserProperties { get; init; } = NoUserProperties;
+    public IReadOnlyList<MqttUserProperty> UserProperties
+    {
+        get => _rare?.UserProperties ?? NoUserProperties;
+        init
+        {
+            if (value is { Count: > 0 } || _rare is not null)
+            {
+                RareHolder.UserProperties = value;
+            }
+        }
+    }
 
     /// <summary>Pass to <see cref="MqttClient.Acknowledge(MqttAckToken)"/> once the message is safe (QoS 1/2).</summary>
     public MqttAckToken AckToken { get; init; }
@@ -58,11 +124,53 @@ public sealed class MqttApplicationMessage
     /// <see cref="Payload"/> holds only its first <see cref="MqttClientOptions.OversizePrefixBytes"/> bytes. Such a
     /// message is acknowledged like any other (quarantine it); refusing it would have the broker redeliver it forever.
     /// </summary>
-    public long? OversizeLength { get; init; }
+    public long? OversizeLength
+    {
+        get => _rare?.OversizeLength;
+        init
+        {
+            if (value is not null || _rare is not null)
+            {
+                RareHolder.OversizeLength = value;
+            }
+        }
+    }
 
     /// <summary>MQTT 5 topic alias on the wire (0 = none).</summary>
     internal ushort TopicAlias { get; init; }
 
     /// <summary>MQTT 5 subscription identifiers the broker attached.</summary>
-    internal IReadOnlyList<uint> SubscriptionIdentifiers { get; init; } = [];
+    internal IReadOnlyList<uint> SubscriptionIdentifiers
+    {
+        get => _rare?.SubscriptionIdentifiers ?? NoSubscriptionIdentifiers;
+        init
+        {
+            if (value is { Count: > 0 } || _rare is not null)
+            {
+                RareHolder.SubscriptionIdentifiers = value;
+            }
+        }
+    }
+
+    // Made when a rare property is set to something other than its default, so a message without them has none.
+    private Rare RareHolder => _rare ??= new Rare();
+
+    private sealed class Rare
+    {
+        public string? ContentType { get; set; }
+
+        public byte? PayloadFormatIndicator { get; set; }
+
+        public uint? MessageExpiryIntervalSeconds { get; set; }
+
+        public string? ResponseTopic { get; set; }
+
+        public ReadOnlyMemory<byte> CorrelationData { get; set; }
+
+        public IReadOnlyList<MqttUserProperty> UserProperties { get; set; } = NoUserProperties;
+
+        public IReadOnlyList<uint> SubscriptionIdentifiers { get; set; } = NoSubscriptionIdentifiers;
+
+        public long? OversizeLength { get; set; }
+    }
 }
