@@ -37,78 +37,42 @@ public sealed class MqttApplicationMessage
     public string? ContentType
     {
         get => _rare?.ContentType;
-        init
-        {
-            if (value is not null || _rare is not null)
-            {
-                RareHolder.ContentType = value;
-            }
-        }
+        init => RareFor(value is not null)?.ContentType = value;
     }
 
     /// <summary>MQTT 5 payload format indicator: 0 = unspecified bytes, 1 = UTF-8 text; null when absent.</summary>
     public byte? PayloadFormatIndicator
     {
         get => _rare?.PayloadFormatIndicator;
-        init
-        {
-            if (value is not null || _rare is not null)
-            {
-                RareHolder.PayloadFormatIndicator = value;
-            }
-        }
+        init => RareFor(value is not null)?.PayloadFormatIndicator = value;
     }
 
     /// <summary>MQTT 5 message expiry interval in seconds, or null.</summary>
     public uint? MessageExpiryIntervalSeconds
     {
         get => _rare?.MessageExpiryIntervalSeconds;
-        init
-        {
-            if (value is not null || _rare is not null)
-            {
-                RareHolder.MessageExpiryIntervalSeconds = value;
-            }
-        }
+        init => RareFor(value is not null)?.MessageExpiryIntervalSeconds = value;
     }
 
     /// <summary>MQTT 5 response topic, or null.</summary>
     public string? ResponseTopic
     {
         get => _rare?.ResponseTopic;
-        init
-        {
-            if (value is not null || _rare is not null)
-            {
-                RareHolder.ResponseTopic = value;
-            }
-        }
+        init => RareFor(value is not null)?.ResponseTopic = value;
     }
 
     /// <summary>MQTT 5 correlation data, or empty.</summary>
     public ReadOnlyMemory<byte> CorrelationData
     {
         get => _rare?.CorrelationData ?? default;
-        init
-        {
-            if (!value.IsEmpty || _rare is not null)
-            {
-                RareHolder.CorrelationData = value;
-            }
-        }
+        init => RareFor(!value.IsEmpty)?.CorrelationData = value;
     }
 
     /// <summary>MQTT 5 user properties in wire order (empty for 3.1.1).</summary>
     public IReadOnlyList<MqttUserProperty> UserProperties
     {
         get => _rare?.UserProperties ?? NoUserProperties;
-        init
-        {
-            if (value is { Count: > 0 } || _rare is not null)
-            {
-                RareHolder.UserProperties = value;
-            }
-        }
+        init => RareFor(value is { Count: > 0 })?.UserProperties = value;
     }
 
     /// <summary>Pass to <see cref="MqttClient.Acknowledge(MqttAckToken)"/> once the message is safe (QoS 1/2).</summary>
@@ -127,13 +91,7 @@ public sealed class MqttApplicationMessage
     public long? OversizeLength
     {
         get => _rare?.OversizeLength;
-        init
-        {
-            if (value is not null || _rare is not null)
-            {
-                RareHolder.OversizeLength = value;
-            }
-        }
+        init => RareFor(value is not null)?.OversizeLength = value;
     }
 
     /// <summary>MQTT 5 topic alias on the wire (0 = none).</summary>
@@ -143,17 +101,12 @@ public sealed class MqttApplicationMessage
     internal IReadOnlyList<uint> SubscriptionIdentifiers
     {
         get => _rare?.SubscriptionIdentifiers ?? NoSubscriptionIdentifiers;
-        init
-        {
-            if (value is { Count: > 0 } || _rare is not null)
-            {
-                RareHolder.SubscriptionIdentifiers = value;
-            }
-        }
+        init => RareFor(value is { Count: > 0 })?.SubscriptionIdentifiers = value;
     }
 
-    // Made when a rare property is set to something other than its default, so a message without them has none.
-    private Rare RareHolder => _rare ??= new Rare();
+    // The holder to set a rare property in: made for a value other than the default, so a message without them has
+    // none; null when there is none and the value is the default (nothing to record).
+    private Rare? RareFor(bool present) => present ? _rare ??= new Rare() : _rare;
 
     private sealed class Rare
     {
