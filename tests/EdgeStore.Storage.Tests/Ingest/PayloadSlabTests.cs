@@ -1,23 +1,15 @@
-using System.Text;
 using System.Threading.Channels;
-using EdgeStore.Storage.Tests.Support;
-using Microsoft.Data.Sqlite;
 
 namespace EdgeStore.Storage.Tests.Ingest;
 
 /// <summary>
 /// The slab received payloads are copied into: no two live payloads share bytes, a block is used again only after
-/// its last payload was released and it stopped carving, and the batch writer's releases after each commit are what
-/// let a long stream run in a few blocks.
+/// its last payload was released and it stopped carving (the batch writer's releases after each commit are in
+/// BatchWriterTests).
 /// </summary>
-public sealed class PayloadSlabTests : IAsyncLifetime
+public sealed class PayloadSlabTests
 {
     private static readonly TimeSpan Generous = TimeSpan.FromSeconds(30);
-    private readonly TestStorage _storage = new();
-
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    public async Task DisposeAsync() => await _storage.DisposeAsync();
 
     private static (Memory<byte> Memory, PayloadBlock Block) Carve(PayloadSlab slab, int length, byte fill)
     {
@@ -146,59 +138,5 @@ public sealed class PayloadSlabTests : IAsyncLifetime
 
         Assert.Equal(0, corrupted);
         Assert.InRange(slab.BlocksAllocated, 1, 16); // 15 MB of payloads through a few reused blocks
-    }
-
-    [Fact]
-    public async Task The_writer_releases_each_payload_after_its_batch_commits_so_the_blocks_are_used_again()
-    {
-        var database = await _storage.OpenAsync(o =>
-        {
-            o.MaxBatchRows = 500;
-            o.MaxBatchLatency = TimeSpan.FromMinutes(10);
-        });
-        var slab = new PayloadSlab();
-        var channel = Channel.CreateUnbounded<IngestRecord>();
-        using var committed = new SemaphoreSlim(0);
-        var run = database.CreateWriter().RunAsync(channel.Reader, (_, _) =>
-        {
-            committed.Release();
-            return ValueTask.CompletedTask;
-        }, CancellationToken.None);
-
-        var expected = new List<string>();
-        for (var batch = 0; batch < 40; batch++)
-        {
-            for (var i = 0; i < 500; i++)
-            {
-                var seq = (batch * 500) + i;
-                var text = $"{{\"seq\":{seq},\"pad\":\"{new string((char)('a' + (seq % 26)), 80)}\"}}";
-                var bytes = Encoding.UTF8.GetBytes(text);
-                var memory = slab.Allocate(bytes.Length, out var owner);
-                bytes.CopyTo(memory);
-                channel.Writer.TryWrite(new IngestRecord("sensors/d1", memory, 1, false, 1_767_225_600_000, null, seq, null, 0) { PayloadBlock = (PayloadBlock)owner! });
-                expected.Add(text);
-            }
-
-            await committed.WaitAsync(Generous);
-        }
-
-        channel.Writer.Complete();
-        await run.WaitAsync(Generous);
-
-        // 40 batches of about 50 KB: without the releases after each commit every batch would need a block of its own.
-        Assert.InRange(slab.BlocksAllocated, 1, 4);
-        using var connection = _storage.OpenSeparateConnection();
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT CAST(payload AS TEXT) FROM messages ORDER BY id";
-        var stored = new List<string>();
-        using (var reader = command.ExecuteReader())
-        {
-            while (reader.Read())
-            {
-                stored.Add(reader.GetString(0));
-            }
-        }
-
-        Assert.Equal(expected, stored);
     }
 }
