@@ -49,10 +49,13 @@ public sealed class PayloadSlab
         PayloadBlock block;
         lock (_gate)
         {
-            block = _current!;
-            if (block is null || !block.TryCarve(length, out memory))
+            if (_current is { } current && current.TryCarve(length, out memory))
             {
-                retired = block;
+                block = current;
+            }
+            else
+            {
+                retired = _current;
                 block = _free.Count > 0 ? _free.Pop() : NewBlock();
                 block.Open();
                 _current = block;

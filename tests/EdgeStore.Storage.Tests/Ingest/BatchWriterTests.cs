@@ -725,7 +725,11 @@ public sealed class BatchWriterTests : IAsyncLifetime
                 expected.Add(text);
             }
 
-            await committed.WaitAsync(Generous);
+            if (!await committed.WaitAsync(Generous))
+            {
+                await run.WaitAsync(TimeSpan.FromSeconds(1)); // a writer that died says why
+                Assert.Fail($"batch {batch} was not committed within {Generous.TotalSeconds} s");
+            }
         }
 
         channel.Writer.Complete();

@@ -110,30 +110,48 @@ public sealed class PayloadSlabTests
         var slab = new PayloadSlab();
         var channel = Channel.CreateBounded<(int Index, Memory<byte> Memory, PayloadBlock Block)>(500);
         var corrupted = 0;
+        using var timeout = new CancellationTokenSource(Generous);
         var consumer = Task.Run(async () =>
         {
-            await foreach (var (index, memory, block) in channel.Reader.ReadAllAsync())
+            try
             {
-                foreach (var b in memory.Span)
+                await foreach (var (index, memory, block) in channel.Reader.ReadAllAsync(timeout.Token))
                 {
-                    if (b != (byte)index)
+                    foreach (var b in memory.Span)
                     {
-                        corrupted++;
-                        break;
+                        if (b != (byte)index)
+                        {
+                            corrupted++;
+                            break;
+                        }
                     }
-                }
 
-                block.Release();
+                    block.Release();
+                }
+            }
+            catch (Exception e)
+            {
+                // The producer must not wait on a consumer that is gone: it sees the channel closed.
+                channel.Writer.TryComplete(e);
+                throw;
             }
         });
 
-        for (var i = 0; i < 100_000; i++)
+        try
         {
-            var (memory, block) = Carve(slab, 1 + (i % 300), (byte)i);
-            await channel.Writer.WriteAsync((i, memory, block));
+            for (var i = 0; i < 100_000; i++)
+            {
+                var (memory, block) = Carve(slab, 1 + (i % 300), (byte)i);
+                await channel.Writer.WriteAsync((i, memory, block), timeout.Token);
+            }
+
+            channel.Writer.Complete();
+        }
+        catch (ChannelClosedException)
+        {
+            // The consumer failed; awaiting it below reports why.
         }
 
-        channel.Writer.Complete();
         await consumer.WaitAsync(Generous);
 
         Assert.Equal(0, corrupted);
