@@ -21,6 +21,11 @@ internal sealed partial class StatusFileWriter : BackgroundService, IHostedLifec
 {
     public static readonly TimeSpan DefaultInterval = TimeSpan.FromSeconds(5);
 
+    // The young generation's cap the binary was built with (EdgeStore.csproj), or what DOTNET_GCGen0MaxBudget set; 0 when
+    // neither did. Fixed for the process's life, so read once rather than at every status write.
+    private static readonly long Gen0MaxBudgetBytes =
+        GC.GetConfigurationVariables().TryGetValue("GCGen0MaxBudget", out var budget) && budget is long bytes ? bytes : 0;
+
     private readonly string _databasePath;
     private readonly TimeSpan _interval;
     private readonly IServiceProvider _services;
@@ -234,9 +239,7 @@ internal sealed partial class StatusFileWriter : BackgroundService, IHostedLifec
 
         json.WriteEndArray();
 
-        // The young generation's cap the binary was built with (EdgeStore.csproj), or what DOTNET_GCGen0MaxBudget set; 0
-        // when neither did: what bounds the collector's share of the peak.
-        json.WriteNumber("gcGen0MaxBudgetBytes", GC.GetConfigurationVariables().TryGetValue("GCGen0MaxBudget", out var budget) && budget is long bytes ? bytes : 0);
+        json.WriteNumber("gcGen0MaxBudgetBytes", Gen0MaxBudgetBytes);
         json.WriteEndObject();
 
         json.WriteStartObject("safeMode");
